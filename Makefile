@@ -1,0 +1,33 @@
+# Each target does its own set-up on a fresh machine: a virtual environment in .venv with everything installed.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+export HF_HUB_OFFLINE := 1
+export TRANSFORMERS_OFFLINE := 1
+export YOLO_OFFLINE := 1
+export PIP_DISABLE_PIP_VERSION_CHECK := 1
+
+.PHONY: setup demo test bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip "setuptools>=64" wheel
+	# torch/torchvision: the CUDA build that pip takes from this machine's local files (runs on CPU too)
+	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
+	$(PY) -m pip install -q -e ".[test,demo]"
+	touch $@
+
+setup: $(VENV)/.installed
+
+demo: setup
+	$(VENV)/bin/vitron-agent demo --out vitron-demo
+
+test: setup
+	$(PY) -m pytest -q
+
+bench: setup
+	$(PY) benchmarks/bench_overhead.py
+	$(PY) benchmarks/bench_pool.py
+
+clean:
+	rm -rf $(VENV) vitron-demo build dist *.egg-info

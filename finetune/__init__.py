@@ -1,0 +1,1 @@
+"""Training of the VITRON planner in the paper's stages (installed as ``vitron_agent.finetune``)."""

@@ -1,0 +1,256 @@
+"""GrabCut segmentation: the embedded, weight-free ``segment`` expert (OpenCV's ``cv2.grabCut``).
+
+One mask per prompt: each box is segmented on its own; all clicks together form one prompt; a
+mask hint is one prompt. Clicks given beside boxes or a mask hint refine those prompts. Large
+images are segmented on a copy whose longest side is ``max_side`` and the masks are scaled back.
+Each prompt runs on a crop around it (outside the crop is background anyway), which keeps a
+call on a 600x400 photo well under a second.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from vitron_agent.errors import BadInputError, RegionError, UnavailableError
+from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+
+__all__ = ["GrabCutExpert"]
+
+# cv2.GC_BGD, GC_FGD, GC_PR_BGD, GC_PR_FGD; repeated here so that importing this file needs no cv2.
+_BGD, _FGD, _PR_BGD, _PR_FGD = 0, 1, 2, 3
+
+
+@dataclass
+class _Prompt:
+    """One GrabCut problem on the working image: ``init`` (h, w) uint8 GC_* labels, ``keep_clicks``
+    (x, y) working-frame pixels whose connected component is kept (empty: keep everything)."""
+
+    init: np.ndarray
+    keep_clicks: list[tuple[int, int]]
+
+
+class GrabCutExpert(Expert):
+    """Box-, click- or mask-prompted foreground segmentation with GrabCut; needs no weights.
+
+    Options: ``iterations`` (GrabCut rounds, default 5), ``max_side`` (pixels; larger images are
+    segmented on a downscaled copy, default 1024), ``seed`` (GrabCut's k-means start draws from
+    OpenCV's per-thread RNG, which each prompt reseeds with it, so equal calls give equal masks).
+    """
+
+    spec = ExpertSpec(
+        name="grabcut",
+        tasks=("segment",),
+        description=(
+            "Segments the object inside a box, under clicks, or inside a rough mask by colour "
+            "(OpenCV GrabCut, no weights). Needs a region; returns one mask per box or prompt."
+        ),
+        input_kinds=("image",),
+        region_kinds=("box", "points", "mask"),
+        region_required=True,
+        outputs=("mask",),
+        quality=1,
+    )
+
+    def __init__(
+        self, weights: str | None = None, iterations: int = 5, max_side: int = 1024, seed: int = 0, **options: object
+    ) -> None:
+        super().__init__(weights, **options)
+        self.iterations = int(iterations)
+        self.max_side = int(max_side)
+        self.seed = int(seed)
+
+    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
+        """Import OpenCV; there are no weights to load."""
+        try:
+            import cv2  # noqa: F401
+        except ImportError as exc:
+            raise UnavailableError(
+                "GrabCutExpert needs 'cv2'. Install it with: pip install \"opencv-python-headless<5\""
+            ) from exc
+        self.loaded = True
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        """Segment every prompt of ``call``; masks are (H, W) bool in the input image's frame."""
+        import cv2
+
+        image = _input_image(call)
+        height, width = image.shape[:2]
+        scale = min(1.0, self.max_side / max(height, width))
+        work = image
+        if scale < 1.0:
+            work = cv2.resize(image, _scaled_size(width, height, scale), interpolation=cv2.INTER_AREA)
+        prompts = _prompts(call, (height, width), work.shape[:2], scale)
+        masks = []
+        for index, prompt in enumerate(prompts):
+            call.progress(index / len(prompts), f"grabcut: segmenting region {index + 1} of {len(prompts)}")
+            small = _segment(work, prompt, self.iterations, self.seed)
+            masks.append(_to_full(small, (height, width)))
+        call.progress(1.0, "grabcut: done")
+        areas = [int(m.sum()) for m in masks]
+        covered = np.logical_or.reduce(masks).mean() if masks else 0.0
+        text = f"segmented {len(masks)} region(s), {100 * covered:.1f}% of the image"
+        if any(a == 0 for a in areas):
+            text += f"; {sum(a == 0 for a in areas)} region(s) came out empty (try another box, or clicks on the object)"
+        return ExpertResult(text=text, masks=masks, data={"areas": areas, "scale": float(scale)})
+
+
+def _input_image(call: ExpertCall) -> np.ndarray:
+    """The first input as (H, W, 3) uint8 RGB, or a ``BadInputError`` saying what arrived."""
+    if not call.images:
+        raise BadInputError("grabcut needs an image input; none was given")
+    image = np.asarray(call.images[0])
+    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+        raise BadInputError(f"grabcut needs an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
+    return np.ascontiguousarray(image)
+
+
+def _scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
+    """cv2 ``dsize`` (w, h) of an image scaled by ``scale``, at least 1 pixel per side."""
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _prompts(call: ExpertCall, full: tuple[int, int], work: tuple[int, int], scale: float) -> list[_Prompt]:
+    """GrabCut problems on the working image (``work`` = (h, w)) from the call's region."""
+    clicks = [(round(p.x * scale), round(p.y * scale), p.positive) for p in call.points]
+    keep = [(x, y) for x, y, positive in clicks if positive]
+    if call.boxes:
+        inits = [_box_init(box, full, work, scale) for box in call.boxes]
+    elif call.mask is not None:
+        inits = [_mask_init(call.mask, full, work)]
+    elif call.points:
+        if not keep:
+            raise RegionError("grabcut needs at least one positive click on the object; all clicks were negative")
+        inits = [np.full(work, _PR_BGD, np.uint8)]
+    else:
+        raise RegionError(
+            "grabcut needs a region: a box [x1, y1, x2, y2] in pixels, clicks on the object, or a mask; none was given"
+        )
+    for init in inits:
+        _stamp_clicks(init, clicks)
+    return [_Prompt(init, keep if not call.boxes and call.mask is None else []) for init in inits]
+
+
+def _box_init(box: Sequence[float], full: tuple[int, int], work: tuple[int, int], scale: float) -> np.ndarray:
+    """(h, w) GC labels: probable foreground inside the clipped box, background outside."""
+    height, width = full
+    x1, y1, x2, y2 = (float(c) for c in box)
+    cx1, cy1 = max(0.0, x1), max(0.0, y1)
+    cx2, cy2 = min(float(width), x2), min(float(height), y2)
+    if cx2 - cx1 < 2 or cy2 - cy1 < 2:
+        raise RegionError(
+            f"Box [{x1:g}, {y1:g}, {x2:g}, {y2:g}] covers less than 2 pixels on a side of the "
+            f"{width}x{height} image after clipping; coordinates are pixels, x1<x2, y1<y2."
+        )
+    init = np.full(work, _BGD, np.uint8)
+    wx1, wy1 = int(np.floor(cx1 * scale)), int(np.floor(cy1 * scale))
+    wx2, wy2 = max(wx1 + 1, int(np.ceil(cx2 * scale))), max(wy1 + 1, int(np.ceil(cy2 * scale)))
+    init[wy1:wy2, wx1:wx2] = _PR_FGD
+    return init
+
+
+def _mask_init(hint: np.ndarray, full: tuple[int, int], work: tuple[int, int]) -> np.ndarray:
+    """(h, w) GC labels from an (H, W) bool hint: probable foreground inside, probable background
+    in a band around it (so the mask can grow a little), background beyond."""
+    import cv2
+
+    hint = np.asarray(hint, dtype=bool)
+    if hint.shape != full:
+        raise RegionError(f"the mask hint is {hint.shape[1]}x{hint.shape[0]} but the image is {full[1]}x{full[0]}")
+    if not hint.any():
+        raise RegionError("the mask hint is empty; mark the object or give a box instead")
+    small = cv2.resize(hint.astype(np.uint8), (work[1], work[0]), interpolation=cv2.INTER_NEAREST).astype(bool)
+    if not small.any():  # a hint thinner than one working pixel
+        ys, xs = np.nonzero(hint)
+        small[min(work[0] - 1, ys[0] * work[0] // full[0]), min(work[1] - 1, xs[0] * work[1] // full[1])] = True
+    ys, xs = np.nonzero(small)
+    band = max(2, round(0.05 * max(np.ptp(ys) + 1, np.ptp(xs) + 1)))
+    grown = cv2.dilate(small.astype(np.uint8), np.ones((2 * band + 1, 2 * band + 1), np.uint8)).astype(bool)
+    init = np.full(work, _BGD, np.uint8)
+    init[grown] = _PR_BGD
+    init[small] = _PR_FGD
+    return init
+
+
+def _stamp_clicks(init: np.ndarray, clicks: list[tuple[int, int, bool]]) -> None:
+    """Draw clicks into ``init`` in place: positive clicks get a definite-foreground dot inside a
+    probable-foreground disk (12% of the shorter side), negative clicks a definite-background disk."""
+    import cv2
+
+    side = min(init.shape)
+    dot, area = max(2, round(0.01 * side)), max(4, round(0.12 * side))
+    for x, y, positive in clicks:
+        if positive:
+            disk = np.zeros_like(init)
+            cv2.circle(disk, (x, y), area, 1, -1)
+            init[(disk == 1) & (init != _FGD) & (init != _BGD)] = _PR_FGD
+    for x, y, positive in clicks:
+        cv2.circle(init, (x, y), dot if positive else 2 * dot, _FGD if positive else _BGD, -1)
+
+
+def _segment(image: np.ndarray, prompt: _Prompt, iterations: int, seed: int) -> np.ndarray:
+    """Run GrabCut on a crop around the prompt; returns the (h, w) bool mask of the working image."""
+    import cv2
+
+    init = prompt.init
+    x1, y1, x2, y2 = _crop_around(init != _BGD)
+    crop = init[y1:y2, x1:x2].copy()
+    if not np.isin(crop, (_BGD, _PR_BGD)).any():  # the prompt covers the whole image: no background sample
+        crop[[0, -1], :] = _PR_BGD
+        crop[:, [0, -1]] = _PR_BGD
+    if np.isin(crop, (_FGD, _PR_FGD)).any():
+        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+        pixels = np.ascontiguousarray(image[y1:y2, x1:x2])
+        cv2.setRNGSeed(seed)
+        cv2.grabCut(pixels, crop, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
+    mask = np.zeros(init.shape, bool)
+    mask[y1:y2, x1:x2] = (crop == _FGD) | (crop == _PR_FGD)
+    return _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
+
+
+def _crop_around(active: np.ndarray) -> tuple[int, int, int, int]:
+    """(x1, y1, x2, y2) of the ``active`` pixels grown by a quarter of their size (8 px at least)."""
+    height, width = active.shape
+    ys, xs = np.nonzero(active)
+    if ys.size == 0:
+        return 0, 0, width, height
+    mx, my = max(8, (int(np.ptp(xs)) + 1) // 4), max(8, (int(np.ptp(ys)) + 1) // 4)
+    x1, y1 = max(0, int(xs.min()) - mx), max(0, int(ys.min()) - my)
+    return x1, y1, min(width, int(xs.max()) + 1 + mx), min(height, int(ys.max()) + 1 + my)
+
+
+def _keep_clicked(mask: np.ndarray, clicks: list[tuple[int, int]]) -> np.ndarray:
+    """Only the connected parts of ``mask`` that contain a positive click (all of it if none does)."""
+    import cv2
+
+    if not mask.any():
+        return mask
+    _, labels = cv2.connectedComponents(mask.astype(np.uint8), connectivity=8)
+    height, width = mask.shape
+    hit = {labels[min(max(y, 0), height - 1), min(max(x, 0), width - 1)] for x, y in clicks} - {0}
+    return np.isin(labels, list(hit)) if hit else mask
+
+
+def _drop_specks(mask: np.ndarray, fraction: float = 0.01) -> np.ndarray:
+    """``mask`` without connected parts smaller than ``fraction`` of its largest part."""
+    import cv2
+
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
+    if count <= 2:
+        return mask
+    areas = stats[1:, cv2.CC_STAT_AREA]
+    big = np.flatnonzero(areas >= fraction * areas.max()) + 1
+    return np.isin(labels, big)
+
+
+def _to_full(mask: np.ndarray, full: tuple[int, int]) -> np.ndarray:
+    """Scale a working-frame bool mask to (H, W) bool with smooth edges."""
+    import cv2
+
+    if mask.shape == full:
+        return mask
+    soft = cv2.resize(mask.astype(np.uint8) * 255, (full[1], full[0]), interpolation=cv2.INTER_LINEAR)
+    return soft >= 128
+

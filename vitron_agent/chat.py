@@ -1,0 +1,53 @@
+"""``vitron-agent chat``: a plain interactive loop (``/image``, ``/video``, ``/region``, ``/thread``, ``/quit``)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any, TextIO
+
+__all__ = ["run_chat"]
+
+_HELP = "commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /thread, /quit; anything else is sent to the agent"
+
+
+def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
+    """Read requests line by line; media and regions given by commands go with the next request."""
+    from .errors import BadInputError, VitronError
+
+    images: list[str] = []
+    videos: list[str] = []
+    region: list[float] | None = None
+    print(_HELP, file=stdout)
+    for line in stdin:
+        line = line.strip()
+        if not line:
+            continue
+        if line in ("/quit", "/exit"):
+            break
+        command, _, rest = line.partition(" ")
+        if command == "/image":
+            images.append(rest.strip())
+        elif command == "/video":
+            videos.append(rest.strip())
+        elif command == "/region":
+            try:
+                region = [float(v) for v in rest.split(",")]
+            except ValueError:
+                print("region must be x1,y1,x2,y2 in pixels", file=stdout)
+        elif command == "/thread":
+            print(f"thread: {thread}", file=stdout)
+        elif command.startswith("/"):
+            print(_HELP, file=stdout)
+        else:
+            try:
+                result = agent.invoke(line, images=images, videos=videos, region=region, thread=thread)
+            except (BadInputError, VitronError) as exc:
+                print(f"error: {exc}", file=stdout)
+                images, videos, region = [], [], None
+                continue
+            thread = result.thread
+            images, videos, region = [], [], None
+            print(result.reply, file=stdout)
+            for artifact in result.artifacts:
+                print(f"  {artifact.id}: {artifact.kind} -> {artifact.path}", file=stdout)
+    return 0

@@ -1,0 +1,207 @@
+"""The ``vitron-agent`` command (DESIGN.md section 11). Exit codes: 0 ok, 2 bad input, 1 internal failure."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+__all__ = ["main", "exit_code"]
+
+EXIT_OK, EXIT_INTERNAL, EXIT_BAD_INPUT = 0, 1, 2
+_USER_CATEGORIES = ("bad_input", "unavailable", "budget", "declined", "skipped")
+
+
+def _region(text: str) -> list[float]:
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != 4:
+        raise argparse.ArgumentTypeError(f"region must be x1,y1,x2,y2 in pixels, got {text!r}")
+    try:
+        return [float(p) for p in parts]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"region must be 4 numbers x1,y1,x2,y2, got {text!r}") from None
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str) -> None:  # one line, exit 2, no usage dump
+        print(f"vitron-agent: error: {message}", file=sys.stderr)
+        raise SystemExit(EXIT_BAD_INPUT)
+
+
+def _turn_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("text", nargs="?", default="", help="what to do, in words")
+    parser.add_argument("--image", action="append", default=[], metavar="PATH", help="attach an image (repeatable)")
+    parser.add_argument("--video", action="append", default=[], metavar="PATH", help="attach a video")
+    parser.add_argument("--region", type=_region, metavar="X1,Y1,X2,Y2", help="box in pixels on the first medium")
+    parser.add_argument("--thread", help="continue this conversation")
+    parser.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+def _common(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--state-dir", help="where threads, media and checkpoints live (default ~/.vitron-agent)")
+    parser.add_argument("--planner", default="rules", metavar="SPEC",
+                        help="'rules' (default) or 'module:factory' returning a planner or a LangChain chat model")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(prog="vitron-agent", description="A vision agent: ground, segment, track, generate and edit.")
+    commands = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = commands.add_parser("run", help="run one turn")
+    _turn_options(run)
+    run.add_argument("--invoke", metavar="INVOCATIONS",
+                     help="run these instead of planning: a JSON object or list (regions in pixels), or VITRON's "
+                          "tag text such as '<module>B</module> <instruction>segmentation: the cup</instruction>'")
+    plan = commands.add_parser("plan", help="show the planner's validated plan for a turn; run nothing")
+    _turn_options(plan)
+    chat = commands.add_parser("chat", help="interactive multi-turn chat")
+    chat.add_argument("--thread")
+    demo = commands.add_parser("demo", help="offline showcase on bundled real photos")
+    demo.add_argument("--out", default="vitron-demo", help="folder for overlays and summary.json")
+    experts = commands.add_parser("experts", help="list experts, whether they can run here, and how to fix it")
+    experts.add_argument("--json", action="store_true")
+    for sub in (run, plan, chat, demo, experts):
+        _common(sub)
+    return parser
+
+
+def make_agent(args: argparse.Namespace) -> Any:
+    """The agent the CLI options describe."""
+    from .agent import VitronAgent
+    from .config import AgentConfig
+
+    config = AgentConfig(state_dir=args.state_dir) if args.state_dir else AgentConfig()
+    return VitronAgent(config, planner=_planner(args.planner))
+
+
+def _planner(spec: str) -> Any:
+    from .errors import BadInputError
+    from .planners import ChatModelPlanner, RuleBasedPlanner
+
+    if spec == "rules":
+        return RuleBasedPlanner()
+    module_name, _, attr = spec.partition(":")
+    if not attr:
+        raise BadInputError(f"--planner must be 'rules' or 'module:factory', got {spec!r}")
+    import importlib
+
+    try:
+        made = getattr(importlib.import_module(module_name), attr)()
+    except (ImportError, AttributeError) as exc:
+        raise BadInputError(f"--planner {spec!r} could not be loaded: {exc}") from None
+    return made if hasattr(made, "plan") else ChatModelPlanner(made)
+
+
+def exit_code(result: Any) -> int:
+    """0 if anything succeeded or nothing failed; else 2 for the user's problems, 1 for crashes."""
+    if not result.errors or any(a for a in result.artifacts):
+        return EXIT_OK
+    categories = {e.get("category") for e in result.errors}
+    return EXIT_BAD_INPUT if categories <= set(_USER_CATEGORIES) else EXIT_INTERNAL
+
+
+def _print_result(result: Any, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps(result.to_json(), ensure_ascii=False))
+        return
+    print(result.reply)
+    for artifact in result.artifacts:
+        print(f"  {artifact.id}: {artifact.kind} {artifact.width}x{artifact.height} -> {artifact.path}")
+    if result.interrupt:
+        print(f"  paused: {result.interrupt}")
+
+
+def _cmd_turn(args: argparse.Namespace) -> int:
+    agent = make_agent(args)
+    with agent:
+        if args.command == "plan":
+            result = agent.plan(args.text, images=args.image, videos=args.video, region=args.region, thread=args.thread)
+        else:
+            invocations = _invocations(args.invoke) if args.invoke else None
+            result = agent.invoke(args.text, images=args.image, videos=args.video, region=args.region,
+                                  thread=args.thread, invocations=invocations)
+    _print_result(result, args.json)
+    code = exit_code(result)
+    if code:
+        print(f"vitron-agent: {_one_line(Exception(result.errors[0]['message']))}", file=sys.stderr)
+    return code
+
+
+def _invocations(text: str) -> list[dict[str, Any]] | str:
+    from .errors import BadInputError
+
+    if not text.lstrip().startswith(("{", "[")):
+        return text  # the tag form, parsed against the turn's media sizes
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise BadInputError(f"--invoke is not valid JSON ({exc.msg} at character {exc.pos})") from None
+    data = data if isinstance(data, list) else [data]
+    if not all(isinstance(d, dict) for d in data):
+        raise BadInputError("--invoke must be a JSON object or a list of objects")
+    return data
+
+
+def _cmd_experts(args: argparse.Namespace) -> int:
+    from .experts.registry import ExpertRegistry
+
+    registry = ExpertRegistry.default()
+    rows = []
+    for name, spec in registry.specs().items():
+        state = registry.availability(name)
+        rows.append({"name": name, "tasks": list(spec.tasks), "available": state.ok, "reason": state.reason,
+                     "fix": state.fix, "weights": spec.weights, "looked_in": state.weights_path,
+                     "extra": spec.extra, "description": spec.description})
+    if args.json:
+        print(json.dumps(rows))
+        return EXIT_OK
+    for row in rows:
+        mark = "ok " if row["available"] else "-- "
+        print(f"{mark}{row['name']:<16} {', '.join(row['tasks']):<28} {row['description']}")
+        if not row["available"]:
+            print(f"    {row['reason']}. {row['fix']}")
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; never shows a traceback for bad input."""
+    from .errors import BadInputError, VitronError
+
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command in ("run", "plan"):
+            return _cmd_turn(args)
+        if args.command == "experts":
+            return _cmd_experts(args)
+        if args.command == "demo":
+            from .demo import run_demo
+
+            return run_demo(args.out, state_dir=args.state_dir)
+        from .chat import run_chat
+
+        return run_chat(make_agent(args), thread=args.thread)
+    except BadInputError as exc:
+        print(f"vitron-agent: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except VitronError as exc:
+        print(f"vitron-agent: {_one_line(exc)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if exc.category == "unavailable" else EXIT_INTERNAL
+    except KeyboardInterrupt:
+        return 130
+    except Exception as exc:  # internal failure: one line, and the traceback only on request
+        if os.environ.get("VITRON_DEBUG"):
+            raise
+        print(f"vitron-agent: internal error: {type(exc).__name__}: {_one_line(exc)} (set VITRON_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL
+
+
+def _one_line(exc: BaseException) -> str:
+    return " ".join(str(exc).split())[:400]
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

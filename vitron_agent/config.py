@@ -1,0 +1,47 @@
+"""Agent settings: limits, budgets and where state lives. Every cap here is enforced somewhere."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .stores.media_io import MediaLimits
+
+__all__ = ["AgentConfig", "default_state_dir"]
+
+
+def default_state_dir() -> Path:
+    """``$VITRON_STATE_DIR``, else ``~/.vitron-agent``."""
+    return Path(os.environ.get("VITRON_STATE_DIR") or Path.home() / ".vitron-agent")
+
+
+@dataclass
+class AgentConfig:
+    """Settings of one agent.
+
+    ``max_expert_calls``: expert runs per turn, inserted steps included.
+    ``max_planner_retries``: times the planner may revise a plan the validator rejected.
+    ``max_plan_rounds``: planner calls per turn when it asks to see tool results.
+    ``recursion_limit``: LangGraph super-steps per turn (a hard stop behind the budgets above).
+    ``human_in_the_loop``: pause (``interrupt``) for approval of costly or destructive steps and to
+    ask for a region that cannot be resolved.
+    ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
+    """
+
+    state_dir: Path = field(default_factory=default_state_dir)
+    limits: MediaLimits = field(default_factory=MediaLimits)
+    max_expert_calls: int = 16
+    max_planner_retries: int = 2
+    max_plan_rounds: int = 3
+    recursion_limit: int = 60
+    human_in_the_loop: bool = False
+    ram_budget: int | None = None
+    vram_budget: int | None = None
+    device: str = "auto"
+
+    def __post_init__(self) -> None:
+        self.state_dir = Path(self.state_dir).expanduser()
+        for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"{name} must be >= 0")

@@ -1,0 +1,176 @@
+"""The model pool: loads experts lazily, keeps them warm, evicts least-recently-used under a budget.
+
+One pool serves every thread of an agent. ``with pool.use("grabcut") as expert:`` loads on first
+use only; an expert in use is never evicted. Counters (``stats``) make "loaded once" provable.
+"""
+
+from __future__ import annotations
+
+import gc
+import sys
+import threading
+from collections import OrderedDict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from ..errors import ExpertFailure, UnavailableError
+from .base import Expert
+from .registry import ExpertRegistry
+
+__all__ = ["ModelPool", "PoolStats"]
+
+
+@dataclass
+class PoolStats:
+    """Counts since the pool was made: ``loads`` and ``hits`` per expert, and evictions."""
+
+    loads: dict[str, int] = field(default_factory=dict)
+    hits: dict[str, int] = field(default_factory=dict)
+    evictions: list[str] = field(default_factory=list)
+    load_seconds: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class _Slot:
+    expert: Expert
+    ram: int
+    vram: int
+    users: int = 0
+
+
+class ModelPool:
+    """Thread-safe cache of loaded experts.
+
+    ``ram_budget`` / ``vram_budget``: bytes the loaded experts may hold together (``None`` = no
+    limit). When a load pushes the total over a budget, idle experts are unloaded oldest-first.
+    """
+
+    def __init__(
+        self,
+        registry: ExpertRegistry,
+        *,
+        ram_budget: int | None = None,
+        vram_budget: int | None = None,
+        device: str = "auto",
+        dtype: str | None = None,
+    ) -> None:
+        """``device``: passed to each expert's ``load``; ``auto`` lets a torch expert pick CUDA if present."""
+        self.registry = registry
+        self.ram_budget = ram_budget
+        self.vram_budget = vram_budget
+        self.device = device
+        self.dtype = dtype
+        self.stats = PoolStats()
+        self._slots: OrderedDict[str, _Slot] = OrderedDict()
+        self._lock = threading.RLock()
+        self._load_locks: dict[str, threading.Lock] = {}
+
+    @contextmanager
+    def use(self, name: str) -> Iterator[Expert]:
+        """Yield the loaded expert ``name``, loading it on first use."""
+        slot = self._acquire(name)
+        try:
+            yield slot.expert
+        finally:
+            with self._lock:
+                slot.users -= 1
+
+    def loaded(self) -> list[str]:
+        """Names currently loaded, least recently used first."""
+        with self._lock:
+            return list(self._slots)
+
+    def memory(self) -> dict[str, int]:
+        """Bytes held by loaded experts: ``{"ram": n, "vram": n}``."""
+        with self._lock:
+            return {
+                "ram": sum(s.ram for s in self._slots.values()),
+                "vram": sum(s.vram for s in self._slots.values()),
+            }
+
+    def evict(self, name: str) -> bool:
+        """Unload one idle expert now; False if it is not loaded or in use."""
+        with self._lock:
+            slot = self._slots.get(name)
+            if slot is None or slot.users:
+                return False
+            del self._slots[name]
+            self.stats.evictions.append(name)
+        slot.expert.unload()
+        _release_memory()
+        return True
+
+    def clear(self) -> None:
+        """Unload every idle expert."""
+        for name in self.loaded():
+            self.evict(name)
+
+    def _acquire(self, name: str) -> _Slot:
+        with self._lock:
+            slot = self._slots.get(name)
+            if slot is not None:
+                slot.users += 1
+                self._slots.move_to_end(name)
+                self.stats.hits[name] = self.stats.hits.get(name, 0) + 1
+                return slot
+            load_lock = self._load_locks.setdefault(name, threading.Lock())
+        with load_lock:  # one loader per expert; others wait and then hit
+            with self._lock:
+                if name in self._slots:
+                    return self._acquire(name)
+            slot = self._load(name)
+            with self._lock:
+                slot.users += 1
+                self._slots[name] = slot
+                self._slots.move_to_end(name)
+            self._enforce_budget(keep=name)
+            return slot
+
+    def _load(self, name: str) -> _Slot:
+        import time
+
+        expert = self.registry.create(name)
+        expert.require_modules()
+        start = time.perf_counter()
+        try:
+            expert.load(self.device, self.dtype)
+        except UnavailableError:
+            raise
+        except MemoryError as exc:
+            raise ExpertFailure(f"{name} ran out of memory while loading; free memory or lower the pool budget") from exc
+        except Exception as exc:
+            if _is_out_of_memory(exc):
+                raise ExpertFailure(
+                    f"{name} ran out of memory while loading on {self.device}; "
+                    "use a smaller dtype, CPU offload, or a lower pool budget"
+                ) from exc
+            raise
+        expert.loaded = True
+        with self._lock:
+            self.stats.loads[name] = self.stats.loads.get(name, 0) + 1
+            self.stats.load_seconds[name] = self.stats.load_seconds.get(name, 0.0) + time.perf_counter() - start
+        held = expert.memory_bytes()
+        return _Slot(expert, int(held.get("ram", 0)), int(held.get("vram", 0)))
+
+    def _enforce_budget(self, keep: str) -> None:
+        for kind, budget in (("ram", self.ram_budget), ("vram", self.vram_budget)):
+            if budget is None:
+                continue
+            while self.memory()[kind] > budget:
+                with self._lock:
+                    idle = [n for n, s in self._slots.items() if n != keep and not s.users and getattr(s, kind)]
+                if not idle or not self.evict(idle[0]):
+                    break
+
+
+def _is_out_of_memory(exc: BaseException) -> bool:
+    text = f"{type(exc).__name__}: {exc}".lower()
+    return "out of memory" in text or "outofmemory" in text
+
+
+def _release_memory() -> None:
+    gc.collect()
+    torch = sys.modules.get("torch")
+    if torch is not None and torch.cuda.is_available():
+        torch.cuda.empty_cache()

@@ -1,0 +1,152 @@
+"""The expert registry: an explicit dict of built-in experts plus the ``vitron_agent.experts`` entry points.
+
+Entries are import strings so that listing experts imports none of their libraries.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+from typing import Any
+
+from ..errors import UnavailableError
+from .base import Availability, Expert, ExpertSpec
+
+__all__ = ["BUILTIN_EXPERTS", "ExpertEntry", "ExpertRegistry", "ENTRY_POINT_GROUP"]
+
+log = logging.getLogger(__name__)
+
+ENTRY_POINT_GROUP = "vitron_agent.experts"
+
+BUILTIN_EXPERTS: dict[str, str] = {
+    "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
+    "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
+}
+"""Name -> ``module:Class`` of the experts that ship with the package."""
+
+
+@dataclass
+class ExpertEntry:
+    """One registered expert: its class (or import string) and construction options."""
+
+    target: str | type[Expert]
+    options: dict[str, Any] = field(default_factory=dict)
+    _cls: type[Expert] | None = None
+
+    def expert_class(self) -> type[Expert]:
+        if self._cls is None:
+            if isinstance(self.target, str):
+                module_name, _, attr = self.target.partition(":")
+                self._cls = getattr(importlib.import_module(module_name), attr)
+            else:
+                self._cls = self.target
+        return self._cls
+
+
+class ExpertRegistry:
+    """Name -> expert class, with lookups by task.
+
+    ``registry.register(MyExpert, weights="/models/x")`` adds or overrides one expert;
+    ``registry.best_for("segment")`` picks the highest-quality installed expert.
+    """
+
+    def __init__(self, entries: dict[str, ExpertEntry] | None = None) -> None:
+        self._entries: dict[str, ExpertEntry] = dict(entries or {})
+        self._availability: dict[str, Availability] = {}
+
+    @classmethod
+    def default(cls, *, entry_points_too: bool = True) -> ExpertRegistry:
+        """Built-in experts, plus third-party ones declared under the entry-point group."""
+        registry = cls({name: ExpertEntry(target) for name, target in BUILTIN_EXPERTS.items()})
+        if entry_points_too:
+            for point in entry_points(group=ENTRY_POINT_GROUP):
+                registry._entries.setdefault(point.name, ExpertEntry(point.value))
+        return registry
+
+    def register(self, expert: type[Expert] | str, name: str | None = None, **options: Any) -> str:
+        """Add an expert class (or ``module:Class`` string); returns its registry name."""
+        entry = ExpertEntry(expert, options)
+        name = name or entry.expert_class().spec.name
+        self._entries[name] = entry
+        self._availability.pop(name, None)
+        return name
+
+    def names(self) -> list[str]:
+        return sorted(self._entries)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._entries
+
+    def spec(self, name: str) -> ExpertSpec:
+        return self._entry(name).expert_class().spec
+
+    def specs(self) -> dict[str, ExpertSpec]:
+        """Every expert whose class imports; a broken plug-in is logged and skipped."""
+        out: dict[str, ExpertSpec] = {}
+        for name in self.names():
+            try:
+                out[name] = self.spec(name)
+            except Exception as exc:  # a third-party plug-in that fails to import
+                log.warning("expert %s could not be imported: %s", name, exc)
+        return out
+
+    def create(self, name: str) -> Expert:
+        """A new, unloaded instance (the pool owns loaded ones)."""
+        entry = self._entry(name)
+        return entry.expert_class()(**entry.options)
+
+    def availability(self, name: str) -> Availability:
+        """Cached check of extras and weights, without loading."""
+        if name not in self._availability:
+            try:
+                self._availability[name] = self.create(name).availability()
+            except Exception as exc:
+                self._availability[name] = Availability(False, f"{name} failed to import: {exc}", "")
+        return self._availability[name]
+
+    def candidates(self, task: str, op: str | None = None, input_kind: str | None = None) -> list[str]:
+        """Names that declare ``task`` (and ``op``, ``input_kind``), best quality first."""
+        found = [
+            (spec.quality, name)
+            for name, spec in self.specs().items()
+            if spec.does(task, op) and (input_kind is None or input_kind in spec.input_kinds)
+        ]
+        return [name for _, name in sorted(found, key=lambda qn: (-qn[0], qn[1]))]
+
+    def best_for(
+        self, task: str, op: str | None = None, input_kind: str | None = None, phrase: str | None = None
+    ) -> str:
+        """The best installed expert for the task, or an ``UnavailableError`` saying what to install."""
+        names = self.candidates(task, op, input_kind)
+        label = f"{task}.{op}" if op and task.startswith("edit_") else task
+        where = f" on {input_kind} input" if input_kind else ""
+        if not names:
+            other_kinds = self.candidates(task, op)
+            if not other_kinds:
+                raise UnavailableError(f"no expert for {label} is installed")
+            raise UnavailableError(f"no expert for {label}{where} is installed (only for other inputs: {', '.join(other_kinds)})")
+        reasons = []
+        for name in names:
+            spec, state = self.spec(name), self.availability(name)
+            if not state.ok:
+                reasons.append(f"{name}: {state.reason}; {state.fix}")
+            elif phrase and not spec.knows(phrase):
+                reasons.append(f"{name} only knows: {', '.join(spec.vocabulary or ())}")
+            else:
+                return name
+        target = f" for {phrase!r}" if phrase else ""
+        raise UnavailableError(f"no installed expert can do {label}{target}{where} ({'; '.join(reasons)})")
+
+    def _entry(self, name: str) -> ExpertEntry:
+        try:
+            return self._entries[name]
+        except KeyError:
+            raise UnavailableError(
+                f"unknown module {name!r}; installed experts: {', '.join(self.names())}"
+            ) from None
+
+    def __iter__(self) -> Iterable[str]:  # pragma: no cover - convenience
+        return iter(self.names())

@@ -1,0 +1,80 @@
+"""A planner over any LangChain chat model with tool calling: invocations come from tool calls."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from pydantic import ValidationError
+
+from ..errors import BadInputError
+from ..experts.base import ExpertSpec
+from ..experts.tool_schema import args_schema, describe_expert
+from ..protocol.invocation import Invocation
+from .base import PlannerInput, PlannerOutput
+
+__all__ = ["ChatModelPlanner", "render_system_prompt"]
+
+
+def render_system_prompt(inp: PlannerInput) -> str:
+    """The system prompt with this conversation's media and the installed experts' catalogue."""
+    from vitron_agent.prompts import load_prompt
+
+    media = "\n".join(f"- {m.describe()}" for m in inp.media) or "- none yet"
+    if inp.region is not None:
+        media += f"\n- the user drew a region on {inp.region_media}: {inp.region.model_dump(exclude_none=True)}"
+    experts = "\n".join(f"- {name}: {describe_expert(spec)}" for name, spec in sorted(inp.catalogue.items()))
+    prompt = load_prompt("system").replace("{media}", media).replace("{experts}", experts or "- none installed")
+    if inp.feedback:
+        prompt += "\n\n## Your last plan was rejected\n" + "\n".join(f"- {f}" for f in inp.feedback)
+    return prompt
+
+
+class ChatModelPlanner:
+    """Plans with a LangChain chat model: one tool per installed expert, calls become invocations.
+
+    After tools ran, the model is called again with their results (``needs_followup``), so it can
+    answer from them or call more tools, as in a ReAct loop bounded by the agent's plan rounds.
+    """
+
+    can_revise = True
+
+    def __init__(self, model: Any, *, name: str | None = None) -> None:
+        self.model = model
+        self.name = name or f"chat:{type(model).__name__}"
+        self._bound: tuple[tuple[str, ...], Any] | None = None
+
+    def _with_tools(self, catalogue: dict[str, ExpertSpec]) -> Any:
+        names = tuple(sorted(catalogue))
+        if self._bound is None or self._bound[0] != names:
+            tools = [
+                {"type": "function", "function": {
+                    "name": name, "description": describe_expert(spec),
+                    "parameters": args_schema(spec).model_json_schema(),
+                }}
+                for name, spec in sorted(catalogue.items())
+            ]
+            self._bound = (names, self.model.bind_tools(tools) if tools else self.model)
+        return self._bound[1]
+
+    def plan(self, inp: PlannerInput) -> PlannerOutput:
+        messages: list[BaseMessage] = [SystemMessage(content=render_system_prompt(inp)), *inp.messages]
+        answer = self._with_tools(inp.catalogue).invoke(messages)
+        if not isinstance(answer, AIMessage):
+            raise BadInputError(f"the chat model returned {type(answer).__name__}, not an AIMessage")
+        invocations = []
+        for position, call in enumerate(answer.tool_calls, start=1):
+            args = dict(call.get("args") or {})
+            try:
+                invocations.append(Invocation(id=f"c{position}", module=call["name"], **args))
+            except (ValidationError, TypeError) as exc:
+                raise BadInputError(f"tool call {call['name']} #{position} has bad arguments: {_short(exc)}") from None
+        text = answer.content if isinstance(answer.content, str) else " ".join(
+            part.get("text", "") for part in answer.content if isinstance(part, dict))
+        return PlannerOutput(reply=text, invocations=invocations, needs_followup=bool(invocations))
+
+
+def _short(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        return "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()[:3])
+    return str(exc)

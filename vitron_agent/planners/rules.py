@@ -1,0 +1,177 @@
+"""A transparent rule-based planner for plain requests; the offline default until a learned one ships.
+
+Every decision is a readable pattern below: "segment the cat", "remove the object in the box",
+"replace the dog with a cat", "now remove it" (``it`` = the latest mask or boxes), "generate an image of ...".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ..protocol.invocation import Invocation, Region
+from .base import PlannerInput, PlannerOutput
+
+__all__ = ["RuleBasedPlanner"]
+
+_COLORS = (
+    "red|green|blue|yellow|orange|purple|pink|black|white|gray|grey|brown|gold|silver|cyan|magenta|teal|navy|beige"
+)
+_POLITE = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|next|can you|could you|would you|will you|"
+    r"i want you to|i'd like you to|i would like you to|help me|let's|lets)\b[\s,]*)+",
+    re.I,
+)
+_PRONOUN = re.compile(r"^(?:it|this|that|them|these|those|the result|the mask|the selection|the segmented (?:\w+ ?)+)$", re.I)
+_IN_BOX = re.compile(
+    r"\b(?:in|inside|within|from) (?:the|my|this) (?:box|region|rectangle|selection|area)(?: i drew)?\b", re.I
+)
+_BOX_WORDS = re.compile(r"^(?:the |this )?(?:object|thing|region|area|selection|selected (?:object|area)|box)$", re.I)
+_TRAILING = re.compile(
+    r"(?:\s+(?:from|in|on|of) (?:the|this|my) (?:image|picture|photo|frame|video|clip|scene))+\s*$|[\s.!?,;]+$", re.I
+)
+
+
+@dataclass(frozen=True)
+class _Rule:
+    task: str
+    pattern: re.Pattern[str]
+    op: str | None = None
+
+
+def _r(text: str) -> re.Pattern[str]:
+    return re.compile(text, re.I)
+
+
+_RULES: tuple[_Rule, ...] = (
+    _Rule("generate_video", _r(r"^(?:generate|create|make|produce|render)\b.*?\b(?:video|clip|movie|animation)\b"
+                               r"(?:\s+(?:of|showing|about|where|with))?\s*(?P<p>.*)$")),
+    _Rule("animate_image", _r(r"^(?:animate|bring)\b\s*(?P<t>.*?)(?:\s+to life)?$|^make (?P<t2>.+?) (?:move|come alive)$")),
+    _Rule("generate_image", _r(r"^(?:generate|create|draw|paint|make|produce|render|imagine|sketch)\b"
+                               r"(?:\s+(?:me|us))?(?:\s+(?:an?|the|some))?(?:\s+\w+)?\s*"
+                               r"(?:image|picture|photo|drawing|painting|illustration|artwork)s?\b"
+                               r"(?:\s+(?:of|showing|with|depicting))?\s*(?P<p>.*)$")),
+    _Rule("edit_image", _r(r"^(?:remove|delete|erase|get rid of|take out|eliminate|clear)\b\s*(?P<t>.*)$"), "remove"),
+    _Rule("edit_image", _r(r"^(?:replace|swap|substitute)\s+(?P<t>.+?)\s+(?:with|by|for)\s+(?P<n>.+)$"), "replace"),
+    _Rule("edit_image", _r(r"^(?:turn|change|transform|convert)\s+(?P<t>.+?)\s+(?:in)?to\s+(?P<n>(?!the style).+)$"), "replace"),
+    _Rule("edit_image", _r(rf"^(?:recolou?r|colou?r|paint|make|change the colou?r of)\s+(?P<t>.+?)\s+(?:to\s+|in\s+)?(?P<c>{_COLORS})$"),
+          "recolor"),
+    _Rule("edit_image", _r(r"^(?:restyle|stylize|stylise|make (?:it|this|the image) look like|render (?:it|this) as|"
+                           r"turn (?:it|this|the image) into)\s+(?P<s>.+)$|^(?:make it|convert it)\b.*\bstyle\b(?P<s2>.*)$"),
+          "restyle"),
+    _Rule("edit_image", _r(r"^(?:move|shift|drag)\s+(?P<t>.+?)\s+(?:to(?: the)?\s+)?(?P<d>left|right|up|down|top|bottom|center|centre)\b.*$"),
+          "move"),
+    _Rule("edit_image", _r(r"^(?:add|insert|put|place)\s+(?P<t>.+?)(?:\s+(?:to|in|on|into|at)\s+(?P<w>.+))?$"), "add"),
+    _Rule("track", _r(r"^(?:track|follow)\s*(?P<t>.*)$")),
+    _Rule("segment", _r(r"^(?:segment|mask|cut out|cut|outline|isolate|extract|select|separate)\b\s*(?P<t>.*)$")),
+    _Rule("ground", _r(r"^(?:find|detect|locate|where (?:is|are)|show me|point (?:to|at|out)|spot|ground|box|"
+                       r"look for|search for|highlight)\b\s*(?P<t>.*)$")),
+)
+_QUESTION = _r(r"^(?:what|who|how|why|which|when|is|are|does|do|can|describe|caption|tell me|count)\b|\?\s*$")
+_SPLIT = re.compile(r"\s*(?:;|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z]))\s*", re.I)
+
+
+class RuleBasedPlanner:
+    """Keyword rules over the user's text; deterministic, so validator feedback is not retried."""
+
+    name = "rules"
+    can_revise = False
+
+    def plan(self, inp: PlannerInput) -> PlannerOutput:
+        invocations: list[Invocation] = []
+        for clause in _SPLIT.split(inp.text.strip()):
+            inv = self._clause(clause, inp, invocations)
+            if inv is not None:
+                invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
+        if not invocations:
+            return PlannerOutput(reply=_HELP)
+        said = "; then ".join(_describe(inv) for inv in invocations)
+        return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
+
+    def _clause(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation | None:
+        text = _POLITE.sub("", clause.strip()).strip()
+        if not text:
+            return None
+        for rule in _RULES:
+            match = rule.pattern.match(text)
+            if match:
+                return self._build(rule, match, inp, earlier)
+        if _QUESTION.search(text):
+            return Invocation(task="answer", command=text, inputs=_latest_input(inp))
+        return None
+
+    def _build(self, rule: _Rule, match: re.Match[str], inp: PlannerInput, earlier: list[Invocation]) -> Invocation:
+        groups = {k: (v or "").strip() for k, v in match.groupdict().items()}
+        task = rule.task
+        if task in ("generate_image", "generate_video"):
+            return Invocation(task=task, command=_clean(groups.get("p", "")) or match.string)
+        target = _clean(groups.get("t") or groups.get("t2") or "")
+        args: dict[str, str] = {"op": rule.op} if rule.op else {}
+        for key, name in (("n", "new"), ("c", "color"), ("s", "style"), ("s2", "style"), ("d", "direction")):
+            if groups.get(key):
+                args[name] = _clean(groups[key])
+        if rule.op == "add":
+            target, args["new"] = "", target
+            if groups.get("w"):
+                target = _clean(groups["w"])
+        if rule.op == "restyle":
+            target = ""
+        on_video = _latest_kind(inp) == "video"
+        if on_video and task in ("segment", "edit_image"):
+            task = "track" if task == "segment" else "edit_video"
+        region, target = _region_for(target, inp, earlier, wants_region=task != "ground" and rule.op != "restyle")
+        inputs = [] if region is not None and region.ref else _latest_input(inp)
+        return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)
+
+
+def _clean(text: str) -> str:
+    return _TRAILING.sub("", text.strip()).strip(" \"'")
+
+
+def _region_for(target: str, inp: PlannerInput, earlier: list[Invocation], wants_region: bool) -> tuple[Region | None, str]:
+    """The user's box for "the object in the box"; the latest mask/boxes for "it"; else words only."""
+    in_box = bool(_IN_BOX.search(target))
+    target = _IN_BOX.sub("", target).strip()
+    if inp.region is not None and (in_box or not target or _BOX_WORDS.match(target) or _PRONOUN.match(target)):
+        return inp.region, target
+    if wants_region and (not target or _PRONOUN.match(target) or _BOX_WORDS.match(target)):
+        for inv in reversed(earlier):
+            if inv.task in ("segment", "ground", "track"):
+                return Region(ref=inv.id), inv.command
+        for call in reversed(inp.history):
+            if call.status == "done" and call.output and call.task in ("segment", "ground", "track"):
+                return Region(ref=call.output), call.command
+    if inp.region is not None and wants_region and not target:
+        return inp.region, target
+    return None, target
+
+
+def _latest_kind(inp: PlannerInput) -> str | None:
+    ids = inp.new_media or [m.id for m in inp.media if m.kind in ("image", "video")]
+    medium = inp.medium(ids[-1]) if ids else None
+    return medium.kind if medium else None
+
+
+def _latest_input(inp: PlannerInput) -> list[str]:
+    if inp.region is not None and inp.region_media:
+        return [inp.region_media]
+    return [inp.new_media[-1]] if inp.new_media else []
+
+
+def _describe(inv: Invocation) -> str:
+    words = {"ground": "find", "segment": "segment", "track": "track", "answer": "answer",
+             "generate_image": "generate an image of", "generate_video": "generate a video of",
+             "animate_image": "animate"}
+    verb = inv.op or words.get(inv.task, inv.task)
+    what = inv.command or ("the region you drew" if inv.region and inv.region.box else
+                           f"{inv.region.ref}" if inv.region and inv.region.ref else "")
+    if inv.op in ("replace", "add") and inv.args.get("new"):
+        what = f"{what} with {inv.args['new']}" if what and inv.op == "replace" else inv.args["new"]
+    return f"{verb} {what}".strip()
+
+
+_HELP = (
+    "I can find things (\"find the faces\"), segment them (\"segment the object in the box\"), edit images "
+    "(\"remove it\", \"replace the cat with a dog\"), track objects in videos, and generate images or videos "
+    "when their weights are installed. Attach an image and tell me what to do."
+)

@@ -1,0 +1,178 @@
+"""The media store: content-addressed files under a thread's directory; state keeps only ``MediaRef``.
+
+Ids are given by the graph (``u0`` for the first user medium, ``o3`` for output 3); the store only
+keeps bytes, named by their SHA-256, and resolves references back to arrays.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict
+
+from ..errors import MediaError
+from .media_io import MediaLimits, decode_image, decode_video, encode_png, encode_video, probe_file
+
+__all__ = ["MediaKind", "MediaRef", "MediaStore"]
+
+MediaKind = Literal["image", "video", "mask", "boxes", "mask_video"]
+
+
+class MediaRef(BaseModel):
+    """A stored medium, small and JSON-safe.
+
+    ``file``: path relative to the store root (never absolute, so a thread can move).
+    ``width``/``height``: pixels of the frame; ``frames``/``fps`` for videos (1/None for stills).
+    ``source``: ``user`` or the expert that produced it; ``parents``: ids it was made from.
+    ``data``: small JSON facts (detections for ``boxes``).
+    """
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    id: str
+    kind: MediaKind
+    file: str
+    width: int
+    height: int
+    frames: int = 1
+    fps: float | None = None
+    source: str = "user"
+    parents: tuple[str, ...] = ()
+    data: dict[str, Any] = {}
+
+
+class MediaStore:
+    """Files of one thread under ``root``; safe for several threads of one process to share."""
+
+    def __init__(self, root: str | os.PathLike[str], limits: MediaLimits | None = None) -> None:
+        self.root = Path(root).resolve()
+        self.limits = limits or MediaLimits()
+        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+
+    # -- ingest ---------------------------------------------------------------------------------
+    def ingest(
+        self,
+        path: str | os.PathLike[str],
+        media_id: str,
+        *,
+        expect: str | None = None,
+        allowed_roots: Iterable[str | os.PathLike[str]] | None = None,
+    ) -> MediaRef:
+        """Validate a user file and store a copy; raise ``MediaError`` with a one-line reason.
+
+        ``allowed_roots``: when the path comes from a planner or a tool, it must resolve inside one
+        of these folders (symlinks resolved first), so nothing outside can be read.
+        """
+        source = Path(path)
+        if allowed_roots is not None:
+            self._check_inside(source, allowed_roots)
+        probed = probe_file(source, self.limits, expect=expect)
+        data = source.read_bytes()
+        file = self._write(data, probed.ext)
+        return MediaRef(
+            id=media_id,
+            kind=probed.kind,  # type: ignore[arg-type]
+            file=file,
+            width=probed.width,
+            height=probed.height,
+            frames=probed.frames,
+            fps=probed.fps,
+        )
+
+    @staticmethod
+    def _check_inside(path: Path, roots: Iterable[str | os.PathLike[str]]) -> None:
+        real = Path(os.path.realpath(path))
+        for root in roots:
+            base = Path(os.path.realpath(root))
+            if real == base or base in real.parents:
+                return
+        raise MediaError(f"{path}: refused; it resolves outside the allowed folders")
+
+    # -- outputs --------------------------------------------------------------------------------
+    def put_image(self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = ()) -> MediaRef:
+        """Store an (H, W, 3) uint8 image."""
+        if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
+            raise ValueError(f"image must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
+        file = self._write(encode_png(array), "png")
+        h, w = array.shape[:2]
+        return MediaRef(id=media_id, kind="image", file=file, width=w, height=h, source=source, parents=tuple(parents))
+
+    def put_mask(self, mask: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = ()) -> MediaRef:
+        """Store an (H, W) bool mask as a PNG (0/255)."""
+        if mask.ndim != 2:
+            raise ValueError(f"mask must be (H, W), got {mask.shape}")
+        file = self._write(encode_png(mask.astype(bool)), "png")
+        h, w = mask.shape
+        area = int(mask.astype(bool).sum())
+        return MediaRef(
+            id=media_id, kind="mask", file=file, width=w, height=h, source=source, parents=tuple(parents),
+            data={"area": area},
+        )
+
+    def put_boxes(
+        self, detections: list[dict[str, Any]], media_id: str, *, width: int, height: int, source: str,
+        parents: Iterable[str] = (),
+    ) -> MediaRef:
+        """Store detections (``{"box", "label", "score"}`` in pixels of a ``width`` x ``height`` frame)."""
+        payload = json.dumps({"width": width, "height": height, "detections": detections}, sort_keys=True)
+        file = self._write(payload.encode(), "json")
+        return MediaRef(
+            id=media_id, kind="boxes", file=file, width=width, height=height, source=source,
+            parents=tuple(parents), data={"detections": detections},
+        )
+
+    def put_video(
+        self, frames: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = ()
+    ) -> MediaRef:
+        """Store (T, H, W, 3) uint8 frames as a browser-playable MP4."""
+        file = self._write(encode_video(frames, fps), "mp4")
+        t, h, w = frames.shape[:3]
+        return MediaRef(
+            id=media_id, kind="video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
+            parents=tuple(parents),
+        )
+
+    # -- reading --------------------------------------------------------------------------------
+    def path(self, ref: MediaRef) -> Path:
+        """Absolute path of a stored medium; refuses anything that escapes the store."""
+        path = (self.root / ref.file).resolve()
+        if self.root not in path.parents:
+            raise MediaError(f"{ref.id}: stored path {ref.file!r} escapes the media store")
+        if not path.exists():
+            raise MediaError(f"{ref.id}: its file {ref.file} is missing from the media store at {self.root}")
+        return path
+
+    def load_image(self, ref: MediaRef) -> np.ndarray:
+        """(H, W, 3) uint8 RGB; for a video, its first frame."""
+        if ref.kind == "video":
+            return self.load_video(ref, max_frames=1)[0][0]
+        if ref.kind not in ("image", "mask"):
+            raise MediaError(f"{ref.id} is a {ref.kind}, not an image")
+        return decode_image(self.path(ref).read_bytes(), ref.id)
+
+    def load_mask(self, ref: MediaRef) -> np.ndarray:
+        """(H, W) bool."""
+        if ref.kind != "mask":
+            raise MediaError(f"{ref.id} is a {ref.kind}, not a mask")
+        return decode_image(self.path(ref).read_bytes(), ref.id)[..., 0] > 127
+
+    def load_video(self, ref: MediaRef, max_frames: int | None = None) -> tuple[np.ndarray, float]:
+        """((T, H, W, 3) uint8 RGB, fps)."""
+        if ref.kind != "video":
+            raise MediaError(f"{ref.id} is a {ref.kind}, not a video")
+        return decode_video(self.path(ref).read_bytes(), ref.id, self.limits, max_frames=max_frames)
+
+    def _write(self, data: bytes, ext: str) -> str:
+        digest = hashlib.sha256(data).hexdigest()[:40]
+        relative = f"blobs/{digest}.{ext}"
+        target = self.root / relative
+        if not target.exists():
+            temp = target.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_bytes(data)
+            os.replace(temp, target)
+        return relative

@@ -1,0 +1,80 @@
+"""The signal store: planner signal embeddings as safetensors files, referenced by id from state.
+
+Tensors never enter graph state; a checkpoint holds the id, and a resumed thread reads the file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from ..errors import BadInputError
+
+__all__ = ["SignalStore"]
+
+_ID = re.compile(r"^s[0-9a-f]{16}$")
+_DTYPES = (np.float16, np.float32)
+
+
+class SignalStore:
+    """Content-addressed float16/float32 arrays under ``root``.
+
+    ``put`` accepts numpy arrays or torch tensors (moved to CPU); ``get`` returns numpy float32.
+    """
+
+    def __init__(self, root: str | os.PathLike[str]) -> None:
+        self.root = Path(root).resolve()
+        self.root.mkdir(parents=True, exist_ok=True)
+
+    def put(self, features: Any, **parts: Any) -> str:
+        """Store one signal (``features``, e.g. (k, d)) and optional named parts; return its id.
+
+        Named parts keep e.g. the task-specific and task-invariant halves apart.
+        """
+        from safetensors.numpy import save
+
+        tensors = {"features": _to_numpy(features)}
+        tensors.update({name: _to_numpy(value) for name, value in parts.items()})
+        blob = save(tensors)
+        signal_id = "s" + hashlib.sha256(blob).hexdigest()[:16]
+        target = self.root / f"{signal_id}.safetensors"
+        if not target.exists():
+            temp = target.with_suffix(f".{os.getpid()}.tmp")
+            temp.write_bytes(blob)
+            os.replace(temp, target)
+        return signal_id
+
+    def get(self, signal_id: str, part: str = "features") -> np.ndarray:
+        """The stored array as float32; ``BadInputError`` if the id is unknown."""
+        return self.get_all(signal_id)[part].astype(np.float32)
+
+    def get_all(self, signal_id: str) -> dict[str, np.ndarray]:
+        from safetensors.numpy import load
+
+        if not _ID.match(signal_id):
+            raise BadInputError(f"{signal_id!r} is not a signal id (expected 's' + 16 hex digits)")
+        target = self.root / f"{signal_id}.safetensors"
+        if not target.exists():
+            raise BadInputError(f"signal {signal_id} is not in the signal store at {self.root}")
+        return load(target.read_bytes())
+
+    def __contains__(self, signal_id: object) -> bool:
+        return isinstance(signal_id, str) and bool(_ID.match(signal_id)) and (self.root / f"{signal_id}.safetensors").exists()
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    if hasattr(value, "detach"):  # a torch tensor, without importing torch
+        value = value.detach().float().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype not in _DTYPES:
+        if not np.issubdtype(array.dtype, np.floating):
+            raise BadInputError(f"signal embeddings must be float16 or float32, got {array.dtype}")
+        array = array.astype(np.float32)
+    if not np.isfinite(array).all():
+        raise BadInputError("signal embeddings contain NaN or infinity")
+    return np.ascontiguousarray(array)

@@ -1,0 +1,143 @@
+"""Pictures users open: masks and boxes drawn over the input image or video.
+
+Pure numpy and OpenCV (imported inside each function, so importing this module costs nothing).
+Images are (H, W, 3) uint8 RGB, masks (H, W) bool in the same frame, boxes (x1, y1, x2, y2)
+pixels; colours are RGB triples of 0-255. Inputs are never modified.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from .errors import BadInputError
+
+__all__ = ["overlay_mask", "draw_detections", "overlay_masks_on_video"]
+
+Color = tuple[int, int, int]
+
+
+def overlay_mask(
+    image: np.ndarray, mask: np.ndarray, color: Color = (255, 64, 64), alpha: float = 0.5, outline: bool = True
+) -> np.ndarray:
+    """Tint the masked pixels of ``image`` towards ``color`` and trace the mask's contour.
+
+    ``image``: (H, W, 3) uint8 RGB (an (H, W) grey image is accepted); ``mask``: (H, W), nonzero =
+    inside. ``alpha`` in [0, 1] is the colour's share inside the mask. With ``outline`` the
+    contour is drawn in ``color`` about ``outline_width(H, W)`` pixels wide, centred on the mask's
+    edge. Returns a new (H, W, 3) uint8 RGB image; pixels away from the mask are unchanged.
+    """
+    import cv2
+
+    rgb = _as_rgb(image)
+    inside = _as_mask(mask, rgb.shape[:2])
+    if not 0.0 <= alpha <= 1.0:
+        raise BadInputError(f"alpha must lie in [0, 1], got {alpha}")
+    out = rgb.copy()
+    tint = np.asarray(color, dtype=np.float32)
+    out[inside] = np.clip(np.rint((1.0 - alpha) * rgb[inside] + alpha * tint), 0, 255).astype(np.uint8)
+    if outline and inside.any():
+        contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+        cv2.drawContours(out, contours, -1, _color(color), outline_width(*rgb.shape[:2]), cv2.LINE_8)
+    return out
+
+
+def draw_detections(
+    image: np.ndarray, detections: Sequence[Any], color: Color = (64, 255, 64)
+) -> np.ndarray:
+    """Draw each detection's box and a ``label score`` tag on a copy of ``image``.
+
+    ``image``: (H, W, 3) uint8 RGB; ``detections``: objects with ``box`` (x1, y1, x2, y2 pixels of
+    ``image``), ``label`` and ``score`` attributes (``Detection``) or dicts with those keys.
+    Each tag is written in black or white, whichever contrasts with ``color``, on a filled
+    ``color`` patch, so it reads on any background. Returns a new (H, W, 3) uint8 RGB image.
+    """
+    import cv2
+
+    out = _as_rgb(image).copy()
+    height, width = out.shape[:2]
+    thickness = outline_width(height, width)
+    fill = _color(color)
+    ink = (0, 0, 0) if 0.299 * fill[0] + 0.587 * fill[1] + 0.114 * fill[2] > 140 else (255, 255, 255)
+    font_scale = max(0.4, min(height, width) / 800)
+    for det in detections:
+        box, label, score = _fields(det)
+        x1, y1 = int(np.clip(round(box[0]), 0, width - 1)), int(np.clip(round(box[1]), 0, height - 1))
+        x2, y2 = int(np.clip(round(box[2]), 0, width - 1)), int(np.clip(round(box[3]), 0, height - 1))
+        cv2.rectangle(out, (x1, y1), (x2, y2), fill, thickness, cv2.LINE_8)
+        _tag(out, f"{label} {score:.2f}", (x1, y1), fill, ink, font_scale)
+    return out
+
+
+def overlay_masks_on_video(
+    frames: np.ndarray, masks: np.ndarray, color: Color = (255, 64, 64), alpha: float = 0.5, outline: bool = True
+) -> np.ndarray:
+    """``overlay_mask`` on every frame: (T, H, W, 3) uint8 RGB frames and (T, H, W) masks in,
+    (T, H, W, 3) uint8 RGB out."""
+    frames, masks = np.asarray(frames), np.asarray(masks)
+    if frames.ndim != 4 or frames.shape[-1] != 3:
+        raise BadInputError(f"frames must be (T, H, W, 3) uint8 RGB, got shape {frames.shape}")
+    if masks.shape != frames.shape[:3]:
+        raise BadInputError(f"masks must be (T, H, W) = {frames.shape[:3]} to match the frames, got {masks.shape}")
+    if len(frames) == 0:
+        return frames.astype(np.uint8).copy()
+    return np.stack([overlay_mask(f, m, color, alpha, outline) for f, m in zip(frames, masks)])
+
+
+def outline_width(height: int, width: int) -> int:
+    """Line width in pixels for outlines and boxes on an image of that size (1 px up to ~375 px)."""
+    return max(1, round(min(height, width) / 375))
+
+
+def _tag(out: np.ndarray, text: str, corner: tuple[int, int], fill: Color, ink: Color, font_scale: float) -> None:
+    """Write ``text`` on a ``fill`` patch just above ``corner`` (inside the box if no room above)."""
+    import cv2
+
+    font = cv2.FONT_HERSHEY_SIMPLEX
+    weight = max(1, round(font_scale * 1.5))
+    (text_w, text_h), baseline = cv2.getTextSize(text, font, font_scale, weight)
+    pad = max(2, text_h // 4)
+    x, y = corner
+    top = y - text_h - baseline - 2 * pad
+    if top < 0:
+        top = y
+    x = min(x, max(0, out.shape[1] - text_w - 2 * pad))
+    cv2.rectangle(out, (x, top), (x + text_w + 2 * pad, top + text_h + baseline + 2 * pad), fill, -1)
+    cv2.putText(out, text, (x + pad, top + pad + text_h), font, font_scale, ink, weight, cv2.LINE_AA)
+
+
+def _fields(det: Any) -> tuple[Sequence[float], str, float]:
+    """(box, label, score) of a ``Detection`` or a ``{"box", "label", "score"}`` dict."""
+    if isinstance(det, Mapping):
+        return det["box"], str(det.get("label", "")), float(det.get("score", 1.0))
+    return det.box, str(det.label), float(det.score)
+
+
+def _as_rgb(image: np.ndarray) -> np.ndarray:
+    """(H, W, 3) uint8 view of an RGB or grey uint8 image."""
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        raise BadInputError(f"image must be uint8, got {image.dtype}")
+    if image.ndim == 2:
+        return np.repeat(image[:, :, None], 3, axis=2)
+    if image.ndim != 3 or image.shape[2] != 3:
+        raise BadInputError(f"image must be (H, W, 3) RGB or (H, W) grey, got shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def _as_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """(H, W) bool of ``mask``, which must match the image's (H, W)."""
+    mask = np.asarray(mask)
+    if mask.shape != tuple(shape):
+        raise BadInputError(f"mask is {mask.shape} but the image is {tuple(shape)}; both must be (H, W)")
+    return mask.astype(bool)
+
+
+def _color(color: Sequence[int]) -> Color:
+    """A validated RGB triple of Python ints (what OpenCV's drawing functions need)."""
+    if len(color) != 3:
+        raise BadInputError(f"color must be an (R, G, B) triple of 0-255, got {color!r}")
+    r, g, b = (int(np.clip(c, 0, 255)) for c in color)
+    return (r, g, b)
