@@ -19,6 +19,7 @@ from vitron_agent.protocol import (
     Region,
     box_from_text,
     box_to_text,
+    is_media_id,
     parse,
     render,
     render_invocation,
@@ -26,7 +27,7 @@ from vitron_agent.protocol import (
 
 SIZES = {"u0": (640, 480), "u1": (1280, 720), "o3": (100, 50)}
 MEDIA = ("u0", "u1", "o3", "o3.1")
-NOT_SIZED = ("o7", "c1", "c2", "c5")  # inputs of unknown size: regions fall back to the default medium
+NOT_SIZED = ("o7", "c1", "c2", "c5")  # invocation inputs use the default medium; an unsized medium takes no box
 EDIT_TASKS = ("edit_image", "edit_video")
 M_B = "<module>B</module>"
 
@@ -76,13 +77,14 @@ def invocations(draw: st.DrawFn, sizes: dict[str, tuple[int, int]], position: in
         args |= {"op": op} if op else {}
     inputs = draw(st.lists(st.sampled_from(MEDIA + NOT_SIZED), max_size=3))
     medium = inputs[0] if inputs and inputs[0] in sizes else "u0"
+    unsized = bool(inputs) and is_media_id(inputs[0]) and inputs[0] not in sizes  # needs a ref region, or none
     module = draw(st.sampled_from([*MODULE_LETTERS, "auto", "grabcut", "sam", "sd", "yolo-v8", "gligen", "x_1.2"]))
     return Invocation(
         id=draw(st.sampled_from(["", f"c{position}", f"c{100 + position}"])),
         module=module,
         task=task,
         command=draw(commands),
-        region=draw(st.none() | grid_regions(sizes[medium])),
+        region=draw(st.none() | (st.builds(Region, ref=st.just("o3")) if unsized else grid_regions(sizes[medium]))),
         inputs=inputs,
         depends_on=draw(st.lists(st.sampled_from(["c1", "c2", "c9"]), max_size=2)),
         signal=draw(signals),

@@ -172,8 +172,7 @@ def store_result(
             preview = overlay_mask(preview, union)
         if result.detections:
             preview = draw_detections(preview, result.detections)
-        ref = store.put_image(preview, next_id(), source=expert_name, parents=parents)
-        made.append(ref.model_copy(update={"data": {"preview": True}}))
+        made.append(store.put_image(preview, next_id(), source=expert_name, parents=parents, preview=True))
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
     outcome.summary = _summary(inv, expert_name, result, made)
     return outcome

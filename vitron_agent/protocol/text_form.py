@@ -106,9 +106,10 @@ class _Draft:
 
 
 def _medium(inputs: Sequence[str], sizes: Sizes, default_input: str | None) -> tuple[str | None, _Size | None]:
-    """The medium a region is drawn on: the first input if its size is known, else the default."""
-    if inputs and is_media_id(inputs[0]) and inputs[0] in sizes:
-        return inputs[0], sizes[inputs[0]]
+    """The medium a region is drawn on: the first input when it is a medium (its size must be known),
+    else (no input, or an earlier invocation's output) the default medium."""
+    if inputs and is_media_id(inputs[0]):
+        return inputs[0], sizes.get(inputs[0])
     return default_input, None if default_input is None else sizes.get(default_input)
 
 

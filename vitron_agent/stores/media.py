@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -17,7 +19,7 @@ import numpy as np
 from pydantic import BaseModel, ConfigDict
 
 from ..errors import MediaError
-from .media_io import MediaLimits, decode_image, decode_video, encode_png, encode_video, probe_file
+from .media_io import MediaLimits, decode_image, decode_video, encode_jpeg, encode_png, encode_video, probe_file
 
 __all__ = ["MediaKind", "MediaRef", "MediaStore"]
 
@@ -49,10 +51,16 @@ class MediaRef(BaseModel):
 class MediaStore:
     """Files of one thread under ``root``; safe for several threads of one process to share."""
 
-    def __init__(self, root: str | os.PathLike[str], limits: MediaLimits | None = None) -> None:
+    def __init__(
+        self, root: str | os.PathLike[str], limits: MediaLimits | None = None, cache_bytes: int = 256 * 2**20
+    ) -> None:
+        """``cache_bytes``: decoded stills kept in memory, so a turn decodes each image once."""
         self.root = Path(root).resolve()
         self.limits = limits or MediaLimits()
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_bytes = cache_bytes
+        self._cache_lock = threading.Lock()
 
     # -- ingest ---------------------------------------------------------------------------------
     def ingest(
@@ -72,8 +80,9 @@ class MediaStore:
         if allowed_roots is not None:
             self._check_inside(source, allowed_roots)
         probed = probe_file(source, self.limits, expect=expect)
-        data = source.read_bytes()
-        file = self._write(data, probed.ext)
+        file = self._write(source.read_bytes(), probed.ext)
+        if probed.pixels is not None:
+            self._remember(file, probed.pixels)
         return MediaRef(
             id=media_id,
             kind=probed.kind,  # type: ignore[arg-type]
@@ -94,13 +103,18 @@ class MediaStore:
         raise MediaError(f"{path}: refused; it resolves outside the allowed folders")
 
     # -- outputs --------------------------------------------------------------------------------
-    def put_image(self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = ()) -> MediaRef:
-        """Store an (H, W, 3) uint8 image."""
+    def put_image(
+        self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = (), preview: bool = False
+    ) -> MediaRef:
+        """Store an (H, W, 3) uint8 image: lossless PNG, or JPEG for a ``preview`` made for people to look at."""
         if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
             raise ValueError(f"image must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
-        file = self._write(encode_png(array), "png")
+        file = self._write(encode_jpeg(array), "jpg") if preview else self._write(encode_png(array), "png")
+        if not preview:
+            self._remember(file, array)
         h, w = array.shape[:2]
-        return MediaRef(id=media_id, kind="image", file=file, width=w, height=h, source=source, parents=tuple(parents))
+        return MediaRef(id=media_id, kind="image", file=file, width=w, height=h, source=source, parents=tuple(parents),
+                        data={"preview": True} if preview else {})
 
     def put_mask(self, mask: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = ()) -> MediaRef:
         """Store an (H, W) bool mask as a PNG (0/255)."""
@@ -153,7 +167,14 @@ class MediaStore:
             return self.load_video(ref, max_frames=1)[0][0]
         if ref.kind not in ("image", "mask"):
             raise MediaError(f"{ref.id} is a {ref.kind}, not an image")
-        return decode_image(self.path(ref).read_bytes(), ref.id)
+        with self._cache_lock:
+            cached = self._cache.get(ref.file)
+            if cached is not None:
+                self._cache.move_to_end(ref.file)
+                return cached.copy()
+        image = decode_image(self.path(ref).read_bytes(), ref.id)
+        self._remember(ref.file, image)
+        return image
 
     def load_mask(self, ref: MediaRef) -> np.ndarray:
         """(H, W) bool."""
@@ -166,6 +187,15 @@ class MediaStore:
         if ref.kind != "video":
             raise MediaError(f"{ref.id} is a {ref.kind}, not a video")
         return decode_video(self.path(ref).read_bytes(), ref.id, self.limits, max_frames=max_frames)
+
+    def _remember(self, file: str, image: np.ndarray) -> None:
+        if image.nbytes > self._cache_bytes:
+            return
+        with self._cache_lock:
+            self._cache[file] = image.copy()
+            self._cache.move_to_end(file)
+            while sum(a.nbytes for a in self._cache.values()) > self._cache_bytes:
+                self._cache.popitem(last=False)
 
     def _write(self, data: bytes, ext: str) -> str:
         digest = hashlib.sha256(data).hexdigest()[:40]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
 
@@ -16,7 +16,9 @@ import numpy as np
 
 from ..errors import MediaError
 
-__all__ = ["MediaLimits", "ProbedMedia", "probe_file", "decode_image", "decode_video", "encode_video", "encode_png"]
+__all__ = [
+    "MediaLimits", "ProbedMedia", "probe_file", "decode_image", "decode_video", "encode_video", "encode_png", "encode_jpeg",
+]
 
 IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif", "MPO": "jpg"}
 
@@ -41,6 +43,8 @@ class ProbedMedia:
     height: int
     frames: int = 1
     fps: float | None = None
+    pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
+    """The decoded (H, W, 3) uint8 RGB still, kept so the first use does not decode again."""
 
 
 def probe_file(path: Path, limits: MediaLimits, expect: str | None = None) -> ProbedMedia:
@@ -103,7 +107,7 @@ def _probe_image(data: bytes, name: str, limits: MediaLimits) -> ProbedMedia:
     if frames > 1:
         raise MediaError(f"{name}: an animated {img.format} ({frames} frames) is a video; pass it as a video")
     rgb = _to_rgb(img, name)
-    return ProbedMedia("image", IMAGE_FORMATS[img.format], rgb.shape[1], rgb.shape[0])
+    return ProbedMedia("image", IMAGE_FORMATS[img.format], rgb.shape[1], rgb.shape[0], pixels=rgb)
 
 
 def decode_image(data: bytes, name: str = "image", max_pixels: int = 400_000_000) -> np.ndarray:
@@ -204,6 +208,15 @@ def encode_png(array: np.ndarray) -> bytes:
         array = array.astype(np.uint8) * 255
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+def encode_jpeg(array: np.ndarray, quality: int = 90) -> bytes:
+    """JPEG bytes of an (H, W, 3) uint8 image: previews, where PNG's encoding time is not worth it."""
+    from PIL import Image
+
+    buffer = io.BytesIO()
+    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 
