@@ -16,7 +16,7 @@ __all__ = ["run_demo", "DEMO_TURNS", "demo_photo"]
 DEMO_TURNS: tuple[dict[str, Any], ...] = (
     {"photo": "astronaut", "text": "find the faces"},
     {"photo": "coffee", "text": "segment the object in the box", "region": [172, 18, 410, 300]},
-    {"photo": "chelsea", "text": "segment the cat in the box", "region": [80, 20, 330, 300]},
+    {"photo": "rocket", "text": "segment the rocket in the box", "region": [285, 120, 360, 410]},
     {"photo": None, "text": "now remove it", "same_thread_as": 2},
 )
 """Each turn: a scikit-image photo (or none, to continue the previous thread), text and region."""
@@ -55,7 +55,8 @@ def run_demo(out: str | Path, state_dir: str | Path | None = None) -> int:
             threads.append(result.thread)
             saved = []
             for artifact in result.artifacts:
-                target = out / f"turn{number}_{artifact.id}_{artifact.kind}{Path(artifact.path).suffix}"
+                label = "preview" if artifact.preview else artifact.kind
+                target = out / f"turn{number}_{artifact.id}_{label}{Path(artifact.path).suffix}"
                 shutil.copyfile(artifact.path, target)
                 saved.append(str(target))
             summary.append({"turn": number, "photo": turn["photo"], **result.to_json(), "saved": saved})

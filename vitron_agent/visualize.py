@@ -35,9 +35,11 @@ def overlay_mask(
     inside = _as_mask(mask, rgb.shape[:2])
     if not 0.0 <= alpha <= 1.0:
         raise BadInputError(f"alpha must lie in [0, 1], got {alpha}")
+    tint = np.empty_like(rgb)
+    tint[...] = _color(color)
+    blended = cv2.addWeighted(rgb, 1.0 - alpha, tint, alpha, 0.0)  # one fused pass, rounded to uint8
     out = rgb.copy()
-    tint = np.asarray(color, dtype=np.float32)
-    out[inside] = np.clip(np.rint((1.0 - alpha) * rgb[inside] + alpha * tint), 0, 255).astype(np.uint8)
+    cv2.copyTo(blended, inside.view(np.uint8), out)
     if outline and inside.any():
         contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
         cv2.drawContours(out, contours, -1, _color(color), outline_width(*rgb.shape[:2]), cv2.LINE_8)
