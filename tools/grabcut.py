@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError, RegionError, UnavailableError
+from vitron_agent.errors import BadInputError, RegionError
 from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
 
 __all__ = ["GrabCutExpert"]
@@ -42,6 +42,7 @@ class GrabCutExpert(Expert):
 
     spec = ExpertSpec(
         name="grabcut",
+        requires=("cv2",),
         tasks=("segment",),
         description=(
             "Segments the object inside a box, under clicks, or inside a rough mask by colour "
@@ -64,12 +65,7 @@ class GrabCutExpert(Expert):
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         """Import OpenCV; there are no weights to load."""
-        try:
-            import cv2  # noqa: F401
-        except ImportError as exc:
-            raise UnavailableError(
-                "GrabCutExpert needs 'cv2'. Install it with: pip install \"opencv-python-headless<5\""
-            ) from exc
+        import cv2  # noqa: F401  (the pool checked spec.requires first)
         self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:

@@ -52,6 +52,7 @@ class OpenCVDetectExpert(Expert):
 
     spec = ExpertSpec(
         name="opencv_detect",
+        requires=("cv2",),
         tasks=("ground",),
         description=(
             "Finds faces and upright people in a photo and returns their boxes with scores "
@@ -73,12 +74,7 @@ class OpenCVDetectExpert(Expert):
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         """Build the face cascade and the HOG people detector once."""
-        try:
-            import cv2
-        except ImportError as exc:
-            raise UnavailableError(
-                "OpenCVDetectExpert needs 'cv2'. Install it with: pip install \"opencv-python-headless<5\""
-            ) from exc
+        import cv2  # the pool checked spec.requires first
         if not hasattr(cv2, "CascadeClassifier") or not hasattr(cv2, "HOGDescriptor"):
             raise UnavailableError(
                 f"OpenCV {cv2.__version__} has no CascadeClassifier/HOGDescriptor (OpenCV 5 dropped them). "

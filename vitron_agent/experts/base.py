@@ -106,7 +106,9 @@ class ExpertSpec:
         return any(term in words for term in self.vocabulary)
 
     def install_hint(self) -> str:
-        return f'pip install "vitron-agent[{self.extra}]"' if self.extra else "no extra needed"
+        """The pip command that installs ``requires``: the extra, or the core package for core needs."""
+        return f'pip install "vitron-agent[{self.extra}]"' if self.extra else 'pip install --force-reinstall "vitron-agent"'
+
 
 
 @dataclass(frozen=True)

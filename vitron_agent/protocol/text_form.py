@@ -32,8 +32,17 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ..errors import ParseError, RegionError
-from ._text_regions import box_from_text, box_to_text, region_from_text, region_to_text
-from ._text_regions import error, escape, one_line, show, unescape
+from ._text_regions import (
+    box_from_text,
+    box_to_text,
+    error,
+    escape,
+    one_line,
+    region_from_text,
+    region_to_text,
+    show,
+    unescape,
+)
 from .invocation import AUTO_MODULE, EDIT_OPS, EDIT_TASKS, MODULE_LETTERS, TASKS, Invocation, Region, is_media_id
 
 __all__ = ["Sizes", "ParsedPlan", "render", "render_invocation", "parse"]
