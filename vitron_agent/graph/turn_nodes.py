@@ -166,6 +166,9 @@ def respond(state: AgentState) -> dict[str, Any]:
         elif record.get("error"):
             lines.append(f"{record['invocation']['id']} failed: {record['error']['message']}")
     lines += [e["message"] for e in state.get("errors", [])]
-    if not records and not state.get("errors") and reply:
-        return {}  # the planner's message already is the answer
+    last_round = [r for r in records if r["round"] == state.get("round", 0)]
+    if not last_round and not state.get("errors") and reply:
+        return {}  # the planner answered (after seeing any tool results): its message is the answer
+    if not any(lines):
+        lines = ["Nothing to do."]
     return {"messages": [AIMessage(content="\n".join(line for line in lines if line), id=f"respond-{turn}")]}
