@@ -53,9 +53,9 @@ _RULES: tuple[_Rule, ...] = (
                                r"(?:\s+(?:of|showing|with|depicting))?\s*(?P<p>.*)$")),
     _Rule("edit_image", _r(r"^(?:remove|delete|erase|get rid of|take out|eliminate|clear)\b\s*(?P<t>.*)$"), "remove"),
     _Rule("edit_image", _r(r"^(?:replace|swap|substitute)\s+(?P<t>.+?)\s+(?:with|by|for)\s+(?P<n>.+)$"), "replace"),
-    _Rule("edit_image", _r(r"^(?:turn|change|transform|convert)\s+(?P<t>.+?)\s+(?:in)?to\s+(?P<n>(?!the style).+)$"), "replace"),
     _Rule("edit_image", _r(rf"^(?:recolou?r|colou?r|paint|make|change the colou?r of)\s+(?P<t>.+?)\s+(?:to\s+|in\s+)?(?P<c>{_COLORS})$"),
           "recolor"),
+    _Rule("edit_image", _r(r"^(?:turn|change|transform|convert)\s+(?P<t>.+?)\s+(?:in)?to\s+(?P<n>(?!the style).+)$"), "replace"),
     _Rule("edit_image", _r(r"^(?:restyle|stylize|stylise|make (?:it|this|the image) look like|render (?:it|this) as|"
                            r"turn (?:it|this|the image) into)\s+(?P<s>.+)$|^(?:make it|convert it)\b.*\bstyle\b(?P<s2>.*)$"),
           "restyle"),
