@@ -62,3 +62,9 @@ def test_spec_is_checked_when_declared():
 
             def run(self, call):
                 pass
+
+
+def test_closed_vocabulary_matches_whole_words_and_plurals():
+    spec = ExpertSpec(name="faces", tasks=("ground",), description="x", vocabulary=("face", "man"))
+    assert spec.knows("the faces") and spec.knows("a man") and spec.knows("Face")
+    assert not spec.knows("the surface") and not spec.knows("many cats")

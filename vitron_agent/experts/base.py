@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -99,11 +100,11 @@ class ExpertSpec:
         return op is None or not task.startswith("edit_") or op in self.edit_ops
 
     def knows(self, phrase: str) -> bool:
-        """Whether a closed-set expert's vocabulary covers a target phrase."""
+        """Whether a closed-set expert's vocabulary covers a target phrase (whole words, plurals too)."""
         if self.vocabulary is None:
             return True
         words = phrase.lower()
-        return any(term in words for term in self.vocabulary)
+        return any(re.search(rf"\b{re.escape(term)}(?:s|es)?\b", words) for term in self.vocabulary)
 
     def install_hint(self) -> str:
         """The pip command that installs ``requires``: the extra, or the core package for core needs."""
