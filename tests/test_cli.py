@@ -147,5 +147,5 @@ def test_demo_writes_overlays_and_a_summary(tmp_path):
     assert done.returncode == 0, done.stderr
     summary = json.loads((tmp_path / "demo" / "summary.json").read_text())
     assert len(summary) >= 3 and all(Path(p).exists() for turn in summary for p in turn["saved"])
-    overlays = list((tmp_path / "demo").glob("*_preview.jpg"))
+    overlays = list((tmp_path / "demo").glob("*_preview.png"))
     assert overlays and Image.open(overlays[0]).size[0] > 100

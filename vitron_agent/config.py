@@ -27,6 +27,7 @@ class AgentConfig:
     ``human_in_the_loop``: pause (``interrupt``) for approval of costly or destructive steps and to
     ask for a region that cannot be resolved.
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
+    ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
     """
 
     state_dir: Path = field(default_factory=default_state_dir)
@@ -39,6 +40,7 @@ class AgentConfig:
     ram_budget: int | None = None
     vram_budget: int | None = None
     device: str = "auto"
+    preview_format: str = "jpg"
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser()

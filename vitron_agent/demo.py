@@ -47,7 +47,8 @@ def run_demo(out: str | Path, state_dir: str | Path | None = None) -> int:
     state = Path(state_dir) if state_dir else out / "state"
     summary: list[dict[str, Any]] = []
     threads: list[str | None] = []
-    with tempfile.TemporaryDirectory() as scratch, VitronAgent(AgentConfig(state_dir=state)) as agent:
+    config = AgentConfig(state_dir=state, preview_format="png")  # lossless overlays to look at
+    with tempfile.TemporaryDirectory() as scratch, VitronAgent(config) as agent:
         for number, turn in enumerate(DEMO_TURNS):
             images = [demo_photo(turn["photo"], Path(scratch))] if turn["photo"] else []
             thread = threads[turn["same_thread_as"]] if "same_thread_as" in turn else None

@@ -45,7 +45,7 @@ class AgentContext:
             if thread_id not in self._stores:
                 root = thread_dir(self.config.state_dir, thread_id)
                 self._stores[thread_id] = (
-                    MediaStore(root / "media", self.config.limits),
+                    MediaStore(root / "media", self.config.limits, preview_format=self.config.preview_format),
                     SignalStore(root / "signals"),
                 )
             return self._stores[thread_id]

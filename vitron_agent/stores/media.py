@@ -52,9 +52,17 @@ class MediaStore:
     """Files of one thread under ``root``; safe for several threads of one process to share."""
 
     def __init__(
-        self, root: str | os.PathLike[str], limits: MediaLimits | None = None, cache_bytes: int = 256 * 2**20
+        self,
+        root: str | os.PathLike[str],
+        limits: MediaLimits | None = None,
+        cache_bytes: int = 256 * 2**20,
+        preview_format: str = "jpg",
     ) -> None:
-        """``cache_bytes``: decoded stills kept in memory, so a turn decodes each image once."""
+        """``cache_bytes``: decoded stills kept in memory, so a turn decodes each image once.
+        ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people."""
+        if preview_format not in ("jpg", "png"):
+            raise ValueError(f"preview_format must be 'jpg' or 'png', got {preview_format!r}")
+        self.preview_format = preview_format
         self.root = Path(root).resolve()
         self.limits = limits or MediaLimits()
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
@@ -106,10 +114,13 @@ class MediaStore:
     def put_image(
         self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = (), preview: bool = False
     ) -> MediaRef:
-        """Store an (H, W, 3) uint8 image: lossless PNG, or JPEG for a ``preview`` made for people to look at."""
+        """Store an (H, W, 3) uint8 image: PNG, or ``preview_format`` for a ``preview`` made for people."""
         if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
             raise ValueError(f"image must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
-        file = self._write(encode_jpeg(array), "jpg") if preview else self._write(encode_png(array), "png")
+        if preview and self.preview_format == "jpg":
+            file = self._write(encode_jpeg(array), "jpg")
+        else:
+            file = self._write(encode_png(array), "png")
         if not preview:
             self._remember(file, array)
         h, w = array.shape[:2]
