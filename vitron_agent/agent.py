@@ -229,7 +229,7 @@ class VitronAgent:
         interrupts = [i.value for task in snapshot.tasks for i in task.interrupts]
         messages = values.get("messages", [])
         reply = str(messages[-1].content) if messages and messages[-1].type == "ai" else ""
-        data = {media_id: values["media"][media_id].get("data", {}) for a in artifacts for media_id in [a.id]}
+        data = {a.id: values["media"][a.id].get("data", {}) for a in artifacts}
         return TurnResult(
             thread=thread,
             reply=reply,

@@ -12,6 +12,7 @@ __all__ = [
     "BadInputError",
     "MediaError",
     "RegionError",
+    "MissingRegionError",
     "ParseError",
     "UnavailableError",
     "ExpertFailure",
@@ -37,6 +38,10 @@ class MediaError(BadInputError):
 
 class RegionError(BadInputError):
     """A region that is malformed or lies outside its medium."""
+
+
+class MissingRegionError(RegionError):
+    """A step needs a region that neither the user nor the plan gave (human in the loop asks for one)."""
 
 
 class ParseError(BadInputError):

@@ -12,11 +12,12 @@ from langgraph.types import Send, interrupt
 
 from ..protocol.invocation import Invocation, Region
 from ..stores.media import MediaRef
+from ..stores.signals import SignalStore
 from .context import AgentContext
 from .execute import execute, json_safe
 from .state import STATUS_FINAL, AgentState, RunExpertInput, call_key
 from .turn_nodes import thread_of
-from .validate import validate_plan
+from .validate import ValidatedPlan, validate_plan
 
 __all__ = ["validate", "schedule", "run_expert", "route_schedule", "DESTRUCTIVE_TASKS"]
 
@@ -78,10 +79,13 @@ def _tool_args(inv: Invocation) -> dict[str, Any]:
     return data
 
 
-def _ask_for_regions(checked, invocations, state, ctx, signals, new_ids):
+def _ask_for_regions(
+    checked: ValidatedPlan, invocations: list[Invocation], state: AgentState, ctx: AgentContext,
+    signals: SignalStore, new_ids: list[str],
+) -> ValidatedPlan:
     """Human in the loop: ask the user to draw regions the plan needs but cannot resolve."""
     for _ in range(len(invocations)):
-        missing = next((p for p in checked.problems if "needs a region" in p.message), None)
+        missing = next((p for p in checked.problems if p.missing_region), None)
         if missing is None:
             return checked
         target = next(i for i in checked.invocations if i.id == missing.invocation)

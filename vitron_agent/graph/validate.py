@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadInputError, RegionError, UnavailableError, VitronError
+from ..errors import BadInputError, MissingRegionError, RegionError, UnavailableError, VitronError
 from ..experts.registry import ExpertRegistry
 from ..protocol.invocation import AUTO_MODULE, EDIT_OPS, MODULE_LETTERS, Invocation, Region, is_invocation_id
 from ..stores.media import MediaRef
@@ -41,6 +41,7 @@ class Problem:
     invocation: str
     category: str
     message: str
+    missing_region: bool = False
 
     def text(self) -> str:
         return f"{self.invocation}: {self.message}" if self.invocation else self.message
@@ -128,8 +129,8 @@ class _Checker:
         self.used.add(f"c{n}")
         return f"c{n}"
 
-    def problem(self, inv_id: str, category: str, message: str) -> None:
-        self.plan.problems.append(Problem(inv_id, category, message))
+    def problem(self, inv_id: str, category: str, message: str, missing_region: bool = False) -> None:
+        self.plan.problems.append(Problem(inv_id, category, message, missing_region))
 
     def add(self, inv: Invocation) -> None:
         """Check one invocation, inserting grounding/segmentation steps it needs first."""
@@ -147,7 +148,7 @@ class _Checker:
             self._check_signal(inv)
         except VitronError as exc:
             self.frames[inv.id] = _Frame(None)
-            self.problem(inv.id, exc.category, str(exc))
+            self.problem(inv.id, exc.category, str(exc), isinstance(exc, MissingRegionError))
             self.plan.invocations.append(inv)
             return
         self.frames[inv.id] = frame
@@ -233,7 +234,7 @@ class _Checker:
         """Insert ground (and segment, when a mask is wanted) for a target named only in words."""
         target = inv.command.strip()
         if inv.task not in ("segment", "track", "edit_image", "edit_video") or not target:
-            raise RegionError(f"{inv.label} needs a region ({', '.join(kinds)}); draw a box or name the target")
+            raise MissingRegionError(f"{inv.label} needs a region ({', '.join(kinds)}); draw a box or name the target")
         try:
             self.registry.best_for("ground", None, "image", target)
         except UnavailableError as exc:
