@@ -1,31 +1,119 @@
-"""The plain chat loop: media and regions by command, threads carried across requests."""
+"""The plain chat loop: media and regions by command, one thread carried across requests."""
 
 from __future__ import annotations
 
 import io
+import re
 from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
 
 from vitron_agent.chat import run_chat
 
 
-def test_chat_runs_turns_on_one_thread_and_survives_a_bad_path(make_agent, synthetic_registry, spot_image, tmp_path):
-    agent = make_agent(registry=synthetic_registry)
-    script = "\n".join([
-        f"/image {tmp_path / 'missing.png'}",
-        "segment the object in the box",
-        f"/image {spot_image}",
-        "/region 50,30,70,40",
-        "segment the object in the box",
-        "now remove it",
-        "/thread",
-        "/quit",
-        "never read",
-    ])
+def _chat(agent, *lines: str, thread: str | None = None) -> str:
     out = io.StringIO()
-    assert run_chat(agent, stdin=io.StringIO(script), stdout=out) == 0
-    text = out.getvalue()
+    assert run_chat(agent, thread=thread, stdin=io.StringIO("\n".join(lines) + "\n"), stdout=out) == 0
+    return out.getvalue()
+
+
+def _artifacts(text: str) -> dict[str, tuple[str, Path]]:
+    """``  o1: mask -> /path`` lines as id -> (kind, path)."""
+    return {m[1]: (m[2], Path(m[3])) for m in re.finditer(r"^  (o[\d.]+): (\w+) -> (.+)$", text, re.M)}
+
+
+def test_segment_then_remove_it_on_one_thread(make_agent, synthetic_registry, spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    text = _chat(agent,
+                 "/thread",
+                 f"/image {spot_image}",
+                 "/region 50,30,70,40",
+                 "segment the object in the box",
+                 "now remove it",
+                 "/thread",
+                 "/quit",
+                 "remove the spot")  # after /quit: never read
+    assert text.startswith("commands: /image PATH")
+    assert "I'll segment the object." in text and "I'll remove the object." in text
+    artifacts = _artifacts(text)
+    assert {k: kind for k, (kind, _) in artifacts.items()} == {"o1": "mask", "o1.1": "image", "o2": "image"}
+    assert all(path.is_file() for _, path in artifacts.values())
+    mask = np.asarray(Image.open(artifacts["o1"][1])) > 127
+    assert mask.sum() == 200 and mask[30:40, 50:70].all()
+    edited, original = np.asarray(Image.open(artifacts["o2"][1])), np.asarray(Image.open(spot_image))
+    assert (edited[30:40, 50:70] == 0).all() and np.array_equal(edited[:30], original[:30])
+    threads = re.findall(r"^thread: (\S+)$", text, re.M)
+    assert threads[0] == "None" and threads[1] != "None"
+    state = agent.state(threads[1])
+    assert state["turn"] == 2  # both requests went to the printed thread, the line after /quit did not
+    assert state["messages"][-1].type == "ai"
+
+
+def test_a_bad_image_path_prints_an_error_and_the_loop_continues(make_agent, synthetic_registry, spot_image, tmp_path):
+    agent = make_agent(registry=synthetic_registry)
+    text = _chat(agent,
+                 f"/image {tmp_path / 'missing.png'}",
+                 "segment the object in the box",
+                 f"/image {spot_image}",
+                 "/region 50,30,70,40",
+                 "segment the object in the box",
+                 "/thread",
+                 "/quit")
     assert "error: missing.png: no such file" in text
-    paths = [line.split("-> ")[1] for line in text.splitlines() if "-> " in line]
-    assert any(p.endswith(".png") for p in paths) and all(Path(p).exists() for p in paths)
-    assert "o2: image" in text  # the removal made a new image from the first turn's mask
-    assert "thread: " in text and "thread: None" not in text
+    assert "I'll segment the object." in text  # a later request ran...
+    assert list(_artifacts(text)) == ["o1", "o1.1"]  # ...on the good file only
+    (thread,) = re.findall(r"^thread: (\S+)$", text, re.M)
+    media = agent.state(thread)["media"]
+    assert set(media) == {"u0", "o1", "o1.1"} and (media["u0"]["width"], media["u0"]["height"]) == (120, 100)
+
+
+@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
+    "run_chat accepts any /image path silently and only fails at the next request, then clears every pending "
+    "attachment, the region and the request itself; a missing file should be reported at /image and the "
+    "good attachments kept"))
+def test_a_bad_image_path_is_reported_at_once_and_costs_nothing_else(make_agent, synthetic_registry, spot_image,
+                                                                      tmp_path):
+    agent = make_agent(registry=synthetic_registry)
+    text = _chat(agent,
+                 f"/image {spot_image}",
+                 f"/image {tmp_path / 'missing.png'}",
+                 "/region 50,30,70,40",
+                 "segment the object in the box",
+                 "/quit")
+    assert "missing.png" in text.splitlines()[1]  # reported at /image, before the request's reply
+    assert "I'll segment the object." in text and "o1" in _artifacts(text)  # the request still ran on spot.png
+
+
+def test_bad_commands_and_regions_print_help_and_are_survived(make_agent, synthetic_registry, spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    text = _chat(agent,
+                 "/region a,b,c,d",
+                 "/bogus",
+                 f"/image {spot_image}",
+                 "/region 0,0,500,10",
+                 "segment the object in the box",
+                 f"/image {spot_image}",  # a failed request drops its attachments: attach again
+                 "/region 50,30,70,40",
+                 "segment the object in the box",
+                 "/quit")
+    assert "region must be x1,y1,x2,y2 in pixels" in text
+    assert text.count("commands: /image PATH") == 2  # at start and for /bogus
+    assert "error: Box [0.0, 0.0, 500.0, 10.0] lies outside the first attached medium (120x100)" in text
+    assert "I'll segment the object." in text  # after the rejected region, a good one works
+    assert list(_artifacts(text)) == ["o1", "o1.1"]
+
+
+def test_chit_chat_gets_the_help_reply_and_no_artifacts(make_agent, synthetic_registry):
+    agent = make_agent(registry=synthetic_registry)
+    text = _chat(agent, "", "hello", "/exit")
+    assert "Attach an image and tell me what to do." in text and _artifacts(text) == {}
+
+
+def test_a_given_thread_is_continued(make_agent, synthetic_registry, spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    first = agent.invoke("segment the object in the box", images=[spot_image], region=[50, 30, 70, 40])
+    text = _chat(agent, "/thread", "now remove it", "/quit", thread=first.thread)
+    assert f"thread: {first.thread}" in text
+    assert _artifacts(text)["o2"][0] == "image" and agent.state(first.thread)["turn"] == 2

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 from PIL import Image
@@ -155,29 +156,55 @@ def test_an_unknown_tool_is_sent_back_with_the_names_to_use(make_agent, syntheti
     assert "box_mask, invert_remove, spot_finder" in error.content
 
 
-def test_malformed_arguments_become_feedback_and_the_retry_runs(make_agent, synthetic_registry, spot_image):
+@pytest.mark.parametrize("bad_args, feedback", [
+    ({"task": "fly"}, "tool call box_mask #1 has bad arguments: task: Input should be"),
+    ({"task": "segment", "region": {"box": [50, 30, 70]}}, "region.box: Value error, box must be 4 numbers"),
+    ({"task": "segment", "region": [50, 30, 70, 40]}, "region: Input should be a valid dictionary"),
+    ({"task": "segment", "region": {"box": [70, 30, 50, 40]}}, "is inverted or empty; need x1 < x2"),
+])
+def test_malformed_arguments_become_feedback_and_the_retry_runs(make_agent, synthetic_registry, spot_image,
+                                                                bad_args, feedback):
+    agent, model = _agent(make_agent, synthetic_registry,
+                          AIMessage(content="", tool_calls=[_call("box_mask", bad_args)]),
+                          AIMessage(content="", tool_calls=[_segment([50, 30, 70, 40], "call_2")]),
+                          AIMessage(content="Segmented."))
+    result = agent.invoke("segment the spot", images=[spot_image])
+    assert result.reply == "Segmented." and result.errors == [] and _mask(result).sum() == 200
+    assert len(model.shown) == 3
+    assert feedback in model.shown[1][0].content.partition("## Your last plan was rejected")[2]
+
+
+def test_feedback_for_a_bad_task_names_the_tools_own_tasks(make_agent, synthetic_registry, spot_image):
+    """Tool-call args are checked against the schema the tool was offered with, not all nine tasks."""
+    agent, model = _agent(make_agent, synthetic_registry,
+                          AIMessage(content="", tool_calls=[_call("box_mask", {"task": "fly"})]),
+                          AIMessage(content="Sorry."))
+    agent.invoke("segment the spot", images=[spot_image])
+    feedback = model.shown[1][0].content.partition("## Your last plan was rejected")[2]
+    assert "'segment'" in feedback and "edit_video" not in feedback
+
+
+def test_after_the_last_allowed_retry_the_model_still_answers(make_agent, synthetic_registry, spot_image):
+    """Retries of rejected plans do not use up the rounds for answering after the tools ran."""
     agent, model = _agent(make_agent, synthetic_registry,
                           AIMessage(content="", tool_calls=[_call("box_mask", {"task": "fly"})]),
                           AIMessage(content="", tool_calls=[_segment([50, 30, 70])]),
-                          AIMessage(content="", tool_calls=[_call("box_mask", {"task": "segment",
-                                                                               "region": [50, 30, 70, 40]})]),
                           AIMessage(content="", tool_calls=[_segment([50, 30, 70, 40])]),
                           AIMessage(content="Segmented."))
-    agent.config.max_planner_retries = 3
+    assert agent.config.max_planner_retries == 2 and agent.config.max_plan_rounds == 3  # the defaults
     result = agent.invoke("segment the spot", images=[spot_image])
-    assert result.reply == "Segmented." and _mask(result).sum() == 200
-    feedback = [view[0].content.partition("## Your last plan was rejected")[2] for view in model.shown[1:4]]
-    assert "tool call box_mask #1 has bad arguments: task:" in feedback[0] and "'segment'" in feedback[0]
-    assert "region.box" in feedback[1] and "box must be 4 numbers" in feedback[1]
-    assert "region: Input should be a valid dictionary" in feedback[2]
+    assert _mask(result).sum() == 200  # the corrected call ran...
+    assert result.reply == "Segmented."  # ...and the model answered from its result
 
 
 def test_retries_are_bounded_and_the_reason_reaches_the_user(make_agent, synthetic_registry, spot_image):
     bad = AIMessage(content="", tool_calls=[_segment([0, 0, 900, 40])])
-    agent, model = _agent(make_agent, synthetic_registry, bad, bad, bad, AIMessage(content="never reached"))
+    agent, model = _agent(make_agent, synthetic_registry, *[bad] * 8)
     result = agent.invoke("segment everything", images=[spot_image])
-    assert len(model.shown) == 1 + agent.config.max_planner_retries
+    assert 1 + agent.config.max_planner_retries <= len(model.shown)
+    assert len(model.shown) <= agent.config.max_planner_retries + agent.config.max_plan_rounds
     assert result.artifacts == [] and any("lies outside u0" in e["message"] for e in result.errors)
+    assert "lies outside u0" in result.reply
 
 
 def test_parallel_calls_with_a_reference_and_a_second_turn(make_agent, synthetic_registry, spot_image):

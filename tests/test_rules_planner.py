@@ -89,7 +89,8 @@ SINGLE = [
     pytest.param("turn it into a watercolor", "edit_image", "restyle", "", {"style": "a watercolor"},
                  marks=_bug("the replace rule ('turn X into Y') is tried before restyle's 'turn it into'")),
     pytest.param("make the image black and white", "edit_image", "restyle", "", {"style": "black and white"},
-                 marks=_bug("generate_image's optional word lets 'make the image ...' generate 'black and white'")),
+                 marks=_bug("generate_image admits an article before the medium noun, so 'make the image ...' "
+                            "generates a new image of 'black and white'")),
     # move and add
     ("move the cup to the left", "edit_image", "move", "the cup", {"direction": "left"}),
     ("shift the lamp left", "edit_image", "move", "the lamp", {"direction": "left"}),
@@ -107,7 +108,8 @@ SINGLE = [
     ("make an illustration of a robot", "generate_image", None, "a robot", {}),
     ("draw a painting of mountains at dawn", "generate_image", None, "mountains at dawn", {}),
     pytest.param("draw a cat", "generate_image", None, "a cat", {},
-                 marks=_bug("generate_image requires a medium noun (image/picture/...): 'draw a cat' gets the help reply")),
+                 marks=_bug("generate_image requires a medium noun (image/picture/...): "
+                            "'draw a cat' gets the help reply")),
     pytest.param("paint a sunset over the sea", "generate_image", None, "a sunset over the sea", {},
                  marks=_bug("same: no medium noun, no rule matches")),
     pytest.param("imagine a dragon flying over a city", "generate_image", None, "a dragon flying over a city", {},

@@ -14,8 +14,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError, RegionError
+from vitron_agent.errors import RegionError
 from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+
+from ._common import input_image
 
 __all__ = ["GrabCutExpert"]
 
@@ -72,7 +74,7 @@ class GrabCutExpert(Expert):
         """Segment every prompt of ``call``; masks are (H, W) bool in the input image's frame."""
         import cv2
 
-        image = _input_image(call)
+        image = input_image(call, "grabcut")
         height, width = image.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
         work = image
@@ -91,16 +93,6 @@ class GrabCutExpert(Expert):
         if any(a == 0 for a in areas):
             text += f"; {sum(a == 0 for a in areas)} region(s) came out empty (try another box, or clicks on the object)"
         return ExpertResult(text=text, masks=masks, data={"areas": areas, "scale": float(scale)})
-
-
-def _input_image(call: ExpertCall) -> np.ndarray:
-    """The first input as (H, W, 3) uint8 RGB, or a ``BadInputError`` saying what arrived."""
-    if not call.images:
-        raise BadInputError("grabcut needs an image input; none was given")
-    image = np.asarray(call.images[0])
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise BadInputError(f"grabcut needs an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
-    return np.ascontiguousarray(image)
 
 
 def _scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:

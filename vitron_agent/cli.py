@@ -151,7 +151,8 @@ def _cmd_experts(args: argparse.Namespace) -> int:
     rows = []
     for name, spec in registry.specs().items():
         state = registry.availability(name)
-        rows.append({"name": name, "tasks": list(spec.tasks), "available": state.ok, "reason": state.reason,
+        tasks = [f"{t} ({', '.join(spec.edit_ops)})" if t.startswith("edit_") else t for t in spec.tasks]
+        rows.append({"name": name, "tasks": tasks, "available": state.ok, "reason": state.reason,
                      "fix": state.fix, "weights": spec.weights, "looked_in": state.weights_path,
                      "extra": spec.extra, "description": spec.description})
     if args.json:
@@ -159,7 +160,7 @@ def _cmd_experts(args: argparse.Namespace) -> int:
         return EXIT_OK
     for row in rows:
         mark = "ok " if row["available"] else "-- "
-        print(f"{mark}{row['name']:<16} {', '.join(row['tasks']):<28} {row['description']}")
+        print(f"{mark}{row['name']:<16} {', '.join(row['tasks']):<30} {row['description']}")
         if not row["available"]:
             print(f"    {row['reason']}. {row['fix']}")
     return EXIT_OK

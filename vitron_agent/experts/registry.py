@@ -24,6 +24,10 @@ ENTRY_POINT_GROUP = "vitron_agent.experts"
 BUILTIN_EXPERTS: dict[str, str] = {
     "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
     "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
+    "opencv_inpaint": "vitron_agent.tools.opencv_inpaint:OpenCVInpaintExpert",
+    "opencv_recolor": "vitron_agent.tools.opencv_recolor:OpenCVRecolorExpert",
+    "opencv_restyle": "vitron_agent.tools.opencv_restyle:OpenCVRestyleExpert",
+    "pan_zoom": "vitron_agent.tools.pan_zoom:PanZoomExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

@@ -125,8 +125,10 @@ def schedule(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         updates.update({key: {"status": "queued"} for key in ready})
         return {"calls": updates, "budget": budget, "plan": {**current, "next": "run"}}
     pending = [k for k, r in records.items() if r["status"] not in STATUS_FINAL and k not in updates]
-    if not pending and current.get("needs_followup") and round_ + 1 < ctx.config.max_plan_rounds:
-        return {"calls": updates, "plan": {**current, "next": "plan"}, "round": round_ + 1}
+    followups = budget.get("followups", 0)
+    if not pending and current.get("needs_followup") and followups + 1 < ctx.config.max_plan_rounds:
+        budget["followups"] = followups + 1  # retries of rejected plans do not use up these rounds
+        return {"calls": updates, "plan": {**current, "next": "plan"}, "round": round_ + 1, "budget": budget}
     return {"calls": updates, "plan": {**current, "next": "respond"}}
 
 

@@ -150,32 +150,36 @@ def store_result(
 
     parents = tuple(inv.inputs)
     base = call.images[0] if call.images else None
-    made: list[MediaRef] = []
-
-    def next_id() -> str:
-        return output_id if not made else f"{output_id}.{len(made)}"
-
+    pending: list[tuple[str, Callable[[str], MediaRef]]] = []
     if inv.task == "ground" or (result.detections and not result.masks):
         h, w = base.shape[:2] if base is not None else (0, 0)
-        made.append(store.put_boxes([d.to_json() for d in result.detections], next_id(), width=w, height=h,
-                                    source=expert_name, parents=parents))
+        detections = [d.to_json() for d in result.detections]
+        pending.append(("boxes", lambda i: store.put_boxes(detections, i, width=w, height=h, source=expert_name,
+                                                           parents=parents)))
     if result.masks:
         union = np.logical_or.reduce([np.asarray(m, dtype=bool) for m in result.masks])
-        made.append(store.put_mask(union, next_id(), source=expert_name, parents=parents))
+        pending.append(("mask", lambda i: store.put_mask(union, i, source=expert_name, parents=parents)))
     for image in result.images:
-        made.append(store.put_image(image, next_id(), source=expert_name, parents=parents))
+        pending.append(("image", lambda i, a=image: store.put_image(a, i, source=expert_name, parents=parents)))
     for clip in result.videos:
-        made.append(store.put_video(clip.frames, clip.fps, next_id(), source=expert_name, parents=parents))
+        pending.append(("video", lambda i, c=clip: store.put_video(c.frames, c.fps, i, source=expert_name,
+                                                                   parents=parents)))
+    pending.sort(key=lambda item: item[0] != _PRIMARY.get(inv.task))  # the task's main output gets output_id
+    made = [write(output_id if n == 0 else f"{output_id}.{n}") for n, (_, write) in enumerate(pending)]
     if base is not None and (result.masks or result.detections):
-        preview = base
-        if result.masks:
-            preview = overlay_mask(preview, union)
+        preview = overlay_mask(base, union) if result.masks else base
         if result.detections:
             preview = draw_detections(preview, result.detections)
-        made.append(store.put_image(preview, next_id(), source=expert_name, parents=parents, preview=True))
+        made.append(store.put_image(preview, f"{output_id}.{len(made)}", source=expert_name, parents=parents,
+                                    preview=True))
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
     outcome.summary = _summary(inv, expert_name, result, made)
     return outcome
+
+
+_PRIMARY = {"ground": "boxes", "segment": "mask", "track": "mask", "edit_image": "image", "edit_video": "video",
+            "generate_image": "image", "generate_video": "video", "animate_image": "video"}
+"""Which output of each task is its primary one (the id that later steps refer to)."""
 
 
 def _summary(inv: Invocation, expert_name: str, result: ExpertResult, made: list[MediaRef]) -> str:

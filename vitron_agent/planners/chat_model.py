@@ -65,7 +65,10 @@ class ChatModelPlanner:
         invocations = []
         for position, call in enumerate(answer.tool_calls, start=1):
             args = dict(call.get("args") or {})
+            spec = inp.catalogue.get(call["name"])
             try:
+                if spec is not None:  # check against the schema this tool was offered with
+                    args = args_schema(spec).model_validate(args).model_dump(exclude_none=True)
                 invocations.append(Invocation(id=f"c{position}", module=call["name"], **args))
             except (ValidationError, TypeError) as exc:
                 raise BadInputError(f"tool call {call['name']} #{position} has bad arguments: {_short(exc)}") from None

@@ -9,14 +9,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..colors import NAMED_COLORS
 from ..protocol.invocation import Invocation, Region
 from .base import PlannerInput, PlannerOutput
 
 __all__ = ["RuleBasedPlanner"]
 
-_COLORS = (
-    "red|green|blue|yellow|orange|purple|pink|black|white|gray|grey|brown|gold|silver|cyan|magenta|teal|navy|beige"
-)
+_COLORS = "|".join(NAMED_COLORS)
 _POLITE = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|next|can you|could you|would you|will you|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets)\b[\s,]*)+",
@@ -119,7 +118,10 @@ class RuleBasedPlanner:
         on_video = _latest_kind(inp) == "video"
         if on_video and task in ("segment", "edit_image"):
             task = "track" if task == "segment" else "edit_video"
-        region, target = _region_for(target, inp, earlier, wants_region=task != "ground" and rule.op != "restyle")
+        wants_region = task in ("segment", "track", "edit_image", "edit_video") and rule.op != "restyle"
+        region, target = _region_for(target, inp, earlier, wants_region=wants_region)
+        if task == "animate_image" and _PRONOUN.match(target or "it"):
+            target = ""  # "animate it": the latest image, which the validator picks as the default input
         inputs = [] if region is not None and region.ref else _latest_input(inp)
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)
 
