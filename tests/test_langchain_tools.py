@@ -12,7 +12,6 @@ from langchain_core.utils.function_calling import convert_to_openai_tool
 from langgraph.graph import END, START, MessagesState, StateGraph
 from langgraph.prebuilt import ToolNode
 from PIL import Image
-from pydantic import ValidationError
 
 from vitron_agent import expert_tools
 from vitron_agent.experts.base import ExpertCall
@@ -112,10 +111,6 @@ def test_a_thread_without_media_says_what_is_missing(make_agent, synthetic_regis
     assert message.status == "error" and "segment needs an input image, and none has been given" in message.content
 
 
-@pytest.mark.xfail(strict=True, raises=ValidationError, reason=(
-    "ExpertTool leaves BaseTool.handle_validation_error at False, so arguments that fail the args schema "
-    "(a 3-number box, an unknown task) raise pydantic.ValidationError from tool.invoke instead of returning "
-    "an error ToolMessage; the module docstring promises the model can fix bad arguments"))
 @pytest.mark.parametrize("args, expected", [
     ({"task": "segment", "region": {"box": [1, 2, 3]}}, "box must be 4 numbers"),
     ({"task": "fly", "region": {"box": [1, 2, 3, 4]}}, "task"),
@@ -173,10 +168,6 @@ def test_signals_reach_tools_through_injected_state_in_a_tool_node(make_agent, s
     assert other.status == "success"  # signals are keyed by tool call id: another call's signal is not used
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason=(
-    "ExpertTool.lock is a per-tool default_factory Lock, so two different tools on one thread reserve output "
-    "ids concurrently: ToolNode runs parallel calls in threads, both read next_output=1, both outputs are "
-    "named o1, and the later save_media overwrites the first output's media record"))
 def test_parallel_calls_of_different_tools_get_distinct_outputs(make_agent, synthetic_registry, spot_image):
     agent = make_agent(registry=synthetic_registry)
     agent.attach("host", images=[spot_image])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 from typing import Any, TextIO
 
 __all__ = ["run_chat"]
@@ -13,6 +14,7 @@ _HELP = "commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /thread, /quit
 def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """Read requests line by line; media and regions given by commands go with the next request."""
     from .errors import BadInputError, VitronError
+    from .stores.media_io import probe_file
 
     images: list[str] = []
     videos: list[str] = []
@@ -25,10 +27,15 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
         if line in ("/quit", "/exit"):
             break
         command, _, rest = line.partition(" ")
-        if command == "/image":
-            images.append(rest.strip())
-        elif command == "/video":
-            videos.append(rest.strip())
+        if command in ("/image", "/video"):
+            kind = command[1:]
+            try:  # checked now, so a bad file costs nothing else
+                probe_file(Path(rest.strip()), agent.config.limits, expect=kind)
+            except BadInputError as exc:
+                print(f"error: {exc}", file=stdout)
+                continue
+            (images if kind == "image" else videos).append(rest.strip())
+            print(f"attached {kind} {rest.strip()}", file=stdout)
         elif command == "/region":
             try:
                 region = [float(v) for v in rest.split(",")]
@@ -42,8 +49,7 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
             try:
                 result = agent.invoke(line, images=images, videos=videos, region=region, thread=thread)
             except (BadInputError, VitronError) as exc:
-                print(f"error: {exc}", file=stdout)
-                images, videos, region = [], [], None
+                print(f"error: {exc}", file=stdout)  # attachments stay for the next try
                 continue
             thread = result.thread
             images, videos, region = [], [], None

@@ -7,7 +7,6 @@ tool call id), invisible to the model's view of the tool schema.
 
 from __future__ import annotations
 
-import threading
 from typing import TYPE_CHECKING, Annotated, Any
 
 from langchain_core.tools import BaseTool, InjectedToolCallId, ToolException
@@ -29,10 +28,10 @@ class ExpertTool(BaseTool):
     model_config = ConfigDict(arbitrary_types_allowed=True)
     response_format: str = "content_and_artifact"
     handle_tool_error: bool = True
+    handle_validation_error: Any = Field(default=lambda error: _explain(error), exclude=True)
     agent: Any = Field(exclude=True)
     thread: str
     expert: str
-    lock: Any = Field(default_factory=threading.Lock, exclude=True)
 
     def _run(self, task: str, command: str = "", inputs: list[str] | None = None, args: dict[str, Any] | None = None,
              region: Any = None, state: dict[str, Any] | None = None, tool_call_id: str | None = None,
@@ -50,7 +49,7 @@ class ExpertTool(BaseTool):
             raise ToolException(f"bad arguments for {self.expert}: {exc}") from None
         agent = self.agent
         store, signals = agent.context.stores(self.thread)
-        with self.lock:
+        with agent.context.thread_lock(self.thread):  # shared by every tool of this thread
             values = agent.state(self.thread)
             media = {k: MediaRef(**v) for k, v in values.get("media", {}).items()}
             checked = validate_plan([inv], media, agent.registry, signals)
@@ -62,12 +61,23 @@ class ExpertTool(BaseTool):
         outcome = execute(inv, self.expert, output_id, media, {}, agent.pool, store, signals)
         if outcome.error is not None:
             raise ToolException(f"Expert {self.expert} failed: {outcome.error['message']}")
-        agent.save_media(self.thread, outcome.media)
+        with agent.context.thread_lock(self.thread):  # update_state reads, then writes
+            agent.save_media(self.thread, outcome.media)
         artifacts = [
             {"id": ref.id, "kind": ref.kind, "path": str(store.path(ref)), "width": ref.width, "height": ref.height}
             for ref in outcome.media.values()
         ]
         return outcome.summary, artifacts
+
+
+def _explain(error: Exception) -> str:
+    """A validation error as one line the model can act on: which argument, what is wrong."""
+    errors = getattr(error, "errors", None)
+    if callable(errors):
+        parts = [f"{'.'.join(map(str, e.get('loc', ())))}: {str(e.get('msg', '')).removeprefix('Value error, ')}"
+                 for e in errors()[:3]]
+        return "Error: bad arguments: " + "; ".join(parts)
+    return f"Error: bad arguments: {error}"
 
 
 def expert_tools(agent: VitronAgent, thread: str, names: list[str] | None = None) -> list[BaseTool]:

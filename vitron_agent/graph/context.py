@@ -37,7 +37,13 @@ class AgentContext:
     planner: Planner
     config: AgentConfig
     _stores: dict[str, tuple[MediaStore, SignalStore]] = field(default_factory=dict, repr=False)
+    _thread_locks: dict[str, threading.Lock] = field(default_factory=dict, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def thread_lock(self, thread_id: str) -> threading.Lock:
+        """One lock per thread, for writers outside the graph (tools of host agents) that update its state."""
+        with self._lock:
+            return self._thread_locks.setdefault(thread_id, threading.Lock())
 
     def stores(self, thread_id: str) -> tuple[MediaStore, SignalStore]:
         """The media and signal stores of one thread (created on first use)."""
