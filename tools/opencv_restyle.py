@@ -2,7 +2,8 @@
 
 The style words pick the filter: painting/watercolour/cartoon -> ``stylization``; sketch/pencil/
 drawing -> ``pencilSketch`` (grey, or colour with "colour"); smooth/soft/airbrush ->
-``edgePreservingFilter``; sharp/detail/hdr -> ``detailEnhance``. With a region only it is restyled.
+``edgePreservingFilter``; sharp/detail/hdr -> ``detailEnhance``; black and white/grayscale/sepia ->
+greyscale. With a region only it is restyled.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ STYLES: dict[str, tuple[str, ...]] = {
     "sketch": ("sketch", "pencil", "drawing", "drawn", "charcoal"),
     "smooth": ("smooth", "soft", "airbrush", "dreamy", "blur"),
     "detail": ("sharp", "sharpen", "detail", "detailed", "hdr", "crisp"),
+    "mono": ("black", "grayscale", "greyscale", "monochrome", "grey", "gray", "sepia"),
 }
 
 
@@ -38,8 +40,8 @@ class OpenCVRestyleExpert(Expert):
         name="opencv_restyle",
         tasks=("edit_image",),
         edit_ops=("restyle",),
-        description=("Restyles the image (or a masked region) as a painting, pencil sketch, smooth or detailed "
-                     "photo with OpenCV's photo filters (no weights)."),
+        description=("Restyles the image (or a masked region) as a painting, pencil sketch, smooth, detailed, "
+                     "black-and-white or sepia photo with OpenCV's photo filters (no weights)."),
         input_kinds=("image",),
         region_kinds=("mask", "box"),
         region_required=False,
@@ -70,8 +72,13 @@ class OpenCVRestyleExpert(Expert):
             styled = colour if re.search(r"colou?r", wanted.lower()) else cv2.cvtColor(grey, cv2.COLOR_GRAY2BGR)
         elif style == "smooth":
             styled = cv2.edgePreservingFilter(bgr, flags=cv2.RECURS_FILTER, sigma_s=60, sigma_r=0.4)
-        else:
+        elif style == "detail":
             styled = cv2.detailEnhance(bgr, sigma_s=10, sigma_r=0.15)
+        else:
+            styled = cv2.cvtColor(cv2.cvtColor(bgr, cv2.COLOR_BGR2GRAY), cv2.COLOR_GRAY2BGR)
+            if "sepia" in wanted.lower():
+                styled = cv2.transform(styled, np.float32([[0.272, 0.534, 0.131], [0.349, 0.686, 0.168],
+                                                           [0.393, 0.769, 0.189]]))  # rows B, G, R
         out = cv2.cvtColor(styled, cv2.COLOR_BGR2RGB)
         mask = region_mask(call, image.shape[:2], self.spec.name, required=False)
         if mask is not None:

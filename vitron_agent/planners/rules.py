@@ -23,9 +23,10 @@ _POLITE = re.compile(
 )
 _PRONOUN = re.compile(r"^(?:it|this|that|them|these|those|the result|the mask|the selection|the segmented (?:\w+ ?)+)$", re.I)
 _IN_BOX = re.compile(
-    r"\b(?:in|inside|within|from) (?:the|my|this) (?:box|region|rectangle|selection|area)(?: i drew)?\b", re.I
+    r"\b(?:in|inside|within|from) (?:the|my|this) (?:box|region|rectangle|selection|area)(?: (?:that )?i drew)?\b", re.I
 )
-_BOX_WORDS = re.compile(r"^(?:the |this )?(?:object|thing|region|area|selection|selected (?:object|area)|box)$", re.I)
+_BOX_WORDS = re.compile(r"^(?:the |this |my )?(?:object|thing|region|area|selection|selected (?:object|area)|box)"
+                        r"(?: (?:that )?i (?:drew|selected|marked))?$", re.I)
 _TRAILING = re.compile(
     r"(?:\s+(?:from|in|on|of) (?:the|this|my) (?:image|picture|photo|frame|video|clip|scene))+\s*$|[\s.!?,;]+$", re.I
 )
@@ -42,29 +43,40 @@ def _r(text: str) -> re.Pattern[str]:
     return re.compile(text, re.I)
 
 
+_STYLE_WORDS = (r"(?:paint(?:ing)?|watercolou?r|oil|cartoon|comic|anime|sketch|pencil|drawing|charcoal|artistic|"
+                r"style|black and white|grayscale|greyscale|monochrome|sepia|smooth|hdr|sharp(?:er)?)")
+_IMAGE_NOUN = r"(?:image|picture|photo|drawing|painting|illustration|artwork)s?"
+_THIS_IMAGE = r"(?:this|the|my) (?:image|picture|photo)"
+
 _RULES: tuple[_Rule, ...] = (
+    _Rule("animate_image", _r(rf"^(?:make|create|turn|convert)\s+(?:a\s+)?(?:video|clip|animation)\s+(?:from|of|out of)\s+"
+                              rf"{_THIS_IMAGE}$|^(?:turn|convert|make)\s+{_THIS_IMAGE}\s+into\s+(?:a\s+)?(?:video|clip|"
+                              r"animation)$")),
     _Rule("generate_video", _r(r"^(?:generate|create|make|produce|render)\b.*?\b(?:video|clip|movie|animation)\b"
                                r"(?:\s+(?:of|showing|about|where|with))?\s*(?P<p>.*)$")),
     _Rule("animate_image", _r(r"^(?:animate|bring)\b\s*(?P<t>.*?)(?:\s+to life)?$|^make (?P<t2>.+?) (?:move|come alive)$")),
-    _Rule("generate_image", _r(r"^(?:generate|create|draw|paint|make|produce|render|imagine|sketch)\b"
-                               r"(?:\s+(?:me|us))?(?:\s+(?:an?|the|some))?(?:\s+\w+)?\s*"
-                               r"(?:image|picture|photo|drawing|painting|illustration|artwork)s?\b"
-                               r"(?:\s+(?:of|showing|with|depicting))?\s*(?P<p>.*)$")),
+    _Rule("generate_image", _r(r"^(?:generate|create|draw|paint|make|produce|render|imagine|sketch|i want|i'd like|"
+                               r"i would like|give me)\b(?:\s+(?:me|us))?(?:\s+(?:an?|some))?(?:\s+(?!the\b|this\b|my\b|that\b)\w+)?\s*"
+                               rf"{_IMAGE_NOUN}\b(?:\s+(?:of|showing|with|depicting))?\s*(?P<p>.*)$")),
     _Rule("edit_image", _r(r"^(?:remove|delete|erase|get rid of|take out|eliminate|clear)\b\s*(?P<t>.*)$"), "remove"),
     _Rule("edit_image", _r(r"^(?:replace|swap|substitute)\s+(?P<t>.+?)\s+(?:with|by|for)\s+(?P<n>.+)$"), "replace"),
-    _Rule("edit_image", _r(rf"^(?:recolou?r|colou?r|paint|make|change the colou?r of)\s+(?P<t>.+?)\s+(?:to\s+|in\s+)?(?P<c>{_COLORS})$"),
-          "recolor"),
-    _Rule("edit_image", _r(r"^(?:turn|change|transform|convert)\s+(?P<t>.+?)\s+(?:in)?to\s+(?P<n>(?!the style).+)$"), "replace"),
-    _Rule("edit_image", _r(r"^(?:restyle|stylize|stylise|make (?:it|this|the image) look like|render (?:it|this) as|"
-                           r"turn (?:it|this|the image) into)\s+(?P<s>.+)$|^(?:make it|convert it)\b.*\bstyle\b(?P<s2>.*)$"),
+    _Rule("edit_image", _r(rf"^(?:restyle|stylize|stylise|render|make|turn|convert|change)\s+(?=.*\b{_STYLE_WORDS}\b)"
+                           r"(?:(?:it|this|the (?:image|picture|photo))\s+)?(?:(?:look\s+)?(?:like|as|into|to)\s+)?"
+                           r"(?P<s>.+?)(?:\s+style)?$"),
           "restyle"),
-    _Rule("edit_image", _r(r"^(?:move|shift|drag)\s+(?P<t>.+?)\s+(?:to(?: the)?\s+)?(?P<d>left|right|up|down|top|bottom|center|centre)\b.*$"),
-          "move"),
+    _Rule("edit_image", _r(rf"^(?:recolou?r|colou?r|paint|make|turn|change the colou?r of)\s+(?P<t>.+?)\s+(?:to\s+|in\s+)?"
+                           rf"(?P<c>(?:light |dark )?(?:{_COLORS}))$|^change\s+(?P<t2>.+?)'s colou?r\s+to\s+(?P<c2>.+)$"),
+          "recolor"),
+    _Rule("edit_image", _r(r"^(?:turn|change|transform|convert)\s+(?P<t>.+?)\s+(?:in)?to\s+(?P<n>.+)$"), "replace"),
+    _Rule("edit_image", _r(r"^(?:move|shift|drag)\s+(?P<t>.+?)\s+(?:to(?: the)?\s+)?(?P<d>left|right|up|down|top|bottom|"
+                           r"center|centre)\b.*$"), "move"),
     _Rule("edit_image", _r(r"^(?:add|insert|put|place)\s+(?P<t>.+?)(?:\s+(?:to|in|on|into|at)\s+(?P<w>.+))?$"), "add"),
     _Rule("track", _r(r"^(?:track|follow)\s*(?P<t>.*)$")),
-    _Rule("segment", _r(r"^(?:segment|mask|cut out|cut|outline|isolate|extract|select|separate)\b\s*(?P<t>.*)$")),
+    _Rule("segment", _r(r"^(?:segment|mask(?: out)?|cut out|cut|outline|isolate|extract|select|separate)\b\s*"
+                        r"(?P<t>.*?)(?:\s+out)?$")),
     _Rule("ground", _r(r"^(?:find|detect|locate|where (?:is|are)|show me|point (?:to|at|out)|spot|ground|box|"
                        r"look for|search for|highlight)\b\s*(?P<t>.*)$")),
+    _Rule("generate_image", _r(r"^(?:draw|paint|imagine|sketch|illustrate)\s+(?P<p>.+)$")),
 )
 _QUESTION = _r(r"^(?:what|who|how|why|which|when|is|are|does|do|can|describe|caption|tell me|count)\b|\?\s*$")
 _SPLIT = re.compile(r"\s*(?:;|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z]))\s*", re.I)
@@ -92,7 +104,7 @@ class RuleBasedPlanner:
         if not text:
             return None
         for rule in _RULES:
-            match = rule.pattern.match(text)
+            match = rule.pattern.match(text.rstrip(" .!"))
             if match:
                 return self._build(rule, match, inp, earlier)
         if _QUESTION.search(text):
@@ -106,7 +118,7 @@ class RuleBasedPlanner:
             return Invocation(task=task, command=_clean(groups.get("p", "")) or match.string)
         target = _clean(groups.get("t") or groups.get("t2") or "")
         args: dict[str, str] = {"op": rule.op} if rule.op else {}
-        for key, name in (("n", "new"), ("c", "color"), ("s", "style"), ("s2", "style"), ("d", "direction")):
+        for key, name in (("n", "new"), ("c", "color"), ("c2", "color"), ("s", "style"), ("d", "direction")):
             if groups.get(key):
                 args[name] = _clean(groups[key])
         if rule.op == "add":
@@ -120,9 +132,11 @@ class RuleBasedPlanner:
             task = "track" if task == "segment" else "edit_video"
         wants_region = task in ("segment", "track", "edit_image", "edit_video") and rule.op != "restyle"
         region, target = _region_for(target, inp, earlier, wants_region=wants_region)
-        if task == "animate_image" and _PRONOUN.match(target or "it"):
-            target = ""  # "animate it": the latest image, which the validator picks as the default input
         inputs = [] if region is not None and region.ref else _latest_input(inp)
+        if task == "animate_image" and _PRONOUN.match(target or "it"):
+            target = ""  # "animate it": an image made earlier in this request, else the latest image
+            made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
+            inputs = made[-1:] or inputs
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)
 
 
