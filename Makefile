@@ -28,6 +28,7 @@ test: setup
 bench: setup
 	$(PY) benchmarks/bench_overhead.py
 	$(PY) benchmarks/bench_pool.py
+	$(PY) benchmarks/bench_video.py
 
 clean:
 	rm -rf $(VENV) vitron-demo build dist *.egg-info

@@ -150,7 +150,7 @@ class ExpertCall:
     ``video``: the video input, if any.
     ``boxes``: region boxes ``(x1, y1, x2, y2)`` in pixels of the first input.
     ``points``: region clicks in pixels of the first input.
-    ``mask``: region mask (H, W) bool, same H, W as the first input.
+    ``mask``: region mask (H, W) bool, same H, W as the first input; (T, H, W) for a mask video.
     ``frames``: on video, the frame span the region was drawn on.
     ``signal``: signal embeddings (float32) for embedding-conditioned experts.
     ``progress``: call with (fraction in [0, 1], message) to stream progress.
@@ -183,7 +183,7 @@ class ExpertCall:
 class ExpertResult:
     """What an expert produced; the graph stores arrays as files and keeps ids in state.
 
-    ``masks``: (H, W) bool each, same H, W as the input image.
+    ``masks``: (H, W) bool each, same H, W as the input image; on a video input (T, H, W), one per frame.
     ``detections``: grounded boxes in pixels of the input.
     ``images``: (H, W, 3) uint8 RGB outputs (generated or edited).
     ``videos``: generated or edited clips.

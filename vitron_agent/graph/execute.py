@@ -54,7 +54,8 @@ def execute(
     """
     start = time.perf_counter()
     try:
-        call = build_call(inv, media, outputs_of, store, signals, progress)
+        video_ok = "video" in pool.registry.spec(expert_name).input_kinds
+        call = build_call(inv, media, outputs_of, store, signals, progress, video_ok)
         with pool.use(expert_name) as expert:
             result = expert.run(call)
         outcome = store_result(inv, expert_name, output_id, result, call, store)
@@ -97,14 +98,23 @@ def build_call(
     store: MediaStore,
     signals: SignalStore,
     progress: Callable[[float, str], None],
+    video_ok: bool = True,
 ) -> ExpertCall:
-    """Load the inputs, region and signal an invocation refers to."""
+    """Load the inputs, region and signal an invocation refers to.
+
+    An image expert given a video (``video_ok`` False) gets its keyframe: the first frame of the
+    region's span, else frame 0.
+    """
     call = ExpertCall(invocation=inv, progress=progress)
+    keyframe = inv.region.frames[0] if inv.region is not None and inv.region.frames else 0
     for media_id in inv.inputs:
         ref = _resolve(media_id, media, outputs_of)
-        if ref.kind == "video":
+        if ref.kind == "video" and video_ok:
             frames, fps = store.load_video(ref)
             call.video = VideoClip(frames, fps)
+        elif ref.kind == "video":
+            frames, _ = store.load_video(ref, max_frames=keyframe + 1)
+            call.images.append(frames[min(keyframe, len(frames) - 1)])
         else:
             call.images.append(store.load_image(ref))
     region = inv.region
@@ -127,14 +137,14 @@ def _load_region_ref(call: ExpertCall, ref: MediaRef, store: MediaStore) -> None
         if not detections:
             raise RegionError(f"{ref.id} holds no boxes (its grounding found nothing); draw a box instead")
         call.boxes = [tuple(d["box"]) for d in detections]
-    elif ref.kind == "mask":
-        mask = store.load_mask(ref)
+    elif ref.kind in ("mask", "mask_video"):
+        mask = store.load_mask(ref) if ref.kind == "mask" else store.load_mask_video(ref)
         if not mask.any():
             raise RegionError(f"{ref.id} is an empty mask; nothing to act on")
         call.mask = mask
     else:
         raise RegionError(f"{ref.id} is a {ref.kind}, not a mask or boxes")
-    first = call.images[0] if call.images else None
+    first = call.images[0] if call.images else call.video.frames[0] if call.video is not None else None
     if first is not None and (ref.height, ref.width) != first.shape[:2]:
         raise RegionError(
             f"{ref.id} is {ref.width}x{ref.height} but the input is {first.shape[1]}x{first.shape[0]}; "
@@ -146,7 +156,7 @@ def store_result(
     inv: Invocation, expert_name: str, output_id: str, result: ExpertResult, call: ExpertCall, store: MediaStore
 ) -> Outcome:
     """Write the result's arrays to the media store; the primary output gets ``output_id``."""
-    from ..visualize import draw_detections, overlay_mask
+    from ..visualize import draw_detections, overlay_mask, overlay_masks_on_video
 
     parents = tuple(inv.inputs)
     base = call.images[0] if call.images else None
@@ -156,8 +166,11 @@ def store_result(
         detections = [d.to_json() for d in result.detections]
         pending.append(("boxes", lambda i: store.put_boxes(detections, i, width=w, height=h, source=expert_name,
                                                            parents=parents)))
-    if result.masks:
-        union = np.logical_or.reduce([np.asarray(m, dtype=bool) for m in result.masks])
+    union = np.logical_or.reduce([np.asarray(m, dtype=bool) for m in result.masks]) if result.masks else None
+    if union is not None and union.ndim == 3:  # one mask per frame of a video
+        fps = call.video.fps if call.video is not None else 25.0
+        pending.append(("mask", lambda i: store.put_mask_video(union, fps, i, source=expert_name, parents=parents)))
+    elif union is not None:
         pending.append(("mask", lambda i: store.put_mask(union, i, source=expert_name, parents=parents)))
     for image in result.images:
         pending.append(("image", lambda i, a=image: store.put_image(a, i, source=expert_name, parents=parents)))
@@ -166,12 +179,16 @@ def store_result(
                                                                    parents=parents)))
     pending.sort(key=lambda item: item[0] != _PRIMARY.get(inv.task))  # the task's main output gets output_id
     made = [write(output_id if n == 0 else f"{output_id}.{n}") for n, (_, write) in enumerate(pending)]
-    if base is not None and (result.masks or result.detections):
-        preview = overlay_mask(base, union) if result.masks else base
+    preview_id = f"{output_id}.{len(made)}"
+    if union is not None and union.ndim == 3 and call.video is not None:
+        overlay = overlay_masks_on_video(call.video.frames, union)
+        ref = store.put_video(overlay, call.video.fps, preview_id, source=expert_name, parents=parents)
+        made.append(ref.model_copy(update={"data": {"preview": True}}))
+    elif base is not None and (result.masks or result.detections):
+        preview = overlay_mask(base, union) if union is not None else base
         if result.detections:
             preview = draw_detections(preview, result.detections)
-        made.append(store.put_image(preview, f"{output_id}.{len(made)}", source=expert_name, parents=parents,
-                                    preview=True))
+        made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
     outcome.summary = _summary(inv, expert_name, result, made)
     return outcome

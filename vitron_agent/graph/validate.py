@@ -15,7 +15,7 @@ from ..protocol.invocation import AUTO_MODULE, EDIT_OPS, MODULE_LETTERS, Invocat
 from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
 
-__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds", "TASK_INPUT", "is_preview"]
+__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds", "TASK_INPUT", "KEYFRAME_TASKS", "is_preview"]
 
 TASK_INPUT: dict[str, str | None] = {
     "answer": "image",
@@ -31,6 +31,8 @@ TASK_INPUT: dict[str, str | None] = {
 """The kind of medium each task acts on when the planner names none (None: text only)."""
 
 _OUTPUT_REGION = {"ground": "box", "segment": "mask", "track": "mask"}
+KEYFRAME_TASKS = ("ground", "segment")
+"""Tasks an image expert may do on a video: on its keyframe (the region's first frame, else frame 0)."""
 _REF_KIND = {"mask": "mask", "boxes": "box", "mask_video": "mask"}
 
 
@@ -213,9 +215,17 @@ class _Checker:
 
     def _choose_expert(self, inv: Invocation, frame: _Frame) -> str:
         phrase = inv.command if inv.task == "ground" else None
+        keyframe = frame.kind == "video" and inv.task in KEYFRAME_TASKS  # image experts run on one frame
         if inv.module == AUTO_MODULE:
-            return self.registry.best_for(inv.task, inv.op, frame.kind, phrase)
+            try:
+                return self.registry.best_for(inv.task, inv.op, frame.kind, phrase)
+            except UnavailableError:
+                if not keyframe:
+                    raise
+                return self.registry.best_for(inv.task, inv.op, "image", phrase)
         spec = self.registry.spec(inv.module)
+        if keyframe and "video" not in spec.input_kinds and "image" in spec.input_kinds:
+            frame = _Frame("image", frame.width, frame.height)
         if not spec.does(inv.task, inv.op):
             what = f"{inv.task} ({', '.join(spec.edit_ops)})" if inv.task in spec.tasks else inv.task
             raise BadInputError(
@@ -248,8 +258,11 @@ class _Checker:
         return self._segment_first(inv, Region(ref=ground.id))
 
     def _segment_first(self, inv: Invocation, region: Region) -> Invocation:
-        """Insert a segmentation of ``region`` and point ``inv`` at its mask."""
-        task = "track" if inv.task in ("track", "edit_video") else "segment"
+        """Insert a segmentation of ``region`` and point ``inv`` at its mask.
+
+        A video edit needs masks on every frame (``track``); tracking itself starts from one frame's mask.
+        """
+        task = "track" if inv.task == "edit_video" else "segment"
         segment = Invocation(id=self.new_id(), task=task, command=inv.command, inputs=inv.inputs, region=region)
         self._insert(segment)
         return inv.model_copy(update={"region": Region(ref=segment.id)})

@@ -151,6 +151,24 @@ class MediaStore:
             parents=tuple(parents), data={"detections": detections},
         )
 
+    def put_mask_video(
+        self, masks: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = ()
+    ) -> MediaRef:
+        """Store (T, H, W) bool masks, one per frame, losslessly (bit-packed, compressed ``.npz``)."""
+        import io
+
+        if masks.ndim != 3:
+            raise ValueError(f"mask video must be (T, H, W), got {masks.shape}")
+        masks = masks.astype(bool)
+        buffer = io.BytesIO()
+        np.savez_compressed(buffer, bits=np.packbits(masks, axis=-1), shape=np.asarray(masks.shape))
+        file = self._write(buffer.getvalue(), "npz")
+        t, h, w = masks.shape
+        return MediaRef(
+            id=media_id, kind="mask_video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
+            parents=tuple(parents), data={"area": [int(a) for a in masks.reshape(t, -1).sum(axis=1)]},
+        )
+
     def put_video(
         self, frames: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = ()
     ) -> MediaRef:
@@ -192,6 +210,16 @@ class MediaStore:
         if ref.kind != "mask":
             raise MediaError(f"{ref.id} is a {ref.kind}, not a mask")
         return decode_image(self.path(ref).read_bytes(), ref.id)[..., 0] > 127
+
+    def load_mask_video(self, ref: MediaRef) -> np.ndarray:
+        """(T, H, W) bool."""
+        import io
+
+        if ref.kind != "mask_video":
+            raise MediaError(f"{ref.id} is a {ref.kind}, not a mask video")
+        with np.load(io.BytesIO(self.path(ref).read_bytes()), allow_pickle=False) as stored:
+            t, h, w = (int(v) for v in stored["shape"])
+            return np.unpackbits(stored["bits"], axis=-1, count=w).astype(bool).reshape(t, h, w)
 
     def load_video(self, ref: MediaRef, max_frames: int | None = None) -> tuple[np.ndarray, float]:
         """((T, H, W, 3) uint8 RGB, fps)."""
