@@ -8,12 +8,18 @@ from pathlib import Path
 
 from .stores.media_io import MediaLimits
 
-__all__ = ["AgentConfig", "default_state_dir"]
+__all__ = ["AgentConfig", "default_state_dir", "weights_dir"]
 
 
 def default_state_dir() -> Path:
     """``$VITRON_STATE_DIR``, else ``~/.vitron-agent``."""
     return Path(os.environ.get("VITRON_STATE_DIR") or Path.home() / ".vitron-agent")
+
+
+def weights_dir() -> Path:
+    """Where experts look for weight files given by bare name: ``$VITRON_WEIGHTS_DIR``, else
+    ``~/.cache/vitron-agent/weights``."""
+    return Path(os.environ.get("VITRON_WEIGHTS_DIR") or Path.home() / ".cache" / "vitron-agent" / "weights")
 
 
 @dataclass

@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 ENTRY_POINT_GROUP = "vitron_agent.experts"
 
 BUILTIN_EXPERTS: dict[str, str] = {
+    "sam": "vitron_agent.tools.sam:SamExpert",
     "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
     "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
     "opencv_inpaint": "vitron_agent.tools.opencv_inpaint:OpenCVInpaintExpert",
