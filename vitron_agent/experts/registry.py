@@ -30,6 +30,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "opencv_restyle": "vitron_agent.tools.opencv_restyle:OpenCVRestyleExpert",
     "pan_zoom": "vitron_agent.tools.pan_zoom:PanZoomExpert",
     "flow_track": "vitron_agent.tools.flow_track:FlowTrackExpert",
+    "stable_diffusion": "vitron_agent.tools.stable_diffusion:StableDiffusionExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

@@ -1,0 +1,47 @@
+"""Tiny random diffusers/transformers components built in-process from configs, seeded, as diffusers tests do."""
+
+from __future__ import annotations
+
+import json
+import string
+from pathlib import Path
+
+
+def tiny_clip_tokenizer(folder: Path):
+    """A real ``CLIPTokenizer`` over single characters (no merges), saved in ``folder``."""
+    from transformers import CLIPTokenizer
+
+    folder.mkdir(parents=True, exist_ok=True)
+    symbols = list(string.ascii_lowercase + string.digits + ".,!?'-")
+    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    for symbol in symbols:
+        vocab.setdefault(symbol, len(vocab))
+        vocab.setdefault(symbol + "</w>", len(vocab))
+    (folder / "vocab.json").write_text(json.dumps(vocab))
+    (folder / "merges.txt").write_text("#version: 0.2\n")
+    return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
+
+
+def tiny_sd_pipeline(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``."""
+    import torch
+    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    torch.manual_seed(seed)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
+        cross_attention_dim=16, norm_num_groups=4, attention_head_dim=4)
+    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
+                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=16, intermediate_size=32, num_attention_heads=2,
+        num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
+                                   unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
+                                   requires_safety_checker=False)
+    pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
