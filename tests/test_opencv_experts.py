@@ -18,12 +18,11 @@ import pytest
 skimage_data = pytest.importorskip("skimage.data")
 cv2 = pytest.importorskip("cv2")
 
-from vitron_agent.tools.grabcut import GrabCutExpert  # noqa: E402
-from vitron_agent.tools.opencv_detect import OpenCVDetectExpert, box_iou, wanted  # noqa: E402
-
 from vitron_agent.errors import BadInputError, RegionError  # noqa: E402
 from vitron_agent.experts.base import Detection, ExpertCall  # noqa: E402
 from vitron_agent.protocol.invocation import Invocation, Point  # noqa: E402
+from vitron_agent.tools.grabcut import GrabCutExpert  # noqa: E402
+from vitron_agent.tools.opencv_detect import OpenCVDetectExpert, box_iou, wanted  # noqa: E402
 from vitron_agent.visualize import draw_detections, outline_width, overlay_mask, overlay_masks_on_video  # noqa: E402
 
 # The astronaut's face in skimage.data.astronaut() (512x512): from the fringe (y 78) to the chin
