@@ -176,10 +176,21 @@ def route_schedule(state: AgentState) -> list[Send] | str:
     records = {k: r for k, r in state.get("calls", {}).items() if r["turn"] == turn and r["round"] == round_}
     done = {r["invocation"]["id"]: r for r in records.values() if r["status"] == "done"}
     return [
-        Send("run_expert", RunExpertInput(key=key, record=record, media=state.get("media", {}), done=done))
+        Send("run_expert", _payload(key, record, state.get("media", {}), done))
         for key, record in records.items()
         if record["status"] == "queued"
     ]
+
+
+def _payload(key: str, record: dict[str, Any], media: dict[str, dict[str, Any]],
+             done: dict[str, dict[str, Any]]) -> RunExpertInput:
+    """Only what this call reads: its inputs, its region ref, and the outputs of calls it refers to."""
+    inv = Invocation(**record["invocation"])
+    region_ref = inv.region.ref if inv.region is not None and inv.region.ref else None
+    refs = [*inv.inputs, *([region_ref] if region_ref else [])]
+    done = {cid: done[cid] for cid in refs if cid in done}
+    wanted = {m for m in refs if m in media} | {r["output"] for r in done.values() if r.get("output") in media}
+    return RunExpertInput(key=key, record=record, media={m: media[m] for m in wanted}, done=done)
 
 
 def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
