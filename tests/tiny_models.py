@@ -22,15 +22,22 @@ def tiny_clip_tokenizer(folder: Path):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
 
 
-def tiny_sd_pipeline(folder: Path, seed: int = 0) -> Path:
-    """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``."""
+def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False) -> Path:
+    """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``;
+    ``inpaint``: the inpainting variant (its UNet also reads the masked image and the mask: 9 channels)."""
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, StableDiffusionPipeline, UNet2DConditionModel
+    from diffusers import (
+        AutoencoderKL,
+        DDIMScheduler,
+        StableDiffusionInpaintPipeline,
+        StableDiffusionPipeline,
+        UNet2DConditionModel,
+    )
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=9 if inpaint else 4, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=16, norm_num_groups=4, attention_head_dim=4)
     vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
@@ -40,7 +47,8 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0) -> Path:
         num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
-    pipe = StableDiffusionPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
+    pipeline = StableDiffusionInpaintPipeline if inpaint else StableDiffusionPipeline
+    pipe = pipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                                    unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)
     pipe.save_pretrained(folder, safe_serialization=True)

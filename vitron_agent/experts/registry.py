@@ -31,6 +31,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "pan_zoom": "vitron_agent.tools.pan_zoom:PanZoomExpert",
     "flow_track": "vitron_agent.tools.flow_track:FlowTrackExpert",
     "stable_diffusion": "vitron_agent.tools.stable_diffusion:StableDiffusionExpert",
+    "sd_inpaint": "vitron_agent.tools.sd_inpaint:SDInpaintExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

@@ -31,6 +31,8 @@ TASK_INPUT: dict[str, str | None] = {
 """The kind of medium each task acts on when the planner names none (None: text only)."""
 
 _OUTPUT_REGION = {"ground": "box", "segment": "mask", "track": "mask"}
+OBJECT_EDITS = ("remove", "replace", "recolor", "move")
+"""Edits of an object: given a box, the object in it is segmented first so only the object changes."""
 KEYFRAME_TASKS = ("ground", "segment")
 """Tasks an image expert may do on a video: on its keyframe (the region's first frame, else frame 0)."""
 _REF_KIND = {"mask": "mask", "boxes": "box", "mask_video": "mask"}
@@ -144,8 +146,9 @@ class _Checker:
             if inv.region is None and spec.region_required:
                 inv = self._resolve_region(inv, spec.region_kinds)
             elif inv.region is not None and "mask" in spec.region_kinds and self._region_kind(inv.region) in (
-                    "box", "points") and self._region_kind(inv.region) not in spec.region_kinds:
-                inv = self._segment_first(inv, inv.region)
+                    "box", "points") and (self._region_kind(inv.region) not in spec.region_kinds
+                                          or inv.op in OBJECT_EDITS):
+                inv = self._segment_first(inv, inv.region)  # edit the object in the box, not the whole box
             self._check_region(inv, frame, spec.region_kinds)
             self._check_signal(inv)
         except VitronError as exc:
