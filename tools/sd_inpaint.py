@@ -11,16 +11,16 @@ from typing import Any
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError, UnavailableError
-from vitron_agent.experts.base import Availability, Expert, ExpertCall, ExpertResult, ExpertSpec, resolve_device
+from vitron_agent.errors import BadInputError
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
 from ._common import input_image, region_mask
-from ._hf import find_pretrained
+from ._diffusers import DiffusersExpert
 
 __all__ = ["SDInpaintExpert"]
 
 
-class SDInpaintExpert(Expert):
+class SDInpaintExpert(DiffusersExpert):
     """Edits inside a mask by inpainting. ``args``: ``new`` (what to paint, for replace/add), ``steps`` (30),
     ``guidance`` (7.5), ``seed`` (0), ``strength`` (1.0). Options: ``max_side`` (512), ``cpu_offload``."""
 
@@ -41,41 +41,15 @@ class SDInpaintExpert(Expert):
         costly=True,
     )
 
-    def __init__(self, weights: str | None = None, max_side: int = 512, cpu_offload: bool = False,
-                 **options: Any) -> None:
+    pipeline_class = "StableDiffusionInpaintPipeline"
+    pipeline_options = {"safety_checker": None, "requires_safety_checker": False}
+
+    def __init__(self, weights: str | None = None, max_side: int = 512, **options: Any) -> None:
         super().__init__(weights, **options)
-        self.max_side, self.cpu_offload = int(max_side), cpu_offload
-        self.pipe: Any = None
-
-    def check_weights(self) -> Availability:
-        return find_pretrained(self.weights, "model_index.json", self.spec.name)
-
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import torch
-        from diffusers import StableDiffusionInpaintPipeline
-
-        state = self.check_weights()
-        if not state.ok:
-            raise UnavailableError(f"{state.reason}. {state.fix}")
-        self.device = resolve_device(device)
-        torch_dtype = torch.float16 if dtype == "float16" and self.device.startswith("cuda") else torch.float32
-        pipe = StableDiffusionInpaintPipeline.from_pretrained(
-            state.weights_path, torch_dtype=torch_dtype, use_safetensors=True, local_files_only=True,
-            safety_checker=None, requires_safety_checker=False)
-        if self.cpu_offload and self.device.startswith("cuda"):
-            pipe.enable_model_cpu_offload()
-        else:
-            pipe.to(self.device)
-        pipe.set_progress_bar_config(disable=True)
-        self.pipe, self.loaded = pipe, True
-
-    def unload(self) -> None:
-        self.pipe = None
-        super().unload()
+        self.max_side = int(max_side)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2
-        import torch
         from PIL import Image
 
         image = input_image(call, self.spec.name)
@@ -85,20 +59,13 @@ class SDInpaintExpert(Expert):
         height, width = image.shape[:2]
         scale = min(1.0, self.max_side / max(height, width))
         size = (max(8, round(width * scale) // 8 * 8), max(8, round(height * scale) // 8 * 8))
-        steps = int(args.get("steps", 30))
-        if not 1 <= steps <= 200:
-            raise BadInputError(f"steps must be 1-200, got {steps}")
-
-        def on_step(pipe: Any, step: int, timestep: Any, kwargs: dict[str, Any]) -> dict[str, Any]:
-            call.progress((step + 1) / steps, f"inpainting step {step + 1}/{steps}")
-            return kwargs
-
+        steps = self.steps(call, 30)
         output = self.pipe(
             prompt=prompt, negative_prompt=negative, image=Image.fromarray(image).resize(size),
             mask_image=Image.fromarray(mask.astype(np.uint8) * 255).resize(size), width=size[0], height=size[1],
             num_inference_steps=steps, guidance_scale=float(args.get("guidance", 7.5)),
-            strength=float(args.get("strength", 1.0)), generator=torch.Generator("cpu").manual_seed(int(args.get("seed", 0))),
-            output_type="np", callback_on_step_end=on_step)
+            strength=float(args.get("strength", 1.0)), generator=self.generator(call), output_type="np",
+            **self.progress_kwargs(call, steps, "inpainting"))
         painted = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
                              interpolation=cv2.INTER_CUBIC)
         weight = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(1.0, 0.004 * min(height, width)))

@@ -208,9 +208,12 @@ class Expert(ABC):
 
     spec: ClassVar[ExpertSpec]
 
+    abstract: ClassVar[bool] = True
+    """Set ``abstract = True`` in a shared base class that declares no spec itself."""
+
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
-        if not getattr(cls, "__abstractmethods__", None) and not isinstance(getattr(cls, "spec", None), ExpertSpec):
+        if not cls.__dict__.get("abstract", False) and not isinstance(getattr(cls, "spec", None), ExpertSpec):
             raise TypeError(f"{cls.__name__} must declare spec = ExpertSpec(...)")
 
     def __init__(self, weights: str | None = None, **options: Any) -> None:

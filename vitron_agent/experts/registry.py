@@ -32,6 +32,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "flow_track": "vitron_agent.tools.flow_track:FlowTrackExpert",
     "stable_diffusion": "vitron_agent.tools.stable_diffusion:StableDiffusionExpert",
     "sd_inpaint": "vitron_agent.tools.sd_inpaint:SDInpaintExpert",
+    "text_to_video": "vitron_agent.tools.text_to_video:TextToVideoExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 
