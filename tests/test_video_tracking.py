@@ -54,3 +54,41 @@ def test_track_the_object_in_the_box_through_the_graph(make_agent, clip, tmp_pat
     centre = [np.nonzero(m.any(axis=0))[0].mean() for m in masks[[0, 20, 39]]]
     assert centre[0] - centre[1] == pytest.approx(offsets[20], abs=4)  # the mask moves with the pan
     assert centre[0] - centre[2] == pytest.approx(offsets[39], abs=6)
+
+
+def test_recolor_the_object_in_the_box_across_the_video(make_agent, clip, tmp_path):
+    import cv2
+
+    frames, offsets = clip
+    path = tmp_path / "pan.mp4"
+    path.write_bytes(encode_video(frames, 12.0))
+    agent = make_agent()
+    result = agent.invoke("make the object in the box red", videos=[path], region=list(ROCKET_IN_FRAME0))
+    assert [(i.task, i.module) for i in result.invocations] == [
+        ("segment", "grabcut"), ("track", "flow_track"), ("edit_video", "frame_edit")]
+    assert result.errors == []
+    edited = next(a for a in result.artifacts if a.kind == "video" and not a.preview)
+    assert (edited.frames, edited.width, edited.height) == (40, 480, 360)
+    store, _ = agent.context.stores(result.thread)
+    from vitron_agent.stores import MediaRef
+
+    media = agent.state(result.thread)["media"]
+    video, fps = store.load_video(MediaRef(**media[edited.id]))
+    masks = store.load_mask_video(MediaRef(**next(m for m in media.values() if m["kind"] == "mask_video")))
+    assert fps == pytest.approx(12.0)
+    for t in (0, 20, 39):
+        hue = cv2.cvtColor(video[t], cv2.COLOR_RGB2HSV)
+        inside = masks[t] & (hue[..., 2] > 60)
+        red = (hue[..., 0][inside] < 12) | (hue[..., 0][inside] > 168)
+        assert red.mean() > 0.6, (t, red.mean())  # the rocket is red on every frame, the sky is not
+        assert np.abs(video[t][~masks[t]].astype(int) - frames[t][~masks[t]]).mean() < 6
+
+
+def test_restyle_a_whole_video_needs_no_region(make_agent, clip, tmp_path):
+    frames, _ = clip
+    path = tmp_path / "pan.mp4"
+    path.write_bytes(encode_video(frames[:8], 12.0))
+    agent = make_agent()
+    result = agent.invoke("make it look like a pencil sketch", videos=[path])
+    assert [(i.task, i.module) for i in result.invocations] == [("edit_video", "frame_edit")]
+    assert result.errors == [] and any(a.kind == "video" and a.frames == 8 for a in result.artifacts)

@@ -59,6 +59,7 @@ class ExpertSpec:
     ``embedding_space``: conditioning space of signal embeddings it accepts, e.g. ``clip-text 77x768``.
     ``quality``: higher wins when several installed experts can do a task.
     ``costly``: slow or destructive enough to ask for approval in human-in-the-loop mode.
+    ``region_free_ops``: edit ops that need no region although ``region_required`` (restyle a whole video).
     """
 
     name: str
@@ -67,6 +68,7 @@ class ExpertSpec:
     input_kinds: tuple[str, ...] = ("image",)
     region_kinds: tuple[str, ...] = ()
     region_required: bool = False
+    region_free_ops: tuple[str, ...] = ()
     edit_ops: tuple[str, ...] = ()
     outputs: tuple[str, ...] = ()
     vocabulary: tuple[str, ...] | None = None
@@ -84,7 +86,7 @@ class ExpertSpec:
         problems += [f"unknown task {t!r}" for t in self.tasks if t not in TASKS]
         problems += [f"unknown input kind {k!r}" for k in self.input_kinds if k not in INPUT_KINDS]
         problems += [f"unknown region kind {k!r}" for k in self.region_kinds if k not in REGION_KINDS]
-        problems += [f"unknown edit op {o!r}" for o in self.edit_ops if o not in EDIT_OPS]
+        problems += [f"unknown edit op {o!r}" for o in (*self.edit_ops, *self.region_free_ops) if o not in EDIT_OPS]
         problems += [f"unknown output kind {o!r}" for o in self.outputs if o not in OUTPUT_KINDS]
         if not self.tasks:
             problems.append("declares no task")
@@ -92,6 +94,9 @@ class ExpertSpec:
             problems.append("requires a region but accepts no region kind")
         if problems:
             raise ValueError(f"ExpertSpec {self.name!r}: " + "; ".join(problems))
+
+    def needs_region(self, op: str | None = None) -> bool:
+        return self.region_required and (op is None or op not in self.region_free_ops)
 
     def does(self, task: str, op: str | None = None) -> bool:
         """Whether this expert handles ``task`` (and edit ``op`` for edit tasks)."""

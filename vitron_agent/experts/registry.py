@@ -33,6 +33,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "stable_diffusion": "vitron_agent.tools.stable_diffusion:StableDiffusionExpert",
     "sd_inpaint": "vitron_agent.tools.sd_inpaint:SDInpaintExpert",
     "text_to_video": "vitron_agent.tools.text_to_video:TextToVideoExpert",
+    "frame_edit": "vitron_agent.tools.video_edit:FrameEditExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 
