@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip "setuptools>=64" wheel
 	# torch/torchvision: the CUDA build that pip takes from this machine's local files (runs on CPU too)
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[test,demo,sam,diffusion]"
+	$(PY) -m pip install -q -e ".[test,demo,sam,diffusion,ground]"
 	touch $@
 
 setup: $(VENV)/.installed

@@ -13,7 +13,7 @@ def tiny_clip_tokenizer(folder: Path):
 
     folder.mkdir(parents=True, exist_ok=True)
     symbols = list(string.ascii_lowercase + string.digits + ".,!?'-")
-    vocab = {"<|startoftext|>": 0, "<|endoftext|>": 1}
+    vocab = {"!": 0, "<|startoftext|>": 1, "<|endoftext|>": 2}  # no real token at 0: OWL reads id 0 as padding
     for symbol in symbols:
         vocab.setdefault(symbol, len(vocab))
         vocab.setdefault(symbol + "</w>", len(vocab))
@@ -43,7 +43,7 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False) -> Path
     vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
                         up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
     text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=16, intermediate_size=32, num_attention_heads=2,
+        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
         num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
@@ -69,11 +69,34 @@ def tiny_t2v_pipeline(folder: Path, seed: int = 0) -> Path:
     vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
                         up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
     text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=0, eos_token_id=1, pad_token_id=1, hidden_size=16, intermediate_size=32, num_attention_heads=2,
+        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
         num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
     pipe = TextToVideoSDPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                                  unet=unet, scheduler=scheduler)
     pipe.save_pretrained(folder, safe_serialization=True)
+    return folder
+
+
+def tiny_owlv2(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random OWLv2 detector and its processor (32x32 inputs) to ``folder``."""
+    import torch
+    from transformers import Owlv2Config, Owlv2ForObjectDetection, Owlv2ImageProcessor, Owlv2Processor
+
+    torch.manual_seed(seed)
+    config = Owlv2Config(
+        text_config={"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 1,
+                     "vocab_size": 128, "max_position_embeddings": 16, "bos_token_id": 1, "eos_token_id": 2,
+                     "pad_token_id": 2},
+        vision_config={"hidden_size": 16, "intermediate_size": 32, "num_attention_heads": 2, "num_hidden_layers": 1,
+                       "image_size": 32, "patch_size": 8},
+        projection_dim=16)
+    model = Owlv2ForObjectDetection(config).eval()
+    tokenizer = tiny_clip_tokenizer(folder / "tok")
+    tokenizer.model_max_length = 16
+    processor = Owlv2Processor(image_processor=Owlv2ImageProcessor(size={"height": 32, "width": 32}),
+                               tokenizer=tokenizer)
+    model.save_pretrained(folder, safe_serialization=True)
+    processor.save_pretrained(folder)
     return folder

@@ -34,6 +34,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "sd_inpaint": "vitron_agent.tools.sd_inpaint:SDInpaintExpert",
     "text_to_video": "vitron_agent.tools.text_to_video:TextToVideoExpert",
     "frame_edit": "vitron_agent.tools.video_edit:FrameEditExpert",
+    "owlv2": "vitron_agent.tools.owlv2:Owlv2Expert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

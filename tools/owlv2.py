@@ -1,0 +1,107 @@
+"""Open-vocabulary grounding with OWLv2 (transformers ``Owlv2ForObjectDetection``): boxes for any phrase.
+
+Grounds what a closed-set detector cannot name ("the red car", "the spoon"). Weights: a
+``save_pretrained`` folder (model and processor) or a cached hub id, safetensors only, never downloaded.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from vitron_agent.errors import BadInputError, UnavailableError
+from vitron_agent.experts.base import (
+    Availability,
+    Detection,
+    Expert,
+    ExpertCall,
+    ExpertResult,
+    ExpertSpec,
+    resolve_device,
+)
+
+from ._common import input_image
+from ._hf import find_pretrained
+
+__all__ = ["Owlv2Expert"]
+
+
+class Owlv2Expert(Expert):
+    """Boxes for a phrase. ``args``: ``threshold`` (score cut, default 0.1), ``top_k`` (at most this many, 10)."""
+
+    spec = ExpertSpec(
+        name="owlv2",
+        tasks=("ground",),
+        description="OWLv2 open-vocabulary detection: finds the boxes of anything named in words.",
+        input_kinds=("image",),
+        outputs=("boxes",),
+        weights="google/owlv2-base-patch16-ensemble",
+        extra="ground",
+        requires=("torch", "transformers"),
+        quality=10,
+    )
+
+    def __init__(self, weights: str | None = None, **options: Any) -> None:
+        super().__init__(weights, **options)
+        self.model: Any = None
+        self.processor: Any = None
+
+    def check_weights(self) -> Availability:
+        return find_pretrained(self.weights, "config.json", self.spec.name)
+
+    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
+        from transformers import Owlv2ForObjectDetection, Owlv2Processor
+
+        state = self.check_weights()
+        if not state.ok:
+            raise UnavailableError(f"{state.reason}. {state.fix}")
+        self.device = resolve_device(device)
+        self.processor = Owlv2Processor.from_pretrained(state.weights_path, local_files_only=True)
+        self.model = Owlv2ForObjectDetection.from_pretrained(state.weights_path, local_files_only=True,
+                                                             use_safetensors=True).to(self.device).eval()
+        self.loaded = True
+
+    def unload(self) -> None:
+        self.model = self.processor = None
+        super().unload()
+
+    def memory_bytes(self) -> dict[str, int]:
+        if self.model is None:
+            return {"ram": 0, "vram": 0}
+        size = sum(p.numel() * p.element_size() for p in self.model.parameters())
+        return {"vram": size, "ram": 0} if self.device.startswith("cuda") else {"ram": size, "vram": 0}
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        import torch
+
+        image = input_image(call, self.spec.name)
+        phrase = _phrase(call.command)
+        if not phrase:
+            raise BadInputError("owlv2 needs the words of what to find, e.g. 'the red car'")
+        threshold = float(call.args.get("threshold", 0.1))
+        top_k = int(call.args.get("top_k", 10))
+        inputs = self.processor(text=[[phrase]], images=image, return_tensors="pt").to(self.device)
+        with torch.inference_mode():
+            outputs = self.model(**inputs)
+        side = max(image.shape[:2])  # OWLv2 pads to a square at the bottom and right
+        found = self.processor.image_processor.post_process_object_detection(
+            outputs, threshold=threshold, target_sizes=torch.tensor([[side, side]]))[0]
+        height, width = image.shape[:2]
+        detections = []
+        for box, score in sorted(zip(found["boxes"].tolist(), found["scores"].tolist()), key=lambda bs: -bs[1]):
+            x1, y1, x2, y2 = (float(np.clip(box[0], 0, width)), float(np.clip(box[1], 0, height)),
+                              float(np.clip(box[2], 0, width)), float(np.clip(box[3], 0, height)))
+            if x2 - x1 >= 1 and y2 - y1 >= 1:
+                detections.append(Detection((x1, y1, x2, y2), phrase, float(score)))
+            if len(detections) >= top_k:
+                break
+        return ExpertResult(detections=detections, text=f"found {len(detections)} '{phrase}'")
+
+
+def _phrase(command: str) -> str:
+    """The object words without a leading article: 'the red car' -> 'red car'."""
+    words = command.strip().split()
+    if words and words[0].lower() in ("the", "a", "an", "all", "every", "each"):
+        words = words[1:]
+    return " ".join(words)
