@@ -22,13 +22,15 @@ def tiny_clip_tokenizer(folder: Path):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
 
 
-def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False) -> Path:
+def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen: bool | str = False) -> Path:
     """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``;
-    ``inpaint``: the inpainting variant (its UNet also reads the masked image and the mask: 9 channels)."""
+    ``inpaint``: the inpainting variant (its UNet also reads the masked image and the mask: 9 channels);
+    ``gligen``: GLIGEN's (gated attention layers that read phrase boxes); ``"edit"`` for its inpainting UNet."""
     import torch
     from diffusers import (
         AutoencoderKL,
         DDIMScheduler,
+        StableDiffusionGLIGENPipeline,
         StableDiffusionInpaintPipeline,
         StableDiffusionPipeline,
         UNet2DConditionModel,
@@ -37,9 +39,14 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False) -> Path
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=9 if inpaint else 4, out_channels=4,
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=9 if inpaint or gligen == "edit" else 4, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
-        cross_attention_dim=16, norm_num_groups=4, attention_head_dim=4)
+        cross_attention_dim=16, norm_num_groups=4, attention_head_dim=4,
+        **({"attention_type": "gated"} if gligen else {}))
+    for module in unet.modules():  # open GLIGEN's zero-initialised gates, so the boxes have an effect
+        for gate in ("alpha_attn", "alpha_dense"):
+            if hasattr(module, gate):
+                getattr(module, gate).data.fill_(1.0)
     vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
                         up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
     text_encoder = CLIPTextModel(CLIPTextConfig(
@@ -47,7 +54,8 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False) -> Path
         num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
-    pipeline = StableDiffusionInpaintPipeline if inpaint else StableDiffusionPipeline
+    pipeline = (StableDiffusionGLIGENPipeline if gligen else StableDiffusionInpaintPipeline if inpaint
+                else StableDiffusionPipeline)
     pipe = pipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                                    unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)

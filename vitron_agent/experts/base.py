@@ -95,7 +95,10 @@ class ExpertSpec:
         if problems:
             raise ValueError(f"ExpertSpec {self.name!r}: " + "; ".join(problems))
 
-    def needs_region(self, op: str | None = None) -> bool:
+    def needs_region(self, task: str, op: str | None = None) -> bool:
+        """Whether ``task`` (and edit ``op``) needs a region here; generating from text never does."""
+        if task in ("generate_image", "generate_video"):
+            return False
         return self.region_required and (op is None or op not in self.region_free_ops)
 
     def does(self, task: str, op: str | None = None) -> bool:

@@ -35,6 +35,8 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "text_to_video": "vitron_agent.tools.text_to_video:TextToVideoExpert",
     "frame_edit": "vitron_agent.tools.video_edit:FrameEditExpert",
     "owlv2": "vitron_agent.tools.owlv2:Owlv2Expert",
+    "gligen": "vitron_agent.tools.gligen:GligenExpert",
+    "gligen_edit": "vitron_agent.tools.gligen:GligenEditExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

@@ -143,7 +143,7 @@ class _Checker:
             frame = self._input_frame(inv)
             expert = self._choose_expert(inv, frame)
             spec = self.registry.spec(expert)
-            if inv.region is None and spec.needs_region(inv.op):
+            if inv.region is None and spec.needs_region(inv.task, inv.op):
                 inv = self._resolve_region(inv, spec.region_kinds)
             elif inv.region is not None and "mask" in spec.region_kinds and self._region_kind(inv.region) in (
                     "box", "points") and (self._region_kind(inv.region) not in spec.region_kinds
