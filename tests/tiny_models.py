@@ -22,16 +22,19 @@ def tiny_clip_tokenizer(folder: Path):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
 
 
-def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen: bool | str = False) -> Path:
+def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen: bool | str = False,
+                     pix2pix: bool = False) -> Path:
     """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``;
     ``inpaint``: the inpainting variant (its UNet also reads the masked image and the mask: 9 channels);
-    ``gligen``: GLIGEN's (gated attention layers that read phrase boxes); ``"edit"`` for its inpainting UNet."""
+    ``gligen``: GLIGEN's (gated attention layers that read phrase boxes); ``"edit"`` for its inpainting UNet;
+    ``pix2pix``: InstructPix2Pix's (the UNet also reads the input image's latents: 8 channels)."""
     import torch
     from diffusers import (
         AutoencoderKL,
         DDIMScheduler,
         StableDiffusionGLIGENPipeline,
         StableDiffusionInpaintPipeline,
+        StableDiffusionInstructPix2PixPipeline,
         StableDiffusionPipeline,
         UNet2DConditionModel,
     )
@@ -39,7 +42,7 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen:
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
-        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=9 if inpaint or gligen == "edit" else 4, out_channels=4,
+        block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=9 if inpaint or gligen == "edit" else 8 if pix2pix else 4, out_channels=4,
         down_block_types=("DownBlock2D", "CrossAttnDownBlock2D"), up_block_types=("CrossAttnUpBlock2D", "UpBlock2D"),
         cross_attention_dim=16, norm_num_groups=4, attention_head_dim=4,
         **({"attention_type": "gated"} if gligen else {}))
@@ -55,7 +58,7 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen:
     scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
                               set_alpha_to_one=False, steps_offset=1)
     pipeline = (StableDiffusionGLIGENPipeline if gligen else StableDiffusionInpaintPipeline if inpaint
-                else StableDiffusionPipeline)
+                else StableDiffusionInstructPix2PixPipeline if pix2pix else StableDiffusionPipeline)
     pipe = pipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                                    unet=unet, scheduler=scheduler, safety_checker=None, feature_extractor=None,
                                    requires_safety_checker=False)

@@ -37,6 +37,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "owlv2": "vitron_agent.tools.owlv2:Owlv2Expert",
     "gligen": "vitron_agent.tools.gligen:GligenExpert",
     "gligen_edit": "vitron_agent.tools.gligen:GligenEditExpert",
+    "instruct_pix2pix": "vitron_agent.tools.instruct_pix2pix:InstructPix2PixExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 
