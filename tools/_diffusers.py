@@ -43,7 +43,7 @@ class DiffusersExpert(Expert):
         self.device = resolve_device(device)
         torch_dtype = torch.float16 if dtype == "float16" and self.device.startswith("cuda") else torch.float32
         pipe = getattr(diffusers, self.pipeline_class).from_pretrained(
-            state.weights_path, torch_dtype=torch_dtype, use_safetensors=True, local_files_only=True,
+            state.weights_path, dtype=torch_dtype, use_safetensors=True, local_files_only=True,
             **self.pipeline_options)
         if self.cpu_offload and self.device.startswith("cuda"):
             pipe.enable_model_cpu_offload()

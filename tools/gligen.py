@@ -100,10 +100,11 @@ class GligenEditExpert(GligenExpert):
         height, width = image.shape[:2]
         box = (float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1))
         side = self.pipe.unet.config.sample_size * self.pipe.vae_scale_factor
+        square = self.pipe.vae.config.sample_size  # the pipeline centre-crops its input to this square: pass a
+        stretched = Image.fromarray(image).resize((square, square))  # square so [0, 1] boxes keep their place
         conditioning = self.conditioning(call) if call.signal is not None else {"prompt": phrase}
         output = self.pipe(**conditioning, height=side, width=side, gligen_phrases=[phrase],
-                           gligen_boxes=[_normalise(box, width, height)],
-                           gligen_inpaint_image=Image.fromarray(image), **common)
+                           gligen_boxes=[_normalise(box, width, height)], gligen_inpaint_image=stretched, **common)
         painted = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
                              interpolation=cv2.INTER_CUBIC)
         inside = np.zeros_like(mask)
