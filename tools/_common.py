@@ -2,12 +2,47 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from vitron_agent.errors import BadInputError, RegionError
-from vitron_agent.experts.base import ExpertCall
+from vitron_agent.experts.base import Expert, ExpertCall
 
-__all__ = ["input_image", "region_mask"]
+__all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory"]
+
+
+class OpenCVExpert(Expert):
+    """Base of the weight-free OpenCV experts: loading is importing OpenCV (declare ``requires=("cv2",)``)."""
+
+    abstract = True
+
+    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
+        import cv2  # noqa: F401  (the pool checked spec.requires first)
+
+        self.loaded = True
+
+
+def feathered_blend(new: np.ndarray, old: np.ndarray, mask: np.ndarray, feather: float = 0.004) -> np.ndarray:
+    """``new`` inside ``mask`` (H, W bool), ``old`` outside, across an edge blurred by ``feather`` of the shorter side."""
+    import cv2
+
+    sigma = max(0.5, feather * min(mask.shape))
+    weight = np.maximum(cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma), mask)[..., None]
+    return np.clip(weight * new + (1 - weight) * old, 0, 255).astype(np.uint8)
+
+
+def work_size(height: int, width: int, max_side: int, multiple: int = 8) -> tuple[int, int]:
+    """cv2/PIL size (w, h) at most ``max_side`` on the long side, each a multiple of ``multiple``."""
+    scale = min(1.0, max_side / max(height, width))
+    return (max(multiple, round(width * scale) // multiple * multiple),
+            max(multiple, round(height * scale) // multiple * multiple))
+
+
+def torch_memory(modules: list[Any], device: str) -> dict[str, int]:
+    """Bytes held by the parameters of ``modules``, counted as VRAM on CUDA and RAM otherwise."""
+    size = sum(p.numel() * p.element_size() for m in modules if hasattr(m, "parameters") for p in m.parameters())
+    return {"vram": size, "ram": 0} if device.startswith("cuda") else {"ram": size, "vram": 0}
 
 
 def input_image(call: ExpertCall, expert: str) -> np.ndarray:

@@ -9,6 +9,7 @@ import numpy as np
 from vitron_agent.errors import BadInputError, UnavailableError
 from vitron_agent.experts.base import Availability, Expert, ExpertCall, resolve_device
 
+from ._common import torch_memory
 from ._hf import find_pretrained
 
 __all__ = ["DiffusersExpert"]
@@ -59,9 +60,7 @@ class DiffusersExpert(Expert):
     def memory_bytes(self) -> dict[str, int]:
         if self.pipe is None:
             return {"ram": 0, "vram": 0}
-        size = sum(p.numel() * p.element_size() for m in self.pipe.components.values()
-                   if hasattr(m, "parameters") for p in m.parameters())
-        return {"vram": size, "ram": 0} if self.device.startswith("cuda") else {"ram": size, "vram": 0}
+        return torch_memory(list(self.pipe.components.values()), self.device)
 
     @staticmethod
     def steps(call: ExpertCall, default: int) -> int:

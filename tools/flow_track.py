@@ -11,12 +11,14 @@ from __future__ import annotations
 import numpy as np
 
 from vitron_agent.errors import BadInputError, RegionError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
+
+from ._common import OpenCVExpert
 
 __all__ = ["FlowTrackExpert"]
 
 
-class FlowTrackExpert(Expert):
+class FlowTrackExpert(OpenCVExpert):
     """Propagates a mask over every frame of a video; needs no weights.
 
     Options: ``max_side`` (pixels of the frames the flow is computed on, default 256).
@@ -39,10 +41,6 @@ class FlowTrackExpert(Expert):
         super().__init__(weights, **options)
         self.max_side = int(max_side)
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2

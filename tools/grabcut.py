@@ -15,9 +15,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from vitron_agent.errors import RegionError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image
+from ._common import OpenCVExpert, input_image
 
 __all__ = ["GrabCutExpert"]
 
@@ -34,7 +34,7 @@ class _Prompt:
     keep_clicks: list[tuple[int, int]]
 
 
-class GrabCutExpert(Expert):
+class GrabCutExpert(OpenCVExpert):
     """Box-, click- or mask-prompted foreground segmentation with GrabCut; needs no weights.
 
     Options: ``iterations`` (GrabCut rounds, default 5), ``max_side`` (pixels; larger images are
@@ -65,10 +65,6 @@ class GrabCutExpert(Expert):
         self.max_side = int(max_side)
         self.seed = int(seed)
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        """Import OpenCV; there are no weights to load."""
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         """Segment every prompt of ``call``; masks are (H, W) bool in the input image's frame."""

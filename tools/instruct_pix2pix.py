@@ -13,7 +13,7 @@ import numpy as np
 from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image, region_mask
+from ._common import feathered_blend, input_image, region_mask, work_size
 from ._diffusers import DiffusersExpert
 
 __all__ = ["InstructPix2PixExpert"]
@@ -54,8 +54,7 @@ class InstructPix2PixExpert(DiffusersExpert):
         if not instruction:
             raise BadInputError("restyle needs an instruction in words (args.style), e.g. 'make it a watercolor'")
         height, width = image.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
-        size = (max(8, round(width * scale) // 8 * 8), max(8, round(height * scale) // 8 * 8))
+        size = work_size(height, width, self.max_side)
         steps = self.steps(call, 20)
         output = self.pipe(prompt=instruction, image=Image.fromarray(image).resize(size), num_inference_steps=steps,
                            guidance_scale=float(call.args.get("guidance", 7.5)),
@@ -66,8 +65,6 @@ class InstructPix2PixExpert(DiffusersExpert):
                             interpolation=cv2.INTER_CUBIC)
         mask = region_mask(call, (height, width), self.spec.name, required=False)
         if mask is not None:
-            weight = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(1.0, 0.004 * min(height, width)))
-            weight = np.maximum(weight, mask)[..., None]
-            edited = np.clip(weight * edited + (1 - weight) * image, 0, 255).astype(np.uint8)
+            edited = feathered_blend(edited, image, mask)
         where = "the region" if mask is not None else "the image"
         return ExpertResult(images=[edited], text=f"edited {where}: {instruction!r}")

@@ -10,16 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from vitron_agent.errors import BadInputError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image, region_mask
+from ._common import OpenCVExpert, input_image, region_mask
 
 __all__ = ["OpenCVInpaintExpert"]
 
 _DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
 
 
-class OpenCVInpaintExpert(Expert):
+class OpenCVInpaintExpert(OpenCVExpert):
     """Removes or moves the masked object; needs no weights.
 
     Options: ``grow`` (fraction of the shorter side the mask is dilated by, default 0.01),
@@ -47,10 +47,6 @@ class OpenCVInpaintExpert(Expert):
         super().__init__(weights, **options)
         self.grow, self.radius = float(grow), int(radius)
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         image = input_image(call, self.spec.name)

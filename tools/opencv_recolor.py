@@ -10,14 +10,14 @@ import numpy as np
 
 from vitron_agent.colors import NAMED_COLORS, parse_color
 from vitron_agent.errors import BadInputError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image, region_mask
+from ._common import OpenCVExpert, feathered_blend, input_image, region_mask
 
 __all__ = ["OpenCVRecolorExpert"]
 
 
-class OpenCVRecolorExpert(Expert):
+class OpenCVRecolorExpert(OpenCVExpert):
     """Recolours the masked object to ``args.color`` (a colour name or ``#rrggbb``); needs no weights.
 
     Options: ``lightness`` (share of the target's lightness mixed in, default 0.35; 0 keeps the
@@ -42,10 +42,6 @@ class OpenCVRecolorExpert(Expert):
         super().__init__(weights, **options)
         self.lightness, self.feather = float(lightness), float(feather)
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2
@@ -63,8 +59,5 @@ class OpenCVRecolorExpert(Expert):
         recoloured[..., 0] = (1 - self.lightness) * lab[..., 0] + self.lightness * goal[0]
         recoloured[..., 1:] = goal[1:]
         rgb = cv2.cvtColor(np.clip(recoloured, 0, 255).astype(np.uint8), cv2.COLOR_LAB2RGB).astype(np.float32)
-        sigma = max(0.5, self.feather * min(mask.shape))
-        weight = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), sigma)[..., None]
-        weight = np.maximum(weight, mask[..., None])  # fully recoloured inside, feathered just outside
-        out = np.clip(weight * rgb + (1 - weight) * image, 0, 255).astype(np.uint8)
+        out = feathered_blend(rgb, image, mask, self.feather)  # fully recoloured inside, feathered just outside
         return ExpertResult(images=[out], text=f"recoloured the region to {wanted}")

@@ -13,9 +13,9 @@ import re
 import numpy as np
 
 from vitron_agent.errors import BadInputError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image, region_mask
+from ._common import OpenCVExpert, input_image, region_mask
 
 __all__ = ["OpenCVRestyleExpert", "STYLES"]
 
@@ -33,7 +33,7 @@ def _style_of(text: str) -> str | None:
     return next((style for style, keys in STYLES.items() if words & set(keys)), None)
 
 
-class OpenCVRestyleExpert(Expert):
+class OpenCVRestyleExpert(OpenCVExpert):
     """Applies a photo filter chosen by ``args.style`` (or the command) to the image or a region; no weights."""
 
     spec = ExpertSpec(
@@ -50,10 +50,6 @@ class OpenCVRestyleExpert(Expert):
         quality=1,
     )
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2

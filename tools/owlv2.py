@@ -21,7 +21,7 @@ from vitron_agent.experts.base import (
     resolve_device,
 )
 
-from ._common import input_image
+from ._common import input_image, torch_memory
 from ._hf import find_pretrained
 
 __all__ = ["Owlv2Expert"]
@@ -69,8 +69,7 @@ class Owlv2Expert(Expert):
     def memory_bytes(self) -> dict[str, int]:
         if self.model is None:
             return {"ram": 0, "vram": 0}
-        size = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return {"vram": size, "ram": 0} if self.device.startswith("cuda") else {"ram": size, "vram": 0}
+        return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import torch

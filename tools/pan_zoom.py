@@ -11,14 +11,14 @@ import re
 import numpy as np
 
 from vitron_agent.errors import BadInputError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec, VideoClip
+from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec, VideoClip
 
-from ._common import input_image
+from ._common import OpenCVExpert, input_image
 
 __all__ = ["PanZoomExpert"]
 
 
-class PanZoomExpert(Expert):
+class PanZoomExpert(OpenCVExpert):
     """Animates a still with a camera move. ``args``: ``seconds`` (default 2), ``fps`` (default 24),
     ``zoom`` (final zoom factor, default 1.3). Frames are at most ``max_side`` pixels (default 720)."""
 
@@ -36,10 +36,6 @@ class PanZoomExpert(Expert):
         super().__init__(weights, **options)
         self.max_side = int(max_side)
 
-    def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import cv2  # noqa: F401  (the pool checked spec.requires first)
-
-        self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2

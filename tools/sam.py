@@ -21,7 +21,7 @@ from vitron_agent.config import weights_dir
 from vitron_agent.errors import BadInputError, RegionError, UnavailableError
 from vitron_agent.experts.base import Availability, Expert, ExpertCall, ExpertResult, ExpertSpec, resolve_device
 
-from ._common import input_image
+from ._common import input_image, torch_memory
 
 __all__ = ["SamExpert", "SAM_CONFIGS", "build_sam_model", "save_sam"]
 
@@ -158,8 +158,7 @@ class SamExpert(Expert):
     def memory_bytes(self) -> dict[str, int]:
         if self.model is None:
             return {"ram": 0, "vram": 0}
-        size = sum(p.numel() * p.element_size() for p in self.model.parameters())
-        return {"vram": size, "ram": 0} if self.device.startswith("cuda") else {"ram": size, "vram": 0}
+        return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         image = input_image(call, self.spec.name)

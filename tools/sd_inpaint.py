@@ -14,7 +14,7 @@ import numpy as np
 from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import input_image, region_mask
+from ._common import feathered_blend, input_image, region_mask, work_size
 from ._diffusers import DiffusersExpert
 
 __all__ = ["SDInpaintExpert"]
@@ -57,8 +57,7 @@ class SDInpaintExpert(DiffusersExpert):
         op, args = call.invocation.op, call.args
         prompt, negative = self._prompts(op, call)
         height, width = image.shape[:2]
-        scale = min(1.0, self.max_side / max(height, width))
-        size = (max(8, round(width * scale) // 8 * 8), max(8, round(height * scale) // 8 * 8))
+        size = work_size(height, width, self.max_side)
         steps = self.steps(call, 30)
         output = self.pipe(
             prompt=prompt, negative_prompt=negative, image=Image.fromarray(image).resize(size),
@@ -68,9 +67,7 @@ class SDInpaintExpert(DiffusersExpert):
             **self.progress_kwargs(call, steps, "inpainting"))
         painted = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
                              interpolation=cv2.INTER_CUBIC)
-        weight = cv2.GaussianBlur(mask.astype(np.float32), (0, 0), max(1.0, 0.004 * min(height, width)))
-        weight = np.maximum(weight, mask)[..., None]
-        out = np.clip(weight * painted + (1 - weight) * image, 0, 255).astype(np.uint8)
+        out = feathered_blend(painted, image, mask)
         return ExpertResult(images=[out], text=f"{op}: painted {prompt!r} into the region")
 
     @staticmethod
