@@ -40,7 +40,7 @@ def work_size(height: int, width: int, max_side: int, multiple: int = 8) -> tupl
 
 
 def torch_memory(modules: list[Any], device: str) -> dict[str, int]:
-    """Bytes held by the parameters of ``modules``, counted as VRAM on CUDA and RAM otherwise."""
+    """Bytes held by the parameters of ``modules`` (None entries: not loaded), as VRAM on CUDA, else RAM."""
     size = sum(p.numel() * p.element_size() for m in modules if hasattr(m, "parameters") for p in m.parameters())
     return {"vram": size, "ram": 0} if device.startswith("cuda") else {"ram": size, "vram": 0}
 

@@ -58,9 +58,7 @@ class DiffusersExpert(Expert):
         super().unload()
 
     def memory_bytes(self) -> dict[str, int]:
-        if self.pipe is None:
-            return {"ram": 0, "vram": 0}
-        return torch_memory(list(self.pipe.components.values()), self.device)
+        return torch_memory(list(self.pipe.components.values()) if self.pipe is not None else [], self.device)
 
     @staticmethod
     def steps(call: ExpertCall, default: int) -> int:

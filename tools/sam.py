@@ -156,8 +156,6 @@ class SamExpert(Expert):
         super().unload()
 
     def memory_bytes(self) -> dict[str, int]:
-        if self.model is None:
-            return {"ram": 0, "vram": 0}
         return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
