@@ -192,3 +192,28 @@ def test_explicit_invocations_skip_the_planner(make_agent, synthetic_registry, s
     inv = Invocation(module="box_mask", task="segment", region={"box": [0, 0, 60, 50]})
     result = agent.invoke("anything", images=[spot_image], invocations=[inv])
     assert [i.module for i in result.invocations] == ["box_mask"] and result.artifacts
+
+
+class _StuckExpert(BoxMaskExpert):
+    """Blocks until the test releases it: a hung expert."""
+
+    spec = ExpertSpec(name="stuck_mask", tasks=("segment",), description="Hangs.", region_kinds=("box",),
+                      region_required=True, outputs=("mask",))
+    release = threading.Event()
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        self.release.wait(60)
+        return super().run(call)
+
+
+def test_a_hung_expert_hits_the_time_limit_and_the_thread_goes_on(synthetic_registry, spot_image, tmp_path):
+    synthetic_registry.register(_StuckExpert)
+    config = AgentConfig(state_dir=tmp_path / "state", expert_timeout=0.3)
+    with VitronAgent(config, registry=synthetic_registry) as agent:
+        stuck = agent.invoke("", images=[spot_image],
+                             invocations=[{"module": "stuck_mask", "task": "segment", "region": {"box": [0, 0, 9, 9]}}])
+        assert "did not finish within 0.3 s" in stuck.errors[0]["message"]
+        assert "stuck_mask" in agent.pool.loaded()  # still running: not evicted
+        _StuckExpert.release.set()
+        after = agent.invoke("segment the object in the box", thread=stuck.thread, region=[0, 0, 9, 9])
+        assert after.errors == [] and any(a.kind == "mask" for a in after.artifacts)

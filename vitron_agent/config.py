@@ -34,6 +34,7 @@ class AgentConfig:
     ask for a region that cannot be resolved.
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
+    ``expert_timeout``: seconds one expert call may take, loading included (None = no limit).
     """
 
     state_dir: Path = field(default_factory=default_state_dir)
@@ -47,9 +48,12 @@ class AgentConfig:
     vram_budget: int | None = None
     device: str = "auto"
     preview_format: str = "jpg"
+    expert_timeout: float | None = 600.0
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser()
         for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.expert_timeout is not None and self.expert_timeout <= 0:
+            raise ValueError("expert_timeout must be > 0 seconds, or None for no limit")

@@ -58,7 +58,8 @@ class ExpertTool(BaseTool):
             inv = checked.invocations[-1]
             output_id = f"o{values.get('next_output', 1)}"
             agent.save_media(self.thread, {}, next_output=values.get("next_output", 1) + 1)
-        outcome = execute(inv, self.expert, output_id, media, {}, agent.pool, store, signals)
+        outcome = execute(inv, self.expert, output_id, media, {}, agent.pool, store, signals,
+                          timeout=agent.config.expert_timeout)
         if outcome.error is not None:
             raise ToolException(f"Expert {self.expert} failed: {outcome.error['message']}")
         with agent.context.thread_lock(self.thread):  # update_state reads, then writes

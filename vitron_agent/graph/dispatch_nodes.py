@@ -208,7 +208,8 @@ def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime
     store, signals = ctx.stores(thread_of(config))
     media = {k: MediaRef(**v) for k, v in payload["media"].items()}
     outputs_of = {cid: r["output"] for cid, r in payload["done"].items() if r.get("output") in payload["media"]}
-    outcome = execute(inv, expert, record["output"], media, outputs_of, ctx.pool, store, signals, progress)
+    outcome = execute(inv, expert, record["output"], media, outputs_of, ctx.pool, store, signals, progress,
+                      timeout=ctx.config.expert_timeout)
     writer({"type": "expert_end", "call": key, "expert": expert, "ok": outcome.error is None,
             "seconds": round(outcome.seconds, 4)})
     if outcome.error is not None:

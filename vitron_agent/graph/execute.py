@@ -5,6 +5,7 @@ Shared by the graph's ``run_expert`` node and the LangChain tool wrappers, so bo
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -47,17 +48,24 @@ def execute(
     store: MediaStore,
     signals: SignalStore,
     progress: Callable[[float, str], None] = lambda f, m: None,
+    timeout: float | None = None,
 ) -> Outcome:
     """Run ``inv`` on ``expert_name``; errors come back in ``Outcome.error``, never raised.
 
     ``outputs_of``: invocation id -> primary output media id, for ``c1``-style references.
+    ``timeout``: seconds the expert may take (loading included); past it the turn goes on with an error
+    while the expert finishes in the background (a thread cannot be stopped), still counted as in use.
     """
     start = time.perf_counter()
     try:
         video_ok = "video" in pool.registry.spec(expert_name).input_kinds
         call = build_call(inv, media, outputs_of, store, signals, progress, video_ok)
-        with pool.use(expert_name) as expert:
-            result = expert.run(call)
+
+        def work() -> ExpertResult:
+            with pool.use(expert_name) as expert:
+                return expert.run(call)
+
+        result = _within(work, timeout, expert_name)
         outcome = store_result(inv, expert_name, output_id, result, call, store)
     except VitronError as exc:
         outcome = Outcome(error={"category": exc.category, "message": f"{expert_name}: {exc}"})
@@ -71,6 +79,29 @@ def execute(
             outcome = Outcome(error={"category": ExpertFailure.category, "message": message[:500]})
     outcome.seconds = time.perf_counter() - start
     return outcome
+
+
+def _within(work: Callable[[], ExpertResult], timeout: float | None, expert_name: str) -> ExpertResult:
+    """``work()``, or an ``ExpertFailure`` once ``timeout`` seconds have passed."""
+    if timeout is None:
+        return work()
+    box: dict[str, Any] = {}
+
+    def target() -> None:
+        try:
+            box["result"] = work()
+        except BaseException as exc:  # handed to the caller below
+            box["error"] = exc
+
+    thread = threading.Thread(target=target, name=f"vitron-expert-{expert_name}", daemon=True)
+    thread.start()
+    thread.join(timeout)
+    if thread.is_alive():
+        raise ExpertFailure(f"did not finish within {timeout:g} s (the expert time limit); try a smaller input "
+                            "or raise AgentConfig.expert_timeout")
+    if "error" in box:
+        raise box["error"]
+    return box["result"]
 
 
 def _oom(expert_name: str) -> dict[str, str]:
