@@ -217,3 +217,14 @@ def test_a_hung_expert_hits_the_time_limit_and_the_thread_goes_on(synthetic_regi
         _StuckExpert.release.set()
         after = agent.invoke("segment the object in the box", thread=stuck.thread, region=[0, 0, 9, 9])
         assert after.errors == [] and any(a.kind == "mask" for a in after.artifacts)
+
+
+def test_any_langgraph_checkpointer_can_be_used(synthetic_registry, spot_image, tmp_path):
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    with VitronAgent(AgentConfig(state_dir=tmp_path / "s"), registry=synthetic_registry,
+                     checkpointer=InMemorySaver()) as agent:
+        first = agent.invoke("segment the object in the box", images=[spot_image], region=[50, 30, 70, 40])
+        second = agent.invoke("now remove it", thread=first.thread)
+    assert second.invocations[0].region.ref == "o1" and second.errors == []
+    assert not (tmp_path / "s" / "checkpoints.sqlite").exists()
