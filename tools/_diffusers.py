@@ -81,7 +81,9 @@ class DiffusersExpert(Expert):
                 return kwargs
 
             return {"callback_on_step_end": on_step_end}
-        return {"callback": lambda step, timestep, latents: report(step), "callback_steps": 1}
+        if "callback" in params:
+            return {"callback": lambda step, timestep, latents: report(step), "callback_steps": 1}
+        return {}  # this pipeline reports no steps
 
     @staticmethod
     def generator(call: ExpertCall) -> Any:

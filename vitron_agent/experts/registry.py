@@ -38,6 +38,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "gligen": "vitron_agent.tools.gligen:GligenExpert",
     "gligen_edit": "vitron_agent.tools.gligen:GligenEditExpert",
     "instruct_pix2pix": "vitron_agent.tools.instruct_pix2pix:InstructPix2PixExpert",
+    "image_to_video": "vitron_agent.tools.image_to_video:ImageToVideoExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 
