@@ -19,16 +19,18 @@ class DiffusersExpert(Expert):
     """Base for experts wrapping one diffusers pipeline class (``pipeline_class``, a name in ``diffusers``).
 
     Weights: a ``save_pretrained`` folder or a cached hub id, safetensors only, never downloaded.
-    Options: ``cpu_offload`` (move sub-models to the GPU only while they run).
+    Options: ``cpu_offload`` (move sub-models to the GPU only while they run), ``max_side``.
     """
 
     abstract = True
     pipeline_class: str = ""
     pipeline_options: dict[str, Any] = {}
 
-    def __init__(self, weights: str | None = None, cpu_offload: bool = False, **options: Any) -> None:
+    def __init__(self, weights: str | None = None, cpu_offload: bool = False, max_side: int = 512,
+                 **options: Any) -> None:
+        """``max_side``: longest side, in pixels, of the images the image-input pipelines work on."""
         super().__init__(weights, **options)
-        self.cpu_offload = cpu_offload
+        self.cpu_offload, self.max_side = cpu_offload, int(max_side)
         self.pipe: Any = None
 
     def check_weights(self) -> Availability:

@@ -35,9 +35,6 @@ class ImageToVideoExpert(DiffusersExpert):
     )
     pipeline_class = "I2VGenXLPipeline"
 
-    def __init__(self, weights: str | None = None, max_side: int = 512, **options: object) -> None:
-        super().__init__(weights, **options)
-        self.max_side = int(max_side)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import torch

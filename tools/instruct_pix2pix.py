@@ -6,8 +6,6 @@ image, or, with a region, only the region (the rest is kept exactly, edges feath
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from vitron_agent.errors import BadInputError
@@ -41,9 +39,6 @@ class InstructPix2PixExpert(DiffusersExpert):
     pipeline_class = "StableDiffusionInstructPix2PixPipeline"
     pipeline_options = {"safety_checker": None, "requires_safety_checker": False}
 
-    def __init__(self, weights: str | None = None, max_side: int = 512, **options: Any) -> None:
-        super().__init__(weights, **options)
-        self.max_side = int(max_side)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2

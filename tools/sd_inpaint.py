@@ -7,8 +7,6 @@ the region's pixels change in the returned full-size image, with a feathered edg
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 
 from vitron_agent.errors import BadInputError
@@ -44,9 +42,6 @@ class SDInpaintExpert(DiffusersExpert):
     pipeline_class = "StableDiffusionInpaintPipeline"
     pipeline_options = {"safety_checker": None, "requires_safety_checker": False}
 
-    def __init__(self, weights: str | None = None, max_side: int = 512, **options: Any) -> None:
-        super().__init__(weights, **options)
-        self.max_side = int(max_side)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import cv2
