@@ -22,6 +22,21 @@ def tiny_clip_tokenizer(folder: Path):
     return CLIPTokenizer(str(folder / "vocab.json"), str(folder / "merges.txt"), model_max_length=77)
 
 
+def _tiny_sd_parts():
+    """The VAE (32x32, 4 latent channels), 16-d CLIP text encoder and DDIM scheduler every tiny pipeline shares."""
+    from diffusers import AutoencoderKL, DDIMScheduler
+    from transformers import CLIPTextConfig, CLIPTextModel
+
+    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
+                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
+    text_encoder = CLIPTextModel(CLIPTextConfig(
+        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
+        num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
+    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
+                              set_alpha_to_one=False, steps_offset=1)
+    return vae, text_encoder, scheduler
+
+
 def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen: bool | str = False,
                      pix2pix: bool = False) -> Path:
     """Save a tiny random Stable Diffusion pipeline (32x32 images, 16-d text) to ``folder``;
@@ -30,15 +45,12 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen:
     ``pix2pix``: InstructPix2Pix's (the UNet also reads the input image's latents: 8 channels)."""
     import torch
     from diffusers import (
-        AutoencoderKL,
-        DDIMScheduler,
         StableDiffusionGLIGENPipeline,
         StableDiffusionInpaintPipeline,
         StableDiffusionInstructPix2PixPipeline,
         StableDiffusionPipeline,
         UNet2DConditionModel,
     )
-    from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(seed)
     unet = UNet2DConditionModel(
@@ -50,13 +62,7 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen:
         for gate in ("alpha_attn", "alpha_dense"):
             if hasattr(module, gate):
                 getattr(module, gate).data.fill_(1.0)
-    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
+    vae, text_encoder, scheduler = _tiny_sd_parts()
     pipeline = (StableDiffusionGLIGENPipeline if gligen else StableDiffusionInpaintPipeline if inpaint
                 else StableDiffusionInstructPix2PixPipeline if pix2pix else StableDiffusionPipeline)
     pipe = pipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
@@ -69,21 +75,14 @@ def tiny_sd_pipeline(folder: Path, seed: int = 0, inpaint: bool = False, gligen:
 def tiny_t2v_pipeline(folder: Path, seed: int = 0) -> Path:
     """Save a tiny random text-to-video pipeline (ZeroScope's layout: a 3-D UNet) to ``folder``."""
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, TextToVideoSDPipeline, UNet3DConditionModel
-    from transformers import CLIPTextConfig, CLIPTextModel
+    from diffusers import TextToVideoSDPipeline, UNet3DConditionModel
 
     torch.manual_seed(seed)
     unet = UNet3DConditionModel(
         block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
         down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"), up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
         cross_attention_dim=16, attention_head_dim=4, norm_num_groups=4)
-    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
+    vae, text_encoder, scheduler = _tiny_sd_parts()
     pipe = TextToVideoSDPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                                  unet=unet, scheduler=scheduler)
     pipe.save_pretrained(folder, safe_serialization=True)
@@ -116,11 +115,9 @@ def tiny_owlv2(folder: Path, seed: int = 0) -> Path:
 def tiny_i2v_pipeline(folder: Path, seed: int = 0) -> Path:
     """Save a tiny random I2VGen-XL pipeline (32x32 frames) to ``folder``."""
     import torch
-    from diffusers import AutoencoderKL, DDIMScheduler, I2VGenXLPipeline, I2VGenXLUNet
+    from diffusers import I2VGenXLPipeline, I2VGenXLUNet
     from transformers import (
         CLIPImageProcessor,
-        CLIPTextConfig,
-        CLIPTextModel,
         CLIPVisionConfig,
         CLIPVisionModelWithProjection,
     )
@@ -130,16 +127,10 @@ def tiny_i2v_pipeline(folder: Path, seed: int = 0) -> Path:
                         down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
                         up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=16,
                         attention_head_dim=4, num_attention_heads=None, norm_num_groups=4)
-    vae = AutoencoderKL(block_out_channels=(8,), in_channels=3, out_channels=3, down_block_types=("DownEncoderBlock2D",),
-                        up_block_types=("UpDecoderBlock2D",), latent_channels=4, norm_num_groups=4, sample_size=32)
-    text_encoder = CLIPTextModel(CLIPTextConfig(
-        bos_token_id=1, eos_token_id=2, pad_token_id=2, hidden_size=16, intermediate_size=32, num_attention_heads=2,
-        num_hidden_layers=2, vocab_size=128, max_position_embeddings=77))
+    vae, text_encoder, scheduler = _tiny_sd_parts()
     image_encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
         hidden_size=16, projection_dim=16, num_hidden_layers=2, num_attention_heads=2, image_size=32,
         intermediate_size=32, patch_size=4))
-    scheduler = DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False,
-                              set_alpha_to_one=False, steps_offset=1)
     pipe = I2VGenXLPipeline(vae=vae, text_encoder=text_encoder, tokenizer=tiny_clip_tokenizer(folder / "tok"),
                             image_encoder=image_encoder, feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
                             unet=unet, scheduler=scheduler)
