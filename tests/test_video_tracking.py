@@ -92,3 +92,28 @@ def test_restyle_a_whole_video_needs_no_region(make_agent, clip, tmp_path):
     result = agent.invoke("make it look like a pencil sketch", videos=[path])
     assert [(i.task, i.module) for i in result.invocations] == [("edit_video", "frame_edit")]
     assert result.errors == [] and any(a.kind == "video" and a.frames == 8 for a in result.artifacts)
+
+
+def test_move_shifts_the_object_by_the_same_offset_on_every_frame(clip):
+    from vitron_agent.experts.base import ExpertCall, VideoClip
+    from vitron_agent.protocol import Invocation
+    from vitron_agent.tools.video_edit import FrameEditExpert
+
+    frames, offsets = clip
+    frames = frames[:6]
+    masks = np.zeros(frames.shape[:3], bool)
+    x1, y1, x2, y2 = ROCKET_IN_FRAME0
+    for t in range(len(frames)):
+        masks[t, y1:y2, x1 - offsets[t]:x2 - offsets[t]] = True
+    expert = FrameEditExpert()
+    expert.load("cpu")
+    inv = Invocation(id="c1", task="edit_video", command="the rocket",
+                     args={"op": "move", "direction": "right", "distance": 0.1})
+    out = expert.run(ExpertCall(invocation=inv, video=VideoClip(frames, 12.0), mask=masks)).videos[0]
+    assert out.frames.shape == frames.shape and out.fps == 12.0
+    shift = round(0.1 * frames.shape[2])
+    for t in range(len(frames)):
+        ys, xs = np.nonzero(masks[t])
+        assert np.array_equal(out.frames[t][ys, xs + shift], frames[t][ys, xs])  # the object, moved right
+        left = masks[t] & ~np.roll(masks[t], shift, axis=1)  # where it was and is no more
+        assert np.abs(out.frames[t][left].astype(int) - frames[t][left]).mean() > 3

@@ -2,7 +2,8 @@
 
 The graph tracks the object first (keyframe segmentation, then mask propagation), so each frame gets its
 own mask; recolour and restyle are deterministic per-pixel filters, so the edit stays consistent from
-frame to frame. Removal inpaints each frame's hole from its surroundings. The frame rate is the source's.
+frame to frame. Removal inpaints each frame's hole from its surroundings; a move shifts each frame's object
+by the same offset and fills where it was. The frame rate is the source's.
 """
 
 from __future__ import annotations
@@ -16,18 +17,19 @@ from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSp
 
 __all__ = ["FrameEditExpert"]
 
-_IMAGE_EXPERTS = {"recolor": "opencv_recolor", "restyle": "opencv_restyle", "remove": "opencv_inpaint"}
+_IMAGE_EXPERTS = {"recolor": "opencv_recolor", "restyle": "opencv_restyle", "remove": "opencv_inpaint",
+                  "move": "opencv_inpaint"}
 
 
 class FrameEditExpert(Expert):
-    """Recolours, restyles or removes an object across a video, frame by frame (no weights)."""
+    """Recolours, restyles, removes or moves an object across a video, frame by frame (no weights)."""
 
     spec = ExpertSpec(
         name="frame_edit",
         tasks=("edit_video",),
-        edit_ops=("recolor", "restyle", "remove"),
+        edit_ops=("recolor", "restyle", "remove", "move"),
         description=("Edits a video frame by frame inside the tracked object's masks: recolour, restyle (or the "
-                     "whole video), or remove it (OpenCV, no weights)."),
+                     "whole video), remove it, or move it (args.direction) (OpenCV, no weights)."),
         input_kinds=("video",),
         region_kinds=("mask",),
         region_required=True,
@@ -42,9 +44,12 @@ class FrameEditExpert(Expert):
 
         registry = ExpertRegistry.default(entry_points_too=False)
         self.editors: dict[str, Expert] = {}
+        created: dict[str, Expert] = {}
         for op, name in _IMAGE_EXPERTS.items():
-            self.editors[op] = registry.create(name)
-            self.editors[op].load(device, dtype)
+            if name not in created:
+                created[name] = registry.create(name)
+                created[name].load(device, dtype)
+            self.editors[op] = created[name]
         self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:

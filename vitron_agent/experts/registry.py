@@ -34,11 +34,14 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "sd_inpaint": "vitron_agent.tools.sd_inpaint:SDInpaintExpert",
     "text_to_video": "vitron_agent.tools.text_to_video:TextToVideoExpert",
     "frame_edit": "vitron_agent.tools.video_edit:FrameEditExpert",
+    "video_inpaint": "vitron_agent.tools.video_diffusion_edit:DiffusionVideoEditExpert",
     "owlv2": "vitron_agent.tools.owlv2:Owlv2Expert",
     "gligen": "vitron_agent.tools.gligen:GligenExpert",
     "gligen_edit": "vitron_agent.tools.gligen:GligenEditExpert",
     "instruct_pix2pix": "vitron_agent.tools.instruct_pix2pix:InstructPix2PixExpert",
     "image_to_video": "vitron_agent.tools.image_to_video:ImageToVideoExpert",
+    "yolo": "vitron_agent.tools.yolo:YoloExpert",
+    "yolo_track": "vitron_agent.tools.yolo:YoloTrackExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 

@@ -34,6 +34,8 @@ _OUTPUT_REGION = {"ground": "box", "segment": "mask", "track": "mask"}
 OBJECT_EDITS = ("remove", "replace", "recolor", "move")
 """Edits of an object: given a box, the object in it is segmented first so only the object changes."""
 KEYFRAME_TASKS = ("ground", "segment")
+PHRASE_TASKS = ("ground", "segment", "track")
+"""Tasks whose command names the target, which a closed-set expert must know."""
 """Tasks an image expert may do on a video: on its keyframe (the region's first frame, else frame 0)."""
 _REF_KIND = {"mask": "mask", "boxes": "box", "mask_video": "mask"}
 
@@ -217,7 +219,7 @@ class _Checker:
         return _Frame(kind, ref.width, ref.height, ref.frames)
 
     def _choose_expert(self, inv: Invocation, frame: _Frame) -> str:
-        phrase = inv.command if inv.task == "ground" else None
+        phrase = inv.command if inv.task in PHRASE_TASKS else None  # closed-set experts only for words they know
         keyframe = frame.kind == "video" and inv.task in KEYFRAME_TASKS  # image experts run on one frame
         if inv.module == AUTO_MODULE:
             try:
