@@ -50,6 +50,29 @@ def test_only_the_masked_region_changes(inpainter):
     assert not np.array_equal(removed, out)
     with pytest.raises(BadInputError, match="args.new"):
         inpainter.run(_call(image, mask, "add"))
+    recolored = inpainter.run(_call(image, mask, "recolor", color="red")).images[0]
+    assert np.array_equal(recolored[far], image[far]) and not np.array_equal(recolored, out)
+    with pytest.raises(BadInputError, match="args.color"):
+        inpainter.run(_call(image, mask, "recolor"))
+
+
+def test_move_pastes_the_object_shifted_and_paints_its_old_place(inpainter):
+    from skimage import data
+
+    image = data.coffee()
+    mask = np.zeros(image.shape[:2], bool)
+    mask[100:250, 200:380] = True
+    out = inpainter.run(_call(image, mask, "move", direction="left", distance=0.25)).images[0]
+    shift = round(0.25 * image.shape[1])
+    assert np.array_equal(out[100:250, 200 - shift:380 - shift], image[100:250, 200:380])
+    vacated = np.zeros_like(mask)
+    vacated[100:250, 380 - shift:380] = True
+    assert np.abs(out[vacated].astype(int) - image[vacated]).mean() > 5  # painted over where it was
+    far = np.ones_like(mask)
+    far[80:270, 20:400] = False
+    assert np.array_equal(out[far], image[far])
+    with pytest.raises(BadInputError, match="direction"):
+        inpainter.run(_call(image, mask, "move"))
 
 
 def test_replace_the_object_in_the_box_segments_first_then_inpaints(inpaint_dir, make_agent, photos):

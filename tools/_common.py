@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from vitron_agent.errors import BadInputError, RegionError
-from vitron_agent.experts.base import Expert, ExpertCall
+from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult
 
-__all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory"]
+__all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory",
+           "move_object"]
+
+DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
 
 
 class OpenCVExpert(Expert):
@@ -76,3 +80,25 @@ def region_mask(call: ExpertCall, shape: tuple[int, int], expert: str, required:
     if not mask.any():
         raise RegionError(f"{expert}: the region is empty; nothing to edit")
     return mask
+
+
+def move_object(image: np.ndarray, mask: np.ndarray, call: ExpertCall,
+                fill: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExpertResult:
+    """Cut the masked object out, ``fill`` its hole (any remover: OpenCV or a diffusion inpainter), paste it
+    shifted by ``args.direction`` (left, right, up, down) and ``args.distance`` (fraction of the side, 0.2)."""
+    direction = str(call.args.get("direction", "")).lower()
+    if direction not in DIRECTIONS:
+        raise BadInputError(f"move needs args.direction, one of: {', '.join(DIRECTIONS)}; got {direction!r}")
+    distance = float(call.args.get("distance", 0.2))
+    if not 0.0 < distance < 1.0:
+        raise BadInputError(f"move's args.distance is a fraction of the image side in (0, 1), got {distance}")
+    height, width = mask.shape
+    dx, dy = DIRECTIONS[direction]
+    shift_x, shift_y = round(dx * distance * width), round(dy * distance * height)
+    out = fill(image, mask)
+    src_ys, src_xs = np.nonzero(mask)
+    dst_ys, dst_xs = src_ys + shift_y, src_xs + shift_x
+    inside = (dst_ys >= 0) & (dst_ys < height) & (dst_xs >= 0) & (dst_xs < width)
+    out[dst_ys[inside], dst_xs[inside]] = image[src_ys[inside], src_xs[inside]]
+    return ExpertResult(images=[out], text=f"moved the region {direction} by {abs(shift_x or shift_y)} px",
+                        data={"shift": [shift_x, shift_y]})

@@ -9,15 +9,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import OpenCVExpert, input_image, region_mask
+from ._common import OpenCVExpert, input_image, move_object, region_mask
 
 __all__ = ["OpenCVInpaintExpert"]
-
-_DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
-
 
 class OpenCVInpaintExpert(OpenCVExpert):
     """Removes or moves the masked object; needs no weights.
@@ -76,19 +72,4 @@ class OpenCVInpaintExpert(OpenCVExpert):
         return out
 
     def _move(self, image: np.ndarray, mask: np.ndarray, call: ExpertCall) -> ExpertResult:
-        direction = str(call.args.get("direction", "")).lower()
-        if direction not in _DIRECTIONS:
-            raise BadInputError(f"move needs args.direction, one of: {', '.join(_DIRECTIONS)}; got {direction!r}")
-        distance = float(call.args.get("distance", 0.2))
-        if not 0.0 < distance < 1.0:
-            raise BadInputError(f"move's args.distance is a fraction of the image side in (0, 1), got {distance}")
-        height, width = mask.shape
-        dx, dy = _DIRECTIONS[direction]
-        shift_x, shift_y = round(dx * distance * width), round(dy * distance * height)
-        out = self._fill(image, mask)
-        src_ys, src_xs = np.nonzero(mask)
-        dst_ys, dst_xs = src_ys + shift_y, src_xs + shift_x
-        inside = (dst_ys >= 0) & (dst_ys < height) & (dst_xs >= 0) & (dst_xs < width)
-        out[dst_ys[inside], dst_xs[inside]] = image[src_ys[inside], src_xs[inside]]
-        return ExpertResult(images=[out], text=f"moved the region {direction} by {abs(shift_x or shift_y)} px",
-                            data={"shift": [shift_x, shift_y]})
+        return move_object(image, mask, call, self._fill)

@@ -247,13 +247,8 @@ def _video(call: ExpertCall, expert: str) -> tuple[np.ndarray, float]:
 
 
 def _prompts(op: str, call: ExpertCall) -> tuple[str, str | None]:
-    """(prompt, negative prompt) for the edit op; replace, add and remove as in ``sd_inpaint``."""
+    """(prompt, negative prompt) for the edit op; all but restyle as in ``sd_inpaint``."""
     subject = re.sub(r"^(?:the|a|an|this|that)\s+", "", call.command.strip(), flags=re.I)
-    if op == "recolor":
-        color = str(call.args.get("color") or call.args.get("new") or "").strip()
-        if not color:
-            raise BadInputError("recolor needs args.color: the new colour, e.g. 'red'")
-        return f"{color} {subject or 'object'}", None
     if op == "restyle":
         style = str(call.args.get("style") or "").strip()
         if not (style or subject):
