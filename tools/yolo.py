@@ -268,7 +268,7 @@ class YoloExpert(_YoloModel):
         if call.boxes:
             order = np.array([best_overlap(boxes, box) for box in call.boxes if len(boxes)], dtype=int)
             if not len(order):
-                raise RegionError(f"{self.spec.name} found no {call.command or 'object'} in the region")
+                raise RegionError(f"{self.spec.name} found no {call.command or 'object'!r} in the region")
         height, width = image.shape[:2]
         detections = [Detection(_clip(boxes[i], width, height), labels[i], scores[i]) for i in order]
         if call.task == "ground":

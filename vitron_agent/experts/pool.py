@@ -20,6 +20,11 @@ from .registry import ExpertRegistry
 
 __all__ = ["ModelPool", "PoolStats"]
 
+_LOADING = threading.Lock()
+"""Held while any expert loads: loaders patch process-wide state (accelerate's ``init_empty_weights``
+swaps ``nn.Module.register_parameter`` for every thread), so a model built in parallel with a diffusers
+load would get meta tensors. Runs stay parallel; only loads take turns."""
+
 
 @dataclass
 class PoolStats:
@@ -65,6 +70,7 @@ class ModelPool:
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._lock = threading.RLock()
         self._load_locks: dict[str, threading.Lock] = {}
+        self._sizes: dict[str, dict[str, int]] = {}  # what each expert held when it was last loaded
 
     @contextmanager
     def use(self, name: str) -> Iterator[Expert]:
@@ -119,8 +125,12 @@ class ModelPool:
             with self._lock:
                 if name in self._slots:
                     return self._acquire(name)
+            known = self._sizes.get(name)
+            if known is not None:  # reloading: make room first, so the budget holds during the load too
+                self._enforce_budget(keep=name, incoming=known)
             slot = self._load(name)
             with self._lock:
+                self._sizes[name] = {"ram": slot.ram, "vram": slot.vram}
                 slot.users += 1
                 self._slots[name] = slot
                 self._slots.move_to_end(name)
@@ -134,7 +144,8 @@ class ModelPool:
         expert.require_modules()
         start = time.perf_counter()
         try:
-            expert.load(self.device, self.dtype)
+            with _LOADING:
+                expert.load(self.device, self.dtype)
         except UnavailableError:
             raise
         except MemoryError as exc:
@@ -153,11 +164,13 @@ class ModelPool:
         held = expert.memory_bytes()
         return _Slot(expert, int(held.get("ram", 0)), int(held.get("vram", 0)))
 
-    def _enforce_budget(self, keep: str) -> None:
+    def _enforce_budget(self, keep: str, incoming: dict[str, int] | None = None) -> None:
+        """Evict idle experts, least recently used first, until the loaded ones (plus ``incoming``, an expert
+        about to load) fit each budget."""
         for kind, budget in (("ram", self.ram_budget), ("vram", self.vram_budget)):
             if budget is None:
                 continue
-            while self.memory()[kind] > budget:
+            while self.memory()[kind] + (incoming or {}).get(kind, 0) > budget:
                 with self._lock:
                     idle = [n for n, s in self._slots.items() if n != keep and not s.users and getattr(s, kind)]
                 if not idle or not self.evict(idle[0]):
@@ -174,3 +187,17 @@ def _release_memory() -> None:
     torch = sys.modules.get("torch")
     if torch is not None and torch.cuda.is_available():
         torch.cuda.empty_cache()
+    _trim_heap()
+
+
+def _trim_heap() -> None:
+    """Hand freed heap pages back to the OS: glibc keeps them otherwise, and the process would stay as large as
+    with every evicted model still loaded."""
+    if not sys.platform.startswith("linux"):
+        return
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc (musl, for one): nothing to trim this way
+        pass
