@@ -83,7 +83,13 @@ def conversation(folder: Path, repeats: int) -> list[tuple[str, int, float, floa
 
 
 def _db_bytes(state: Path) -> int:
-    return sum(p.stat().st_size for p in state.glob("checkpoints.sqlite*"))
+    """Bytes the checkpointer stored (checkpoints, metadata and pending writes), not the file's free pages."""
+    import sqlite3
+
+    with sqlite3.connect(state / "checkpoints.sqlite") as db:
+        stored = db.execute("SELECT COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints")
+        written = db.execute("SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes")
+        return int(stored.fetchone()[0]) + int(written.fetchone()[0])
 
 
 def checkpoint_growth(folder: Path) -> list[tuple[int, int, int]]:
