@@ -91,7 +91,7 @@ def test_corrupt_video_and_image_expected_but_video_given(store, tmp_path):
     data = encode_video(np.zeros((5, 16, 16, 3), np.uint8), 5.0)
     with pytest.raises(MediaError):
         store.ingest(_write(tmp_path / "bad.mp4", data[: len(data) // 3]), "u0", expect="video")
-    with pytest.raises(MediaError, match="not a supported image"):
+    with pytest.raises(MediaError, match="is a video .*; pass it as a video"):
         store.ingest(_write(tmp_path / "clip.mp4", data), "u0", expect="image")
 
 

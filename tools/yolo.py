@@ -5,8 +5,9 @@ COCO classes, so the registry picks them only for targets named by those words (
 open-vocabulary phrases ("the red car") go to a grounding model.
 
 Weights: a folder written by ``save_yolo`` (``model.yaml`` + ``model.safetensors``), so loading never unpickles
-anything. Ultralytics' own ``.pt`` files are pickles: they load only with ``allow_pickle=True`` (trusting the
-file), or convert one once with ``convert_yolo_checkpoint``. Ultralytics runs with ``YOLO_OFFLINE`` set, so it
+anything. Ultralytics' own ``.pt`` files are pickles: they load only with ``allow_pickle=True``, and then only
+through ultralytics' restricted loader (``torch.load(weights_only=True)``, its own classes), or convert one once
+with ``convert_yolo_checkpoint``. Ultralytics runs with ``YOLO_OFFLINE`` set, so it
 never tries to download or install anything.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -112,11 +114,30 @@ def save_yolo(model: Any, folder: str | Path) -> Path:
 
 
 def convert_yolo_checkpoint(checkpoint: str | Path, folder: str | Path) -> Path:
-    """Convert an ultralytics ``.pt`` (a pickle: only for files you trust) into the safetensors folder format."""
+    """Convert an ultralytics ``.pt`` (a pickle, read with ultralytics' restricted loader) into the safetensors
+    folder format."""
+    return save_yolo(_read_pickled(Path(checkpoint)), folder)
+
+
+_SAFE_LOAD = threading.Lock()
+
+
+def _read_pickled(path: Path) -> Any:
+    """``YOLO(path)`` for an ultralytics ``.pt``, unpickled with ``torch.load(weights_only=True)`` and an allow-list
+    of ultralytics' own classes (its ``ULTRALYTICS_SAFE_LOAD`` mode), so the file cannot run code."""
     _offline()
     from ultralytics import YOLO
+    from ultralytics.nn import tasks
 
-    return save_yolo(YOLO(str(checkpoint)), folder)
+    with _SAFE_LOAD:  # the switch is process-wide: set it only around this load
+        before, tasks.SAFE_LOAD = tasks.SAFE_LOAD, True
+        try:
+            return YOLO(str(path))
+        except TypeError as exc:  # how ultralytics reports a refused or unreadable checkpoint
+            first = str(exc).strip().splitlines()[0].removeprefix("ERROR ❌️").strip()
+            raise UnavailableError(f"refused to load {path.name}: {first}") from None
+        finally:
+            tasks.SAFE_LOAD = before
 
 
 def _offline() -> None:
@@ -194,10 +215,8 @@ class _YoloModel(Expert):
     @staticmethod
     def _read(path: Path) -> Any:
         _offline()
-        from ultralytics import YOLO
-
         if path.suffix == ".pt":
-            return YOLO(str(path))
+            return _read_pickled(path)
         import yaml
         from safetensors.torch import load_file
 

@@ -10,8 +10,7 @@ Names are imported on first use (PEP 562), so ``import vitron_agent`` loads no m
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from ._lazy import lazy_exports
 
 __version__ = "0.1.0"
 
@@ -37,6 +36,8 @@ _EXPORTS = {
     "RuleBasedPlanner": "vitron_agent.planners.rules",
     "ScriptedPlanner": "vitron_agent.planners.scripted",
     "ChatModelPlanner": "vitron_agent.planners.chat_model",
+    "VitronPlanner": "vitron_agent.planners.vitron",
+    "VitronChatModel": "vitron_agent.planners.vitron_chat",
     "PlannerInput": "vitron_agent.planners.base",
     "PlannerOutput": "vitron_agent.planners.base",
     "expert_tools": "vitron_agent.experts.langchain_tools",
@@ -46,15 +47,4 @@ _EXPORTS = {
 }
 
 __all__ = sorted(_EXPORTS) + ["__version__"]
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        value = getattr(importlib.import_module(_EXPORTS[name]), name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'vitron_agent' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return __all__
+__getattr__, __dir__ = lazy_exports(__name__, globals(), _EXPORTS, __all__)

@@ -159,8 +159,10 @@ class VitronAgent:
         state = self.state(thread)
         state.update(self._request(thread, text, images, videos, region, None))
         update = ingest(state)  # pure: ids for the new media, as the real turn would give them
-        state.update({**update, "media": merge_records(state.get("media"), update["media"])})
-        output = self.planner.plan(_planner_input(state, self.context))
+        state.update({**update, "media": merge_records(state.get("media"), update["media"]),
+                      "calls": merge_records(state.get("calls"), update.get("calls")),
+                      "messages": [*state.get("messages", []), *update["messages"]]})
+        output = self.planner.plan(_planner_input(state, self.context, thread))
         _, signals = self.context.stores(thread)
         media = {k: MediaRef(**v) for k, v in state["media"].items()}
         checked = validate_plan(output.invocations, media, self.registry, signals, update["turn_input"]["new_ids"])
@@ -168,10 +170,16 @@ class VitronAgent:
         invocations = [i.model_copy(update={"module": checked.experts.get(i.id, i.module)}) for i in checked.invocations]
         return TurnResult(thread, output.reply, invocations, errors=errors)
 
-    def resume(self, thread: str, value: Any) -> TurnResult:
-        """Continue a turn paused by human-in-the-loop (``result.interrupt``) with the user's answer."""
-        for _ in self.graph.stream(Command(resume=value), self._run_config(thread), context=self.context):
-            pass
+    def resume(self, thread: str, value: Any = None) -> TurnResult:
+        """Continue a turn paused by human-in-the-loop (``result.interrupt``) with the user's answer ``value``,
+        or a turn cut short when its process stopped (a crash, a kill): its unfinished steps run again from
+        the thread's last checkpoint. A finished turn is left as it is."""
+        snapshot = self.graph.get_state(self._run_config(thread))
+        paused = any(task.interrupts for task in snapshot.tasks)
+        if paused or snapshot.tasks:
+            request = Command(resume=value) if paused else None
+            for _ in self.graph.stream(request, self._run_config(thread), context=self.context):
+                pass
         return self.result(thread)
 
     def _run_config(self, thread: str) -> dict[str, Any]:
@@ -192,6 +200,9 @@ class VitronAgent:
         if isinstance(invocations, str):
             request["invocations"] = invocations
         elif invocations is not None:
+            if not isinstance(invocations, (list, tuple)):
+                raise BadInputError(f"invocations must be a list of invocation objects or VITRON tag text, "
+                                    f"got a {type(invocations).__name__}")
             request["invocations"] = [_as_invocation(inv).model_dump(mode="json") for inv in invocations]
         return {"turn_input": request}
 
@@ -281,22 +292,34 @@ def _as_region(region: Sequence[float] | Region | dict[str, Any]) -> Region:
     try:
         return Region(**region) if isinstance(region, dict) else Region(box=tuple(region))
     except Exception as exc:
-        raise RegionError(f"bad region {region!r}: {_first_error(exc)}") from None
+        raise RegionError(f"bad region {_brief(region)}: {_first_error(exc)}") from None
 
 
 def _as_invocation(inv: Invocation | dict[str, Any]) -> Invocation:
     if isinstance(inv, Invocation):
         return inv
+    if not isinstance(inv, dict):
+        raise BadInputError(f"bad invocation {_brief(inv)}: expected an object such as "
+                            '{"task": "segment", "region": {"box": [x1, y1, x2, y2]}}')
     try:
         return Invocation(**inv)
     except Exception as exc:
-        raise BadInputError(f"bad invocation {inv!r}: {_first_error(exc)}") from None
+        raise BadInputError(f"bad invocation {_brief(inv)}: {_first_error(exc)}") from None
 
 
 def _first_error(exc: Exception) -> str:
+    """The first problem pydantic found, with the field it is in (``region.box: ...``)."""
     errors = getattr(exc, "errors", None)
     if callable(errors):
         first = errors()[0]
-        return str(first.get("msg", exc)).removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        message = str(first.get("msg", exc)).removeprefix("Value error, ")
+        return f"{where}: {message}" if where else message
     return str(exc)
+
+
+def _brief(value: Any, limit: int = 120) -> str:
+    """A bounded one-line quote of what arrived, for error messages."""
+    text = " ".join(repr(value).split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
 

@@ -43,7 +43,8 @@ def _turn_options(parser: argparse.ArgumentParser) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", help="where threads, media and checkpoints live (default ~/.vitron-agent)")
     parser.add_argument("--planner", default="rules", metavar="SPEC",
-                        help="'rules' (default) or 'module:factory' returning a planner or a LangChain chat model")
+                        help="'rules' (default), 'vitron:PATH' (a VITRON checkpoint folder) or 'module:factory' "
+                             "returning a planner or a LangChain chat model")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -62,7 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="vitron-demo", help="folder for overlays and summary.json")
     experts = commands.add_parser("experts", help="list experts, whether they can run here, and how to fix it")
     experts.add_argument("--json", action="store_true")
-    for sub in (run, plan, chat, demo, experts):
+    ui = commands.add_parser("ui", help="web UI (Gradio) on localhost")
+    ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
+    ui.add_argument("--port", type=int, default=7860)
+    ui.add_argument("--max-upload-mb", type=float, default=100, help="largest file a user may upload (MiB)")
+    ui.add_argument("--hitl", action="store_true", help="ask before costly steps and for missing regions")
+    for sub in (run, plan, chat, demo, experts, ui):
         _common(sub)
     return parser
 
@@ -83,8 +89,12 @@ def _planner(spec: str) -> Any:
     if spec == "rules":
         return RuleBasedPlanner()
     module_name, _, attr = spec.partition(":")
+    if module_name == "vitron" and attr:
+        from .planners.vitron import VitronPlanner
+
+        return VitronPlanner.from_pretrained(attr)
     if not attr:
-        raise BadInputError(f"--planner must be 'rules' or 'module:factory', got {spec!r}")
+        raise BadInputError(f"--planner must be 'rules', 'vitron:PATH' or 'module:factory', got {spec!r}")
     import importlib
 
     try:
@@ -181,6 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .demo import run_demo
 
             return run_demo(args.out, state_dir=args.state_dir)
+        if args.command == "ui":
+            from .ui.app import serve
+
+            return serve(host=args.host, port=args.port, state_dir=args.state_dir, planner=_planner(args.planner),
+                         human_in_the_loop=args.hitl, max_upload_mb=args.max_upload_mb)
         from .chat import run_chat
 
         return run_chat(make_agent(args), thread=args.thread)

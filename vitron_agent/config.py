@@ -35,6 +35,9 @@ class AgentConfig:
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
     ``expert_timeout``: seconds one expert call may take, loading included (None = no limit).
+    ``media_roots``: folders that media files given to the agent must resolve inside, symlinks followed
+    (None = anywhere, as for a local command line). Set it when paths come from a web form, a host
+    agent's tool call or any other untrusted source.
     """
 
     state_dir: Path = field(default_factory=default_state_dir)
@@ -49,9 +52,14 @@ class AgentConfig:
     device: str = "auto"
     preview_format: str = "jpg"
     expert_timeout: float | None = 600.0
+    media_roots: tuple[Path, ...] | None = None
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser()
+        if self.media_roots is not None:
+            if isinstance(self.media_roots, (str, os.PathLike)):
+                raise ValueError("media_roots must be a list of folders, not one path")
+            self.media_roots = tuple(Path(root).expanduser() for root in self.media_roots)
         for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")

@@ -81,6 +81,8 @@ class ModelPool:
         finally:
             with self._lock:
                 slot.users -= 1
+            # experts in use can push the pool over budget; once they are idle, it must come back within it
+            self._enforce_budget(keep=name)
 
     def loaded(self) -> list[str]:
         """Names currently loaded, least recently used first."""

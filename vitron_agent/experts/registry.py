@@ -13,6 +13,7 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import UnavailableError
+from ..protocol._text_regions import show
 from .base import Availability, Expert, ExpertSpec
 
 __all__ = ["BUILTIN_EXPERTS", "ExpertEntry", "ExpertRegistry", "ENTRY_POINT_GROUP"]
@@ -155,7 +156,7 @@ class ExpertRegistry:
                 reasons.append(f"{name} only knows: {', '.join(spec.vocabulary or ())}")
             else:
                 return name
-        target = f" for {phrase!r}" if phrase else ""
+        target = f" for {show(phrase)}" if phrase else ""
         raise UnavailableError(f"no installed expert can do {label}{target}{where} ({'; '.join(reasons)})")
 
     def _entry(self, name: str) -> ExpertEntry:

@@ -51,7 +51,8 @@ class AgentContext:
             if thread_id not in self._stores:
                 root = thread_dir(self.config.state_dir, thread_id)
                 self._stores[thread_id] = (
-                    MediaStore(root / "media", self.config.limits, preview_format=self.config.preview_format),
+                    MediaStore(root / "media", self.config.limits, preview_format=self.config.preview_format,
+                               allowed_roots=self.config.media_roots),
                     SignalStore(root / "signals"),
                 )
             return self._stores[thread_id]

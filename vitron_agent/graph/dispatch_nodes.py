@@ -15,7 +15,7 @@ from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
 from .context import AgentContext
 from .execute import execute, json_safe
-from .state import STATUS_FINAL, AgentState, RunExpertInput, call_key
+from .state import STATUS_FINAL, AgentState, RunExpertInput, call_key, merge_records
 from .turn_nodes import thread_of
 from .validate import ValidatedPlan, validate_plan
 
@@ -113,13 +113,17 @@ def schedule(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any
         return {"plan": {**current, "next": "respond"}, "errors": errors}
     records = {k: r for k, r in state.get("calls", {}).items() if r["turn"] == turn and r["round"] == round_}
     updates, ready = _ready_calls(records)
+    candidates = len(ready)
     room = ctx.config.max_expert_calls - budget.get("expert_calls", 0)
-    for key in ready[room if room > 0 else 0:]:
+    for key in ready[max(room, 0):]:
         updates[key] = {"status": "error", "error": {"category": "budget", "message":
-                        f"not run: the turn's budget of {ctx.config.max_expert_calls} expert calls is spent"}}
+                        f"not run: the turn's budget of {ctx.config.max_expert_calls} expert calls is spent; "
+                        "raise AgentConfig.max_expert_calls or split the request over turns"}}
     ready = ready[: max(room, 0)]
     if ctx.config.human_in_the_loop and ready:
         ready = _ask_approval(ready, records, ctx, updates)
+    if len(ready) < candidates:  # calls refused (budget, declined): skip the calls that depend on them
+        updates.update(_ready_calls(merge_records(records, updates))[0])
     if ready:
         budget["expert_calls"] = budget.get("expert_calls", 0) + len(ready)
         updates.update({key: {"status": "queued"} for key in ready})

@@ -5,6 +5,7 @@ Shared by the graph's ``run_expert`` node and the LangChain tool wrappers, so bo
 
 from __future__ import annotations
 
+import contextvars
 import threading
 import time
 from collections.abc import Callable
@@ -93,7 +94,9 @@ def _within(work: Callable[[], ExpertResult], timeout: float | None, expert_name
         except BaseException as exc:  # handed to the caller below
             box["error"] = exc
 
-    thread = threading.Thread(target=target, name=f"vitron-expert-{expert_name}", daemon=True)
+    # the node's context goes with it: progress events reach LangGraph's stream writer only from inside it
+    context = contextvars.copy_context()
+    thread = threading.Thread(target=context.run, args=(target,), name=f"vitron-expert-{expert_name}", daemon=True)
     thread.start()
     thread.join(timeout)
     if thread.is_alive():

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, ToolMessage
 from langgraph.graph.message import add_messages
 from typing_extensions import TypedDict
 
-__all__ = ["AgentState", "RunExpertInput", "merge_records", "call_key", "STATUS_DONE", "STATUS_FINAL"]
+__all__ = ["AgentState", "RunExpertInput", "merge_records", "call_key", "close_unfinished", "STATUS_DONE", "STATUS_FINAL"]
 
 STATUS_DONE = "done"
 STATUS_FINAL = ("done", "error", "skipped")
@@ -27,6 +27,26 @@ def merge_records(old: dict[str, dict] | None, new: dict[str, dict] | None) -> d
     for key, value in (new or {}).items():
         merged[key] = {**merged.get(key, {}), **value}
     return merged
+
+
+def close_unfinished(calls: dict[str, dict] | None) -> tuple[dict[str, dict], list[ToolMessage]]:
+    """Calls an earlier turn left unfinished, closed as errors, and the tool messages that answer them.
+
+    A turn is left unfinished when its process stopped mid-turn (a crash, a kill) or when a turn paused
+    for approval is abandoned for a new message. Its planned calls would otherwise stay pending forever
+    and its tool calls unanswered, which chat-model APIs refuse as history.
+    """
+    closed: dict[str, dict] = {}
+    answers: list[ToolMessage] = []
+    for key, record in (calls or {}).items():
+        if record.get("status") in STATUS_FINAL:
+            continue
+        message = ("not run: the turn was interrupted before this call finished (the process stopped, or the "
+                   "turn was left for a new message); ask again to run it")
+        closed[key] = {"status": "error", "error": {"category": "interrupted", "message": message}}
+        answers.append(ToolMessage(content=f"Error: {message}", tool_call_id=record.get("tool_call_id", key),
+                                   name=record.get("expert") or "expert", status="error"))
+    return closed, answers
 
 
 def call_key(turn: int, round_: int, invocation_id: str) -> str:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
@@ -11,8 +13,9 @@ from langgraph.runtime import Runtime
 from ..errors import BadInputError, VitronError
 from ..planners.base import CallInfo, MediaInfo, PlannerInput, PlannerOutput
 from ..protocol.invocation import Invocation, Region
+from ..stores.media import MediaRef
 from .context import AgentContext
-from .state import AgentState
+from .state import AgentState, close_unfinished
 
 __all__ = ["ingest", "plan", "respond", "thread_of", "media_infos"]
 
@@ -52,8 +55,10 @@ def ingest(state: AgentState) -> dict[str, Any]:
     human = HumanMessage(content=content, additional_kwargs={"media": ids, "region": request.get("region"),
                                                              "region_media": region_media})
     turn = state.get("turn", 0) + 1
+    closed, answers = close_unfinished(state.get("calls"))  # a turn cut short before this one
     return {
-        "messages": [human],
+        "messages": [*answers, human],
+        **({"calls": closed} if closed else {}),
         "media": new_media,
         "turn": turn,
         "round": 0,
@@ -85,7 +90,7 @@ def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContex
         if planner_name == "explicit":
             output = _explicit_plan(explicit, state)
         else:
-            output = ctx.planner.plan(_planner_input(state, ctx))
+            output = ctx.planner.plan(_planner_input(state, ctx, thread_of(config)))
     except BadInputError as exc:
         return {"plan": {"failed": True, "final": planner_name == "explicit", "planner": planner_name},
                 "feedback": [str(exc)]}
@@ -126,12 +131,28 @@ def _store_signals(output: PlannerOutput, ctx: AgentContext, thread: str) -> lis
     for position, inv in enumerate(output.invocations, start=1):
         key = inv.id or f"c{position}"
         if key in output.signals:
-            inv = inv.model_copy(update={"signal": signals.put(output.signals[key])})
+            value = output.signals[key]
+            signal_id = signals.put(**value) if isinstance(value, dict) else signals.put(value)
+            inv = inv.model_copy(update={"signal": signal_id})
         stored.append(inv)
     return stored
 
 
-def _planner_input(state: AgentState, ctx: AgentContext) -> PlannerInput:
+def _pixel_loader(ctx: AgentContext, thread: str, media: dict[str, dict[str, Any]]) -> Callable[[str], np.ndarray]:
+    """Media id -> pixels from the thread's media store: (H, W, 3) for images, (T, H, W, 3) for videos."""
+    store, _ = ctx.stores(thread)
+
+    def load(media_id: str) -> np.ndarray:
+        if media_id not in media:
+            raise BadInputError(f"{media_id} is not in this thread's media")
+        ref = MediaRef(**media[media_id])
+        return store.load_video(ref)[0] if ref.kind == "video" else store.load_image(ref)
+
+    return load
+
+
+def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = None) -> PlannerInput:
+    """What the planner sees; with ``thread``, also a loader of the media's pixels."""
     request = state["turn_input"]
     region = request.get("region")
     history = [
@@ -151,6 +172,7 @@ def _planner_input(state: AgentState, ctx: AgentContext) -> PlannerInput:
         catalogue=catalogue,
         feedback=list(state.get("feedback", [])),
         round=state.get("round", 0),
+        pixels=_pixel_loader(ctx, thread, dict(state.get("media", {}))) if thread is not None else None,
     )
 
 

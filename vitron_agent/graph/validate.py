@@ -11,6 +11,7 @@ from typing import Any
 
 from ..errors import BadInputError, MissingRegionError, RegionError, UnavailableError, VitronError
 from ..experts.registry import ExpertRegistry
+from ..protocol._text_regions import show
 from ..protocol.invocation import AUTO_MODULE, EDIT_OPS, MODULE_LETTERS, Invocation, Region, is_invocation_id
 from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
@@ -147,10 +148,11 @@ class _Checker:
             spec = self.registry.spec(expert)
             if inv.region is None and spec.needs_region(inv.task, inv.op):
                 inv = self._resolve_region(inv, spec.region_kinds)
-            elif inv.region is not None and "mask" in spec.region_kinds and self._region_kind(inv.region) in (
-                    "box", "points") and (self._region_kind(inv.region) not in spec.region_kinds
-                                          or inv.op in OBJECT_EDITS):
-                inv = self._segment_first(inv, inv.region)  # edit the object in the box, not the whole box
+            elif inv.region is not None and inv.task != "segment" and "mask" in spec.region_kinds and \
+                    self._region_kind(inv.region) in ("box", "points") and (
+                    self._region_kind(inv.region) not in spec.region_kinds or inv.op in OBJECT_EDITS):
+                # edit the object in the box, not the whole box (a segment step would only insert itself again)
+                inv = self._segment_first(inv, inv.region)
             self._check_region(inv, frame, spec.region_kinds)
             self._check_signal(inv)
         except VitronError as exc:
@@ -242,7 +244,7 @@ class _Checker:
         if not state.ok:
             raise UnavailableError(f"{inv.module} is not usable here: {state.reason}. {state.fix}")
         if phrase and not spec.knows(phrase):
-            raise UnavailableError(f"{inv.module} only knows: {', '.join(spec.vocabulary or ())}; not {phrase!r}")
+            raise UnavailableError(f"{inv.module} only knows: {', '.join(spec.vocabulary or ())}; not {show(phrase)}")
         return inv.module
 
     def _resolve_region(self, inv: Invocation, kinds: tuple[str, ...]) -> Invocation:
@@ -254,7 +256,7 @@ class _Checker:
             self.registry.best_for("ground", None, "image", target)
         except UnavailableError as exc:
             raise UnavailableError(
-                f"cannot locate {target!r} without a region: {exc}. Draw a box around it instead"
+                f"cannot locate {show(target)} without a region: {exc}. Draw a box around it instead"
             ) from None
         ground = Invocation(id=self.new_id(), task="ground", command=target, inputs=inv.inputs)
         self._insert(ground)
@@ -279,7 +281,7 @@ class _Checker:
         before = len(self.plan.problems)
         self.add(inv)
         if len(self.plan.problems) > before:
-            raise UnavailableError(f"the inserted step {inv.id} ({inv.label} {inv.command!r}) cannot run")
+            raise UnavailableError(f"the inserted step {inv.id} ({inv.label} {show(inv.command)}) cannot run")
         self.plan.inserted.append(inv.id)
 
     def _check_region(self, inv: Invocation, frame: _Frame, kinds: tuple[str, ...]) -> None:

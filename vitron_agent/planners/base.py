@@ -5,6 +5,7 @@ Planners never see file paths: media are ids with sizes (``u0``: 512x512 image).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol, runtime_checkable
 
@@ -56,6 +57,8 @@ class PlannerInput:
     ``history``: expert calls of this thread so far, oldest first (this turn's earlier rounds too).
     ``feedback``: why the validator rejected the previous attempt, for the planner to revise.
     ``round``: 0 for the first call of a turn; later rounds see tool results in ``messages``.
+    ``pixels``: media id -> (H, W, 3) uint8 RGB image or (T, H, W, 3) video, for planners that look at
+    media (VITRON); pixels, never paths. None when the caller offers none.
     """
 
     text: str
@@ -68,6 +71,7 @@ class PlannerInput:
     catalogue: dict[str, ExpertSpec] = field(default_factory=dict)
     feedback: list[str] = field(default_factory=list)
     round: int = 0
+    pixels: Callable[[str], Any] | None = None
 
     def medium(self, media_id: str) -> MediaInfo | None:
         return next((m for m in self.media if m.id == media_id), None)
@@ -78,7 +82,9 @@ class PlannerOutput:
     """A reply and the invocations to run.
 
     ``needs_followup``: call the planner again with the results (answer after tool).
-    ``signals``: invocation id -> signal embeddings (array or tensor), stored by the graph.
+    ``signals``: invocation id -> signal embeddings (array or tensor) in the expert's conditioning space,
+    stored by the graph; or a dict with those under ``features`` plus named parts kept beside them
+    (e.g. the task-specific and task-invariant features).
     """
 
     reply: str = ""

@@ -10,6 +10,7 @@ from pydantic import ValidationError
 from ..errors import BadInputError
 from ..experts.base import ExpertSpec
 from ..experts.tool_schema import args_schema, describe_expert
+from ..protocol._text_regions import one_line
 from ..protocol.invocation import Invocation
 from .base import PlannerInput, PlannerOutput
 
@@ -71,7 +72,8 @@ class ChatModelPlanner:
                     args = args_schema(spec).model_validate(args).model_dump(exclude_none=True)
                 invocations.append(Invocation(id=f"c{position}", module=call["name"], **args))
             except (ValidationError, TypeError) as exc:
-                raise BadInputError(f"tool call {call['name']} #{position} has bad arguments: {_short(exc)}") from None
+                raise BadInputError(f"tool call {one_line(str(call['name']), 60)} #{position} has bad arguments: "
+                                    f"{_short(exc)}") from None
         text = answer.content if isinstance(answer.content, str) else " ".join(
             part.get("text", "") for part in answer.content if isinstance(part, dict))
         return PlannerOutput(reply=text, invocations=invocations, needs_followup=bool(invocations))

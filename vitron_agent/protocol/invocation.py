@@ -73,11 +73,17 @@ def is_invocation_id(text: str) -> bool:
     return bool(_INVOCATION_ID.match(text))
 
 
+def _brief(value: Any, limit: int = 60) -> str:
+    """A bounded one-line quote of a value that arrived, for validation messages."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _finite(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{what} must be a number, got {value!r}")
+        raise ValueError(f"{what} must be a number, got {_brief(value)}")
     if not math.isfinite(value):
-        raise ValueError(f"{what} must be finite, got {value!r}")
+        raise ValueError(f"{what} must be finite, got {_brief(value)}")
     return float(value)
 
 
@@ -117,10 +123,10 @@ class Region(BaseModel):
         if v is None:
             return v
         if not isinstance(v, (list, tuple)) or len(v) != 4:
-            raise ValueError(f"box must be 4 numbers [x1, y1, x2, y2], got {v!r}")
+            raise ValueError(f"box must be 4 numbers [x1, y1, x2, y2], got {_brief(v)}")
         x1, y1, x2, y2 = (_finite(c, "box coordinate") for c in v)
         if not (x1 < x2 and y1 < y2):
-            raise ValueError(f"box {list(v)!r} is inverted or empty; need x1 < x2 and y1 < y2")
+            raise ValueError(f"box {_brief(list(v))} is inverted or empty; need x1 < x2 and y1 < y2")
         return (x1, y1, x2, y2)
 
     @field_validator("frames", mode="before")
@@ -129,20 +135,20 @@ class Region(BaseModel):
         if v is None:
             return v
         if not isinstance(v, (list, tuple)) or len(v) != 2:
-            raise ValueError(f"frames must be [start, end], got {v!r}")
+            raise ValueError(f"frames must be [start, end], got {_brief(v)}")
         start, end = v
         for f in (start, end):
             if isinstance(f, bool) or not isinstance(f, int) or f < 0:
-                raise ValueError(f"frame numbers must be integers >= 0, got {v!r}")
+                raise ValueError(f"frame numbers must be integers >= 0, got {_brief(v)}")
         if start > end:
-            raise ValueError(f"frame span {list(v)!r} is inverted; need start <= end")
+            raise ValueError(f"frame span {_brief(list(v))} is inverted; need start <= end")
         return (start, end)
 
     @field_validator("ref")
     @classmethod
     def _check_ref(cls, v: str | None) -> str | None:
         if v is not None and not (is_media_id(v) or is_invocation_id(v)):
-            raise ValueError(f"region ref must be an output id like 'o3' or an invocation id like 'c1', got {v!r}")
+            raise ValueError(f"region ref must be an output id like 'o3' or an invocation id like 'c1', got {_brief(v)}")
         return v
 
     @model_validator(mode="after")
@@ -186,7 +192,7 @@ class Invocation(BaseModel):
     @classmethod
     def _check_id(cls, v: str) -> str:
         if v and not is_invocation_id(v):
-            raise ValueError(f"invocation id must look like 'c1', got {v!r}")
+            raise ValueError(f"invocation id must look like 'c1', got {_brief(v)}")
         return v
 
     @field_validator("module")
@@ -196,7 +202,7 @@ class Invocation(BaseModel):
         if v.upper() in MODULE_LETTERS and len(v) == 1:
             return v.upper()
         if not _ID.match(v):
-            raise ValueError(f"module must be an expert name such as 'grabcut', 'auto' or a letter A-G, got {v!r}")
+            raise ValueError(f"module must be an expert name such as 'grabcut', 'auto' or a letter A-G, got {_brief(v)}")
         return v.lower()
 
     @field_validator("command")
@@ -209,14 +215,14 @@ class Invocation(BaseModel):
     def _check_refs(cls, v: list[str]) -> list[str]:
         for item in v:
             if not (is_media_id(item) or is_invocation_id(item)):
-                raise ValueError(f"{item!r} is not a media id ('u0', 'o3') or invocation id ('c1')")
+                raise ValueError(f"{_brief(item)} is not a media id ('u0', 'o3') or invocation id ('c1')")
         return v
 
     @field_validator("signal")
     @classmethod
     def _check_signal(cls, v: str | None) -> str | None:
         if v is not None and not _ID.match(v):
-            raise ValueError(f"signal must be a signal-store id, got {v!r}")
+            raise ValueError(f"signal must be a signal-store id, got {_brief(v)}")
         return v
 
     @field_validator("args")
@@ -230,7 +236,7 @@ class Invocation(BaseModel):
         op = self.args.get("op")
         if self.task in EDIT_TASKS:
             if op is not None and op not in EDIT_OPS:
-                raise ValueError(f"edit op {op!r} is unknown; use one of {', '.join(EDIT_OPS)}")
+                raise ValueError(f"edit op {_brief(op)} is unknown; use one of {', '.join(EDIT_OPS)}")
         return self
 
     @property

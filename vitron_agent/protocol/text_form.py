@@ -76,8 +76,10 @@ _TASK_WORDS: dict[str, tuple[str, ...]] = {t: (t,) for t in TASKS} | {
     "visual_question_answering": ("answer",),
 }  # fmt: skip
 """Instruction prefixes (normalised) -> candidate tasks; the module's task wins if listed, else the first."""
-_PAPER_MODULES = {k: v[0] for k, v in _TASK_WORDS.items() if "_" in k and k not in TASKS}
-"""The paper's module words (``Video Segmentation``): module ``auto`` plus that task."""
+_EXPERT_NAMES = ("text_to_video", "image_to_video")
+_PAPER_MODULES = {k: v[0] for k, v in _TASK_WORDS.items() if "_" in k and k not in TASKS and k not in _EXPERT_NAMES}
+"""The paper's module words (``Video Segmentation``): module ``auto`` plus that task. Words that are also
+built-in expert names (``<module>text_to_video</module>``) name the expert."""
 _HINTS = {
     "id": "<id> like c3", "module": "<module> with an expert name such as grabcut, auto or a letter A-G",
     "inputs": "<input> ids such as u0, o3 or c1, comma-separated", "depends_on": "<after> ids such as c1",

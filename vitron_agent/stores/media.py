@@ -57,14 +57,17 @@ class MediaStore:
         limits: MediaLimits | None = None,
         cache_bytes: int = 256 * 2**20,
         preview_format: str = "jpg",
+        allowed_roots: Iterable[str | os.PathLike[str]] | None = None,
     ) -> None:
         """``cache_bytes``: decoded stills kept in memory, so a turn decodes each image once.
-        ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people."""
+        ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people.
+        ``allowed_roots``: folders every ingested file must resolve inside (None: anywhere)."""
         if preview_format not in ("jpg", "png"):
             raise ValueError(f"preview_format must be 'jpg' or 'png', got {preview_format!r}")
         self.preview_format = preview_format
         self.root = Path(root).resolve()
         self.limits = limits or MediaLimits()
+        self.allowed_roots = None if allowed_roots is None else tuple(allowed_roots)
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_bytes = cache_bytes
@@ -82,13 +85,15 @@ class MediaStore:
         """Validate a user file and store a copy; raise ``MediaError`` with a one-line reason.
 
         ``allowed_roots``: when the path comes from a planner or a tool, it must resolve inside one
-        of these folders (symlinks resolved first), so nothing outside can be read.
+        of these folders (symlinks resolved first), so nothing outside can be read; default: the
+        store's ``allowed_roots``. The bytes stored are the bytes validated, read once.
         """
         source = Path(path)
-        if allowed_roots is not None:
-            self._check_inside(source, allowed_roots)
-        probed = probe_file(source, self.limits, expect=expect)
-        file = self._write(source.read_bytes(), probed.ext)
+        roots = allowed_roots if allowed_roots is not None else self.allowed_roots
+        if roots is not None:
+            source = self._check_inside(source, roots)
+        probed = probe_file(source, self.limits, expect=expect, name=Path(path).name)
+        file = self._write(probed.data, probed.ext)
         if probed.pixels is not None:
             self._remember(file, probed.pixels)
         return MediaRef(
@@ -102,13 +107,15 @@ class MediaStore:
         )
 
     @staticmethod
-    def _check_inside(path: Path, roots: Iterable[str | os.PathLike[str]]) -> None:
+    def _check_inside(path: Path, roots: Iterable[str | os.PathLike[str]]) -> Path:
+        """The resolved path (read that one, so a link swapped after the check cannot escape)."""
         real = Path(os.path.realpath(path))
         for root in roots:
             base = Path(os.path.realpath(root))
             if real == base or base in real.parents:
-                return
-        raise MediaError(f"{path}: refused; it resolves outside the allowed folders")
+                return real
+        raise MediaError(f"{path}: refused; it resolves outside the allowed folders (symlinks are followed); "
+                         "copy the file into one of them")
 
     # -- outputs --------------------------------------------------------------------------------
     def put_image(
@@ -240,8 +247,8 @@ class MediaStore:
         digest = hashlib.sha256(data).hexdigest()[:40]
         relative = f"blobs/{digest}.{ext}"
         target = self.root / relative
-        if not target.exists():
-            temp = target.with_suffix(f".{os.getpid()}.tmp")
+        if not target.exists():  # a temp file per writer: threads may store the same bytes at once
+            temp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
             temp.write_bytes(data)
             os.replace(temp, target)
         return relative

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 
@@ -45,30 +45,61 @@ class ProbedMedia:
     fps: float | None = None
     pixels: np.ndarray | None = field(default=None, compare=False, repr=False)
     """The decoded (H, W, 3) uint8 RGB still, kept so the first use does not decode again."""
+    data: bytes = field(default=b"", compare=False, repr=False)
+    """The bytes that were validated: store these, never a second read of the file (it may have changed)."""
 
 
-def probe_file(path: Path, limits: MediaLimits, expect: str | None = None) -> ProbedMedia:
-    """Validate a file fully (decoding it once) and describe it; raise ``MediaError`` if unusable."""
-    name = path.name
-    if not path.exists():
-        raise MediaError(f"{name}: no such file ({path})")
-    if not path.is_file():
-        raise MediaError(f"{name}: not a regular file")
-    size = path.stat().st_size
-    if size == 0:
-        raise MediaError(f"{name}: the file is empty (0 bytes)")
-    if size > limits.max_bytes:
-        raise MediaError(f"{name}: {size / 2**20:.0f} MiB exceeds the {limits.max_bytes / 2**20:.0f} MiB cap")
-    data = path.read_bytes()
+def probe_file(path: Path, limits: MediaLimits, expect: str | None = None, name: str | None = None) -> ProbedMedia:
+    """Validate a file fully (decoding it once) and describe it; raise ``MediaError`` if unusable.
+
+    ``expect``: ``image`` or ``video`` (None: either). The content decides what a file is, never its
+    extension: a PNG named ``.mp4`` is a PNG. ``name``: how messages call the file (default its name).
+    """
+    name = name or path.name
+    try:
+        if not path.exists():
+            raise MediaError(f"{name}: no such file ({path}); check the path")
+        if not path.is_file():
+            what = "a directory" if path.is_dir() else "a device, pipe or socket"
+            raise MediaError(f"{name}: not a regular file ({what}); pass the path of an image or video file")
+        size = path.stat().st_size
+        if size == 0:
+            raise MediaError(f"{name}: the file is empty (0 bytes); pass a complete image or video file")
+        if size > limits.max_bytes:
+            raise MediaError(f"{name}: {_size(size)} exceeds the {_size(limits.max_bytes)} cap; "
+                             "pass a smaller file or raise MediaLimits.max_bytes")
+        with path.open("rb") as file:
+            data = file.read(limits.max_bytes + 1)
+    except OSError as exc:
+        raise MediaError(f"{name}: cannot be read ({exc.strerror or type(exc).__name__}); check that it exists "
+                         "and that this process may read it") from None
+    if len(data) > limits.max_bytes:  # it grew after the size check
+        raise MediaError(f"{name}: more than the {_size(limits.max_bytes)} cap; pass a smaller file")
+    return replace(_probe_bytes(data, name, limits, expect), data=data)
+
+
+def _probe_bytes(data: bytes, name: str, limits: MediaLimits, expect: str | None) -> ProbedMedia:
     image_error = None
     if expect in (None, "image"):
         try:
             return _probe_image(data, name, limits)
         except _NotAnImage as exc:
             image_error = str(exc)
+    if expect == "video":
+        still = _still_image_format(data)
+        if still is not None:
+            raise MediaError(f"{name}: is a still {still} image, not a video; pass it as an image")
     if expect in (None, "video"):
         return _probe_video(data, name, limits, image_error)
-    raise MediaError(f"{name}: not a supported image ({image_error}); supported: {', '.join(sorted(IMAGE_FORMATS))}")
+    video = _video_format(data)
+    if video is not None:
+        raise MediaError(f"{name}: is a video ({video}), not an image; pass it as a video")
+    raise MediaError(f"{name}: not a supported image ({image_error}); use one of: {', '.join(sorted(IMAGE_FORMATS))}")
+
+
+def _size(count: int) -> str:
+    """``512 MiB`` or, under a MiB, ``900 bytes``."""
+    return f"{count / 2**20:.4g} MiB" if count >= 2**20 else f"{count} bytes"
 
 
 class _NotAnImage(Exception):
@@ -80,25 +111,57 @@ def _open_image(data: bytes, name: str, max_pixels: int):
 
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            # Pillow warns from 89 megapixels; our own cap (below) decides, before any pixel is decoded
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         raise _NotAnImage("not an image format Pillow recognises") from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise MediaError(f"{name}: refused as a decompression bomb ({exc})") from exc
+    except Image.DecompressionBombError:
+        limit = 2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6
+        raise MediaError(
+            f"{name}: more than {limit:.0f} megapixels, over the {max_pixels / 1e6:g} megapixel cap; refused "
+            "before decoding (a possible decompression bomb); downscale it first"
+        ) from None
     except Exception as exc:  # broken header
-        raise MediaError(f"{name}: corrupt image header ({exc})") from exc
+        raise MediaError(f"{name}: corrupt image header ({exc}); export or download the image again") from exc
     if img.format not in IMAGE_FORMATS:
         raise MediaError(f"{name}: image format {img.format} is not supported; use PNG, JPEG, WEBP, BMP or TIFF")
     pixels = img.width * img.height
     if pixels > max_pixels:
         raise MediaError(
-            f"{name}: {img.width}x{img.height} = {pixels / 1e6:.1f} megapixels exceeds the "
-            f"{max_pixels / 1e6:.0f} megapixel cap; downscale it first"
+            f"{name}: {img.width}x{img.height} = {pixels / 1e6:.3g} megapixels exceeds the "
+            f"{max_pixels / 1e6:g} megapixel cap; downscale it first"
         )
     if img.width < 1 or img.height < 1:
-        raise MediaError(f"{name}: image has no pixels")
+        raise MediaError(f"{name}: the image has no pixels; pass another image")
     return img
+
+
+def _still_image_format(data: bytes) -> str | None:
+    """The Pillow format name when ``data`` is a single-frame image, else None (header only, no decoding)."""
+    from PIL import Image
+
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            img = Image.open(io.BytesIO(data))
+        return img.format if getattr(img, "n_frames", 1) == 1 else None
+    except Exception:
+        return None
+
+
+def _video_format(data: bytes) -> str | None:
+    """The container name when ``data`` holds a video stream, else None (header only)."""
+    import av
+
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            kind = container.format.name.split(",")[0]
+            if kind == "image2" or kind.endswith("_pipe"):  # FFmpeg reads any still image as a one-frame "video"
+                return None
+            return _CONTAINER_EXT.get(kind, kind) if container.streams.video else None
+    except Exception:
+        return None
 
 
 def _probe_image(data: bytes, name: str, limits: MediaLimits) -> ProbedMedia:
@@ -111,7 +174,9 @@ def _probe_image(data: bytes, name: str, limits: MediaLimits) -> ProbedMedia:
 
 
 def decode_image(data: bytes, name: str = "image", max_pixels: int = 400_000_000) -> np.ndarray:
-    """(H, W, 3) uint8 RGB, EXIF orientation applied, any mode (16-bit, CMYK, palette+alpha) converted."""
+    """(H, W, 3) uint8 RGB. Conversions: EXIF orientation applied (turned upright); 16-bit samples divided
+    by 257 (brightness kept); 32-bit integer and float images stretched to 0-255; CMYK to RGB; any alpha
+    (RGBA, LA, palette transparency) composited on white."""
     return _to_rgb(_open_image(data, name, max_pixels), name)
 
 
@@ -121,10 +186,15 @@ def _to_rgb(img, name: str) -> np.ndarray:
     try:
         img.load()
         img = ImageOps.exif_transpose(img)
-        if img.mode in ("I;16", "I;16B", "I;16L", "I"):
+        if img.mode.startswith("I;16") or img.mode == "I":
+            # 16-bit samples keep their brightness: v / 257, as Pillow reads 16-bit RGB; 32-bit ones are stretched
             arr = np.asarray(img, dtype=np.float64)
-            top = max(float(arr.max()), 1.0)
-            img = Image.fromarray((arr * (255.0 / top)).clip(0, 255).astype(np.uint8))
+            low, top = float(arr.min()), float(arr.max())
+            if img.mode == "I" and (low < 0 or top > 65535):
+                arr = (arr - low) * (255.0 / (top - low or 1.0))
+            elif img.mode != "I" or top > 255:
+                arr = arr / 257.0
+            img = Image.fromarray(np.rint(arr).clip(0, 255).astype(np.uint8))
         elif img.mode == "F":
             arr = np.asarray(img, dtype=np.float64)
             lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
@@ -138,7 +208,7 @@ def _to_rgb(img, name: str) -> np.ndarray:
     except MediaError:
         raise
     except Exception as exc:
-        raise MediaError(f"{name}: truncated or corrupt image data ({exc})") from exc
+        raise MediaError(f"{name}: truncated or corrupt image data ({exc}); export or download the image again") from exc
 
 
 def _probe_video(data: bytes, name: str, limits: MediaLimits, image_error: str | None) -> ProbedMedia:
@@ -158,29 +228,34 @@ def _decode_video(data: bytes, name: str, limits: MediaLimits, keep: bool, max_f
     try:
         container = av.open(io.BytesIO(data), mode="r")
     except Exception as exc:
-        raise MediaError(f"{name}: not a supported image or video file ({exc.__class__.__name__})") from exc
+        raise MediaError(f"{name}: not a supported image or video file ({_reason(exc)}); use e.g. PNG, JPEG, MP4 or WEBM") from exc
     with container:
         ext = _CONTAINER_EXT.get(container.format.name.split(",")[0], container.format.name.split(",")[0])
         if not container.streams.video:
             kinds = ", ".join(sorted({s.type for s in container.streams})) or "nothing"
-            raise MediaError(f"{name}: has no video stream (it holds {kinds})")
+            raise MediaError(f"{name}: has no video stream (it holds {kinds}); pass a file with a video track")
         stream = container.streams.video[0]
         width, height = stream.codec_context.width, stream.codec_context.height
         if width * height > limits.max_pixels:
-            raise MediaError(f"{name}: {width}x{height} video frames exceed the {limits.max_pixels / 1e6:.0f} megapixel cap")
+            raise MediaError(f"{name}: {width}x{height} video frames exceed the {limits.max_pixels / 1e6:g} megapixel cap; "
+                             "downscale the video first")
         fps = float(stream.average_rate or stream.guessed_rate or 0) or 25.0
         duration = float(stream.duration * stream.time_base) if stream.duration and stream.time_base else None
         if duration is None and container.duration:
             duration = container.duration / 1e6
         if duration is not None and duration > limits.max_seconds:
-            raise MediaError(f"{name}: {duration:.0f} s exceeds the {limits.max_seconds:.0f} s video duration cap")
+            raise MediaError(f"{name}: {duration:g} s exceeds the {limits.max_seconds:g} s video duration cap; "
+                             "trim the video or raise MediaLimits.max_seconds")
         frames = []
         count = 0
         try:
             for frame in container.decode(stream):
                 count += 1
                 if count > limits.max_frames:
-                    raise MediaError(f"{name}: more than {limits.max_frames} frames; trim the video or raise the frame cap")
+                    raise MediaError(f"{name}: more than {limits.max_frames} frames; trim the video or raise MediaLimits.max_frames")
+                if frame.time is not None and frame.time > limits.max_seconds:  # the header may understate it
+                    raise MediaError(f"{name}: frames past {limits.max_seconds:g} s exceed the video duration cap; "
+                                     "trim the video or raise MediaLimits.max_seconds")
                 if keep:
                     frames.append(frame.to_ndarray(format="rgb24"))
                 if max_frames is not None and count >= max_frames:
@@ -189,12 +264,17 @@ def _decode_video(data: bytes, name: str, limits: MediaLimits, keep: bool, max_f
             raise
         except Exception as exc:
             if count == 0:
-                raise MediaError(f"{name}: corrupt video data ({exc.__class__.__name__}: {exc})") from exc
+                raise MediaError(f"{name}: corrupt video data ({_reason(exc)}); re-encode the video or pass another file") from exc
             # a damaged tail: keep the frames that decoded
     if count == 0:
-        raise MediaError(f"{name}: the video has 0 decodable frames")
+        raise MediaError(f"{name}: the video has 0 decodable frames; re-encode the video or pass another file")
     stack = np.stack(frames) if keep else np.empty((0,))
     return (stack if keep else count), fps, width, height, ext
+
+
+def _reason(exc: Exception) -> str:
+    """FFmpeg's own words for a failure (``Invalid data found when processing input``), else the error type."""
+    return str(getattr(exc, "strerror", None) or type(exc).__name__)
 
 
 _CONTAINER_EXT = {"mov": "mp4", "matroska": "mkv", "image2": "img"}

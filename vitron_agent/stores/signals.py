@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +44,8 @@ class SignalStore:
         blob = save(tensors)
         signal_id = "s" + hashlib.sha256(blob).hexdigest()[:16]
         target = self.root / f"{signal_id}.safetensors"
-        if not target.exists():
-            temp = target.with_suffix(f".{os.getpid()}.tmp")
+        if not target.exists():  # a temp file per writer: threads may store the same signal at once
+            temp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
             temp.write_bytes(blob)
             os.replace(temp, target)
         return signal_id
