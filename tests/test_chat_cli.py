@@ -113,3 +113,49 @@ def test_a_given_thread_is_continued(make_agent, synthetic_registry, spot_image)
     text = _chat(agent, "/thread", "now remove it", "/quit", thread=first.thread)
     assert f"thread: {first.thread}" in text
     assert _artifacts(text)["o2"][0] == "image" and agent.state(first.thread)["turn"] == 2
+
+
+def test_undo_forgets_the_last_turn_and_the_next_turn_builds_on_the_one_before(make_agent, photos):
+    agent = make_agent()
+    text = _chat(agent,
+                 f"/image {photos['coffee']}",
+                 "/region 172,18,410,300",
+                 "segment the object in the box",
+                 "make it red",
+                 "/undo",
+                 "make it blue",
+                 "/thread")
+    assert "undone; the thread has 1 turn(s)" in text
+    thread = re.findall(r"^thread: (\S+)$", text, re.M)[-1]
+    state = agent.state(thread)
+    said = " ".join(str(m.content) for m in state["messages"])
+    assert state["turn"] == 2 and not re.search(r"\bred\b", said) and re.search(r"\bblue\b", said)
+    assert _chat(agent, "/undo").count("nothing to undo") == 1  # a fresh loop has no thread yet
+
+
+def test_progress_lines_while_an_expert_runs(make_agent, photos, tmp_path):
+    from skimage import data
+
+    from .synthetic_media import pan_clip
+
+    frames, _ = pan_clip(data.rocket(), frames=12, step=2)
+    from vitron_agent.stores.media_io import encode_video
+
+    video = tmp_path / "pan.mp4"
+    video.write_bytes(encode_video(frames, 12.0))
+    agent = make_agent()
+    text = _chat(agent, f"/video {video}", "/region 285,120,360,360", "track the rocket in the box")
+    assert re.search(r"^  \.\.\. flow_track: frame \d+/12 \(100%\)$", text, re.M), text
+    assert "mask_video" in text or "video" in text
+
+
+def test_a_costly_step_is_asked_for_and_declining_skips_it(tmp_path, photos):
+    from vitron_agent import AgentConfig, VitronAgent
+
+    with VitronAgent(AgentConfig(state_dir=tmp_path / "s", human_in_the_loop=True)) as agent:
+        text = _chat(agent, f"/image {photos['coffee']}", "/region 172,18,410,300", "remove the object in the box",
+                     "n")
+        assert "approve" in text and "opencv_inpaint" in text
+        thread = next(iter(agent.context._stores))
+        records = agent.state(thread)["calls"].values()
+        assert any(r["status"] == "skipped" for r in records)

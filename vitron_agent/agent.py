@@ -251,6 +251,23 @@ class VitronAgent:
             data=data,
         )
 
+    def undo(self, thread: str) -> int:
+        """Forget the thread's last turn (its messages, calls and outputs; the files stay on disk until the
+        thread is deleted); returns how many turns the thread now has. Earlier checkpoints are kept, so the
+        undone turn stays in the thread's history."""
+        config = self._run_config(thread)
+        turn = (self.graph.get_state(config).values or {}).get("turn", 0)
+        if turn == 0:
+            raise BadInputError(f"thread {thread} has no turn to undo")
+        if turn == 1:
+            self.checkpointer.delete_thread(thread)
+            return 0
+        for snapshot in self.graph.get_state_history(config):
+            if snapshot.values.get("turn", 0) == turn - 1 and not snapshot.next:  # that turn, finished
+                self.graph.update_state(snapshot.config, None)  # a new latest checkpoint, copied from it
+                return turn - 1
+        raise BadInputError(f"thread {thread} has no finished turn {turn - 1} to go back to")
+
     def attach(
         self, thread: str, images: Sequence[str | os.PathLike[str]] = (), videos: Sequence[str | os.PathLike[str]] = ()
     ) -> list[str]:

@@ -1,4 +1,8 @@
-"""``vitron-agent chat``: a plain interactive loop (``/image``, ``/video``, ``/region``, ``/thread``, ``/quit``)."""
+"""``vitron-agent chat``: an interactive loop (``/image``, ``/video``, ``/region``, ``/undo``, ``/thread``, ``/quit``).
+
+Experts' progress is shown while they run (a rich progress bar on a terminal, plain lines otherwise), and every
+output's file path is printed.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,8 @@ from typing import Any, TextIO
 
 __all__ = ["run_chat"]
 
-_HELP = "commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /thread, /quit; anything else is sent to the agent"
+_HELP = ("commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /undo (forget the last turn), /thread [ID], "
+         "/quit; anything else is sent to the agent")
 
 
 def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -42,18 +47,108 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
             except ValueError:
                 print("region must be x1,y1,x2,y2 in pixels", file=stdout)
         elif command == "/thread":
+            thread = rest.strip() or thread  # switch to another thread, or show this one
             print(f"thread: {thread}", file=stdout)
+        elif command == "/undo":
+            if thread is None:
+                print("nothing to undo yet", file=stdout)
+                continue
+            try:
+                left = agent.undo(thread)
+            except VitronError as exc:
+                print(f"error: {exc}", file=stdout)
+                continue
+            print(f"undone; the thread has {left} turn(s)", file=stdout)
         elif command.startswith("/"):
             print(_HELP, file=stdout)
         else:
             try:
-                result = agent.invoke(line, images=images, videos=videos, region=region, thread=thread)
+                thread = thread or _new_thread()
+                _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region)
+                result = agent.result(thread)
+                while result.interrupt is not None:
+                    result = _answer(agent, thread, result.interrupt, stdin, stdout)
             except (BadInputError, VitronError) as exc:
                 print(f"error: {exc}", file=stdout)  # attachments stay for the next try
                 continue
-            thread = result.thread
             images, videos, region = [], [], None
             print(result.reply, file=stdout)
             for artifact in result.artifacts:
                 print(f"  {artifact.id}: {artifact.kind} -> {artifact.path}", file=stdout)
     return 0
+
+
+def _new_thread() -> str:
+    import uuid
+
+    return uuid.uuid4().hex[:12]
+
+
+def _run_turn(agent: Any, stdout: TextIO, text: str, **request: Any) -> None:
+    """Run a turn through ``agent.stream``, showing each expert's progress as it comes."""
+    with _Progress(stdout) as progress:
+        for mode, event in agent.stream(text, **request):
+            if mode == "custom" and isinstance(event, dict):
+                progress.update(event)
+
+
+def _answer(agent: Any, thread: str, question: Any, stdin: TextIO, stdout: TextIO) -> Any:
+    """A turn paused for the user (approve edits or costly steps, or draw a missing region): ask, then resume."""
+    kind = question.get("type") if isinstance(question, dict) else None
+    if kind == "region":
+        print(f"the agent needs a region: {question.get('message', '')}", file=stdout)
+        print("region x1,y1,x2,y2 (empty to skip):", file=stdout)
+        answer = (stdin.readline() or "").strip()
+        try:
+            value: Any = {"box": [float(v) for v in answer.split(",")]} if answer else None
+        except ValueError:
+            value = None
+        return agent.resume(thread, value)
+    steps = question.get("calls", []) if isinstance(question, dict) else []
+    listed = "; ".join(f"{c.get('expert')} {c.get('task')} {c.get('command', '')!r}" for c in steps) or question
+    print(f"approve {listed}? [y/N]", file=stdout)
+    return agent.resume(thread, (stdin.readline() or "").strip().lower() in ("y", "yes"))
+
+
+class _Progress:
+    """Per-expert progress: a rich bar on a terminal, one line per 25 % otherwise (logs, pipes, tests)."""
+
+    def __init__(self, stdout: TextIO) -> None:
+        self.stdout = stdout
+        self.rich: Any = None
+        self.tasks: dict[str, Any] = {}
+        self.shown: dict[str, int] = {}
+        if stdout.isatty():
+            try:
+                from rich.progress import Progress
+
+                self.rich = Progress(transient=True)
+            except ImportError:
+                self.rich = None
+
+    def __enter__(self) -> _Progress:
+        if self.rich is not None:
+            self.rich.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.rich is not None:
+            self.rich.stop()
+
+    def update(self, event: dict[str, Any]) -> None:
+        call, kind = str(event.get("call", "")), event.get("type")
+        label = f"{event.get('expert', '?')} {event.get('task', '')}".strip()
+        if self.rich is not None:
+            if kind == "expert_start":
+                self.tasks[call] = self.rich.add_task(label, total=1.0)
+            elif kind == "progress" and call in self.tasks:
+                self.rich.update(self.tasks[call], completed=float(event.get("fraction", 0.0)),
+                                 description=f"{label} {event.get('message', '')}")
+            elif kind == "expert_end" and call in self.tasks:
+                self.rich.update(self.tasks[call], completed=1.0)
+            return
+        if kind == "progress":
+            quarter = int(float(event.get("fraction", 0.0)) * 4)
+            if quarter > self.shown.get(call, 0):
+                self.shown[call] = quarter
+                print(f"  ... {event.get('expert')}: {event.get('message', '')} ({quarter * 25}%)", file=self.stdout)
