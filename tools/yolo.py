@@ -279,6 +279,8 @@ class YoloExpert(_YoloModel):
 
     def run(self, call: ExpertCall) -> ExpertResult:
         image = input_image(call, self.spec.name)
+        if call.task == "segment" and self.model.task != "segment":
+            raise BadInputError(f"this {self.spec.name} model has no mask head; use a '-seg' checkpoint to segment")
         result = self.predict([image], self.classes(call))[0]
         boxes = result.boxes.xyxy.cpu().numpy().astype(float)
         scores = result.boxes.conf.cpu().numpy().astype(float)
@@ -292,8 +294,8 @@ class YoloExpert(_YoloModel):
         detections = [Detection(_clip(boxes[i], width, height), labels[i], scores[i]) for i in order]
         if call.task == "ground":
             return ExpertResult(detections=detections, text=f"found {len(detections)}: {_count(labels, order)}")
-        if result.masks is None:
-            raise BadInputError(f"this {self.spec.name} model has no mask head; use a '-seg' checkpoint to segment")
+        if result.masks is None:  # nothing found: there is no mask to give
+            raise RegionError(f"{self.spec.name} found no {call.command or 'object'!r} in the image")
         masks = result.masks.data.cpu().numpy() > 0.5
         found = [_fit(masks[i], height, width) for i in order]
         return ExpertResult(masks=found, detections=detections,
