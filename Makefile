@@ -7,7 +7,7 @@ export TRANSFORMERS_OFFLINE := 1
 export YOLO_OFFLINE := 1
 export PIP_DISABLE_PIP_VERSION_CHECK := 1
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test reliability bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,9 @@ demo: setup
 
 test: setup
 	$(PY) -m pytest -q
+
+reliability: setup
+	$(PY) -m pytest -q tests/reliability
 
 bench: setup
 	$(PY) benchmarks/run_all.py
