@@ -106,6 +106,19 @@ def test_image_region_text_turn_runs_end_to_end_with_signals(planner, registry, 
     assert all(c["signal"] in resumed.context.stores(result.thread)[1] for c in calls)
 
 
+def test_the_reply_streams_token_by_token_through_the_graph_before_the_experts_run(planner, registry, make_agent,
+                                                                                   photos):
+    agent = make_agent(planner=forcing(planner, TARGET), registry=registry)
+    events = list(agent.stream("segment the cup and draw one like it", thread="t", images=[photos["coffee"]],
+                               region=list(CUP)))
+    custom = [e for mode, e in events if mode == "custom"]
+    tokens = [e["text"] for e in custom if e["type"] == "token"]
+    assert len(tokens) >= 3 and "".join(tokens) == REPLY  # the reply only: the tags after it are not sent
+    first_expert = next(i for i, e in enumerate(custom) if e["type"] == "expert_start")
+    assert all(e["type"] != "token" for e in custom[first_expert:])
+    assert agent.result("t").reply.startswith(REPLY) and agent.result("t").errors == []
+
+
 def test_signals_come_from_the_model_and_change_what_experts_make(planner, registry, experts):
     from skimage import data
 

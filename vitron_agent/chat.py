@@ -1,6 +1,7 @@
 """``vitron-agent chat``: an interactive loop (``/image``, ``/video``, ``/region``, ``/undo``, ``/thread``, ``/quit``).
 
-Experts' progress is shown while they run (a rich progress bar on a terminal, plain lines otherwise), and every
+Experts' progress is shown while they run (a rich progress bar on a terminal, plain lines otherwise), a planner
+that streams shows its reply as it writes it (printed as it comes, or a live line on a terminal), and every
 output's file path is printed.
 """
 
@@ -64,7 +65,7 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
         else:
             try:
                 thread = thread or _new_thread()
-                _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region)
+                streamed = _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region)
                 result = agent.result(thread)
                 while result.interrupt is not None:
                     result = _answer(agent, thread, result.interrupt, stdin, stdout)
@@ -72,7 +73,9 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
                 print(f"error: {exc}", file=stdout)  # attachments stay for the next try
                 continue
             images, videos, region = [], [], None
-            print(result.reply, file=stdout)
+            rest = result.reply[len(streamed):].strip() if streamed and result.reply.startswith(streamed) else result.reply
+            if rest or not streamed:
+                print(rest, file=stdout)
             for artifact in result.artifacts:
                 print(f"  {artifact.id}: {artifact.kind} -> {artifact.path}", file=stdout)
     return 0
@@ -84,12 +87,15 @@ def _new_thread() -> str:
     return uuid.uuid4().hex[:12]
 
 
-def _run_turn(agent: Any, stdout: TextIO, text: str, **request: Any) -> None:
-    """Run a turn through ``agent.stream``, showing each expert's progress as it comes."""
+def _run_turn(agent: Any, stdout: TextIO, text: str, **request: Any) -> str:
+    """Run a turn through ``agent.stream``, showing each expert's progress and the planner's reply as they come;
+    returns the reply text already printed (of the last planning round; empty on a terminal, where it was a
+    live line)."""
     with _Progress(stdout) as progress:
         for mode, event in agent.stream(text, **request):
             if mode == "custom" and isinstance(event, dict):
                 progress.update(event)
+    return progress.printed if progress.rich is None else ""
 
 
 def _answer(agent: Any, thread: str, question: Any, stdin: TextIO, stdout: TextIO) -> Any:
@@ -111,13 +117,16 @@ def _answer(agent: Any, thread: str, question: Any, stdin: TextIO, stdout: TextI
 
 
 class _Progress:
-    """Per-expert progress: a rich bar on a terminal, one line per 25 % otherwise (logs, pipes, tests)."""
+    """Per-expert progress: a rich bar on a terminal, one line per 25 % otherwise (logs, pipes, tests). The
+    planner's streamed reply: a live line on a terminal, else printed as it comes (``printed``: the last
+    round's text, its line ended)."""
 
     def __init__(self, stdout: TextIO) -> None:
         self.stdout = stdout
         self.rich: Any = None
         self.tasks: dict[str, Any] = {}
         self.shown: dict[str, int] = {}
+        self.printed, self.round, self.open_line = "", None, False
         if stdout.isatty():
             try:
                 from rich.progress import Progress
@@ -132,11 +141,35 @@ class _Progress:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self._end_line()
         if self.rich is not None:
             self.rich.stop()
 
+    def _end_line(self) -> None:
+        if self.open_line:
+            print(file=self.stdout, flush=True)
+            self.open_line = False
+
+    def _token(self, event: dict[str, Any]) -> None:
+        if event.get("round") != self.round:  # a new planning round writes a new reply
+            self._end_line()
+            self.round, self.printed = event.get("round"), ""
+        self.printed += str(event.get("text", ""))
+        if self.rich is not None:
+            if "reply" not in self.tasks:
+                self.tasks["reply"] = self.rich.add_task("", total=None)
+            width = max(self.rich.console.width - 20, 20)
+            self.rich.update(self.tasks["reply"], description=" ".join(self.printed.split())[-width:])
+            return
+        print(event.get("text", ""), end="", file=self.stdout, flush=True)
+        self.open_line = True
+
     def update(self, event: dict[str, Any]) -> None:
         call, kind = str(event.get("call", "")), event.get("type")
+        if kind == "token":
+            self._token(event)
+            return
+        self._end_line()
         label = f"{event.get('expert', '?')} {event.get('task', '')}".strip()
         if self.rich is not None:
             if kind == "expert_start":

@@ -43,7 +43,8 @@ def _turn_options(parser: argparse.ArgumentParser) -> None:
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", help="where threads, media and checkpoints live (default ~/.vitron-agent)")
     parser.add_argument("--planner", default="rules", metavar="SPEC",
-                        help="'rules' (default), 'vitron:PATH' (a VITRON checkpoint folder) or 'module:factory' "
+                        help="'rules' (default), 'lite' (the small learned planner), 'vitron:PATH' (a VITRON checkpoint "
+                             "folder) or 'module:factory' "
                              "returning a planner or a LangChain chat model")
 
 
@@ -83,25 +84,9 @@ def make_agent(args: argparse.Namespace) -> Any:
 
 
 def _planner(spec: str) -> Any:
-    from .errors import BadInputError
-    from .planners import ChatModelPlanner, RuleBasedPlanner
+    from .planners.spec import planner_from_spec
 
-    if spec == "rules":
-        return RuleBasedPlanner()
-    module_name, _, attr = spec.partition(":")
-    if module_name == "vitron" and attr:
-        from .planners.vitron import VitronPlanner
-
-        return VitronPlanner.from_pretrained(attr)
-    if not attr:
-        raise BadInputError(f"--planner must be 'rules', 'vitron:PATH' or 'module:factory', got {spec!r}")
-    import importlib
-
-    try:
-        made = getattr(importlib.import_module(module_name), attr)()
-    except (ImportError, AttributeError) as exc:
-        raise BadInputError(f"--planner {spec!r} could not be loaded: {exc}") from None
-    return made if hasattr(made, "plan") else ChatModelPlanner(made)
+    return planner_from_spec(spec)
 
 
 def exit_code(result: Any) -> int:

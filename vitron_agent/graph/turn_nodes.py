@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage
 from langchain_core.runnables import RunnableConfig
+from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from ..errors import BadInputError, VitronError
@@ -80,7 +81,8 @@ def _describe_region(region: dict[str, Any]) -> str:
 
 
 def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """One planner call (or the caller's explicit invocations on the first round)."""
+    """One planner call (or the caller's explicit invocations on the first round). A planner that streams
+    sends its reply as ``{"type": "token", "text", "round"}`` events on the ``custom`` stream."""
     ctx = runtime.context
     request = state["turn_input"]
     round_ = state.get("round", 0)
@@ -90,7 +92,7 @@ def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContex
         if planner_name == "explicit":
             output = _explicit_plan(explicit, state)
         else:
-            output = ctx.planner.plan(_planner_input(state, ctx, thread_of(config)))
+            output = ctx.planner.plan(_planner_input(state, ctx, thread_of(config), _token_writer(round_)))
     except BadInputError as exc:
         return {"plan": {"failed": True, "final": planner_name == "explicit", "planner": planner_name},
                 "feedback": [str(exc)]}
@@ -123,6 +125,17 @@ def _explicit_plan(explicit: list[dict[str, Any]] | str, state: AgentState) -> P
     return PlannerOutput(reply=parsed.reply, invocations=parsed.invocations)
 
 
+def _token_writer(round_: int) -> Callable[[str], None]:
+    """Reply text as the planner writes it -> ``custom`` stream events (a no-op when nobody streams them)."""
+    writer = get_stream_writer()
+
+    def on_token(text: str) -> None:
+        if text:
+            writer({"type": "token", "text": text, "round": round_})
+
+    return on_token
+
+
 def _store_signals(output: PlannerOutput, ctx: AgentContext, thread: str) -> list[Invocation]:
     if not output.signals:
         return output.invocations
@@ -151,8 +164,10 @@ def _pixel_loader(ctx: AgentContext, thread: str, media: dict[str, dict[str, Any
     return load
 
 
-def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = None) -> PlannerInput:
-    """What the planner sees; with ``thread``, also a loader of the media's pixels."""
+def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = None,
+                   on_token: Callable[[str], None] | None = None) -> PlannerInput:
+    """What the planner sees; with ``thread``, also a loader of the media's pixels; ``on_token``: where a
+    streaming planner sends its reply text as it writes it."""
     request = state["turn_input"]
     region = request.get("region")
     history = [
@@ -173,6 +188,7 @@ def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = No
         feedback=list(state.get("feedback", [])),
         round=state.get("round", 0),
         pixels=_pixel_loader(ctx, thread, dict(state.get("media", {}))) if thread is not None else None,
+        on_token=on_token,
     )
 
 

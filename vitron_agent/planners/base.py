@@ -59,6 +59,9 @@ class PlannerInput:
     ``round``: 0 for the first call of a turn; later rounds see tool results in ``messages``.
     ``pixels``: media id -> (H, W, 3) uint8 RGB image or (T, H, W, 3) video, for planners that look at
     media (VITRON); pixels, never paths. None when the caller offers none.
+    ``on_token``: for planners that write their reply token by token (a streaming chat model, the VITRON
+    LLM): called with each new piece of reply text as it is produced, in order; the pieces of one call
+    join to the reply it returns. None: nobody listens. Planners that do not stream never call it.
     """
 
     text: str
@@ -72,6 +75,7 @@ class PlannerInput:
     feedback: list[str] = field(default_factory=list)
     round: int = 0
     pixels: Callable[[str], Any] | None = None
+    on_token: Callable[[str], None] | None = None
 
     def medium(self, media_id: str) -> MediaInfo | None:
         return next((m for m in self.media if m.id == media_id), None)

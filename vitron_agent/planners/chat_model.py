@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage, message_chunk_to_message
 from pydantic import ValidationError
 
 from ..errors import BadInputError
@@ -36,6 +36,8 @@ class ChatModelPlanner:
 
     After tools ran, the model is called again with their results (``needs_followup``), so it can
     answer from them or call more tools, as in a ReAct loop bounded by the agent's plan rounds.
+    With someone listening (``PlannerInput.on_token``) the model is called through ``stream``, and its
+    text goes to the listener chunk by chunk (a model that cannot stream gives one chunk, the whole text).
     """
 
     can_revise = True
@@ -60,7 +62,9 @@ class ChatModelPlanner:
 
     def plan(self, inp: PlannerInput) -> PlannerOutput:
         messages: list[BaseMessage] = [SystemMessage(content=render_system_prompt(inp)), *inp.messages]
-        answer = self._with_tools(inp.catalogue).invoke(messages)
+        model = self._with_tools(inp.catalogue)
+        streams = inp.on_token is not None and hasattr(model, "stream")  # duck-typed models may only invoke
+        answer = _streamed(model, messages, inp.on_token) if streams else model.invoke(messages)
         if not isinstance(answer, AIMessage):
             raise BadInputError(f"the chat model returned {type(answer).__name__}, not an AIMessage")
         invocations = []
@@ -77,6 +81,17 @@ class ChatModelPlanner:
         text = answer.content if isinstance(answer.content, str) else " ".join(
             part.get("text", "") for part in answer.content if isinstance(part, dict))
         return PlannerOutput(reply=text, invocations=invocations, needs_followup=bool(invocations))
+
+
+def _streamed(model: Any, messages: list[BaseMessage], on_token: Any) -> Any:
+    """``model.stream(messages)``, each chunk's text sent to ``on_token``; the chunks joined into one message
+    (tool-call chunks become ``tool_calls``)."""
+    joined: Any = None
+    for chunk in model.stream(messages):
+        if isinstance(chunk, BaseMessage) and chunk.text:
+            on_token(chunk.text)
+        joined = chunk if joined is None else joined + chunk
+    return message_chunk_to_message(joined) if isinstance(joined, AIMessageChunk) else joined
 
 
 def _short(exc: Exception) -> str:

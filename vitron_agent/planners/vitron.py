@@ -8,12 +8,14 @@ signal tokens into embeddings in the chosen expert's conditioning space.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import re
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError, ParseError
 from ..experts.base import ExpertSpec
+from ..protocol._text_regions import unescape
 from ..protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation
 from ..protocol.text_form import parse
 from .base import PlannerInput, PlannerOutput
@@ -27,7 +29,7 @@ if TYPE_CHECKING:
     from ..model.modeling import VitronModel
     from ..model.processor import VitronProcessor
 
-__all__ = ["VitronPlanner"]
+__all__ = ["VitronPlanner", "ReplyStream"]
 
 
 class VitronPlanner:
@@ -61,8 +63,10 @@ class VitronPlanner:
         return cls(model, processor, **options)
 
     def plan(self, inp: PlannerInput) -> PlannerOutput:
+        """With ``inp.on_token``, the reply goes to it as the model writes it (the tags are not sent)."""
         _, batch = self.prepare(inp)
-        return self.read(self.generate(batch), inp)
+        streamer = None if inp.on_token is None else ReplyStream(self.processor.decode, inp.on_token)
+        return self.read(self.generate(batch, streamer=streamer), inp)
 
     # -- the steps of plan(), public for benchmarks, fine-tuning and the chat-model wrapper ---------
     def prepare(self, inp: PlannerInput) -> tuple[Prompt, dict[str, torch.Tensor]]:
@@ -129,6 +133,42 @@ class VitronPlanner:
             features = self.model.project(expert, specific, invariant)
         return {"features": features.float().cpu().numpy(), "specific": specific.float().cpu().numpy(),
                 "invariant": invariant.float().cpu().numpy()}
+
+
+class ReplyStream:
+    """A transformers streamer (``put`` new token ids, ``end``) that sends the reply as it is written:
+    the text before the first tag, unescaped, outer spaces stripped, in pieces that join to exactly that.
+
+    ``decode``: token ids -> text (the processor's). ``on_text``: called with each new piece, or None to
+    only collect them; ``feed`` also returns each new piece, for callers that iterate.
+    """
+
+    _PARTIAL = re.compile(r"&[#\w]*$|\ufffd+$")  # an entity or a character not complete yet
+
+    def __init__(self, decode: Callable[[Sequence[int]], str], on_text: Callable[[str], None] | None = None) -> None:
+        self.decode, self.on_text = decode, on_text
+        self.ids: list[int] = []
+        self.shown = ""
+
+    def put(self, value: Any) -> None:
+        ids = value.reshape(-1).tolist()
+        if ids:  # the first put is the prompt's ids: empty when generating from embeddings
+            self.feed(ids)
+
+    def end(self) -> None:
+        pass
+
+    def feed(self, ids: Sequence[int]) -> str:
+        """Add generated ids; the reply text they add (often empty: a tag, spaces, half a character)."""
+        self.ids += ids
+        head = self.decode(self.ids).split("<", 1)[0]
+        visible = unescape(self._PARTIAL.sub("", head)).strip()
+        if len(visible) <= len(self.shown) or not visible.startswith(self.shown):
+            return ""
+        delta, self.shown = visible[len(self.shown):], visible
+        if self.on_text is not None:
+            self.on_text(delta)
+        return delta
 
 
 def _run_index(signal: str | None) -> int | None:

@@ -31,6 +31,7 @@ from ..errors import BadInputError
 from ..experts.base import ExpertSpec
 from ..protocol.invocation import Invocation
 from .base import MediaInfo, PlannerInput, PlannerOutput
+from .vitron import ReplyStream
 from .vitron_prompt import best_expert
 
 __all__ = ["VitronChatModel"]
@@ -84,13 +85,10 @@ class VitronChatModel(BaseChatModel):
 
         worker = threading.Thread(target=work, daemon=True)
         worker.start()
-        ids: list[int] = []
-        shown = ""
+        reply = ReplyStream(self.planner.processor.decode)
         for new in tokens:
-            ids += new
-            visible = self.planner.processor.decode(ids).split("<", 1)[0].strip()
-            if len(visible) > len(shown) and visible.startswith(shown):
-                delta, shown = visible[len(shown):], visible
+            delta = reply.feed(new)
+            if delta:
                 chunk = ChatGenerationChunk(message=AIMessageChunk(content=delta))
                 if run_manager is not None:
                     run_manager.on_llm_new_token(delta, chunk=chunk)
@@ -99,6 +97,7 @@ class VitronChatModel(BaseChatModel):
         if "error" in done:
             raise done["error"]
         final = self._message(done["generated"], inp, kwargs)
+        shown = reply.shown
         rest = final.content[len(shown):] if final.content.startswith(shown) else ""
         yield ChatGenerationChunk(message=AIMessageChunk(
             content=rest, additional_kwargs=final.additional_kwargs,

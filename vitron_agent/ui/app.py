@@ -6,7 +6,7 @@ with media and regions is in ``canvas.py``, and how a thread becomes chat messag
 
 The page: a chat with uploads (images, videos), a canvas where two clicks draw a box on the image or on a
 chosen video frame (the box goes into the next message as its region), each turn's invocation trace, live
-progress while experts run, and Approve/Decline for human-in-the-loop questions. The thread id is kept in
+progress while experts run, the reply growing as a streaming planner writes it, and Approve/Decline for human-in-the-loop questions. The thread id is kept in
 the browser (``localStorage``; ``?thread=ID`` in the URL also works), so a reload shows the conversation
 again from the agent's checkpoints.
 """
@@ -27,7 +27,7 @@ from ..config import AgentConfig
 from ..errors import BadInputError, UnavailableError, VitronError
 from ..stores.media_io import MediaLimits
 from .canvas import canvas_source, check_upload, click, format_box, parse_box, region_for, render_canvas
-from .history import latest_medium, note, progress_message, render_thread, render_turn
+from .history import latest_medium, live_messages, note, progress_message, render_thread, render_turn
 
 __all__ = ["build_app", "launch", "serve", "web_config", "upload_folder"]
 
@@ -213,13 +213,13 @@ class _Session:
         images = [a["path"] for a in pending if a["kind"] == "image"]
         videos = [a["path"] for a in pending if a["kind"] == "video"]
         events: list[dict[str, Any]] = []
-        yield {c["chat"]: base + [progress_message(events)], c["thread"]: thread,
+        yield {c["chat"]: base + live_messages(events), c["thread"]: thread,
                c["thread_label"]: _thread_label(thread), c["text"]: ""}
         try:
             for mode, event in self.agent.stream(text, thread=thread, images=images, videos=videos, region=region):
                 if mode == "custom" and isinstance(event, dict):
                     events.append(event)
-                    yield {c["chat"]: base + [progress_message(events)]}
+                    yield {c["chat"]: base + live_messages(events)}
         except VitronError as exc:  # refused before anything was saved: the attachments stay
             yield {c["chat"]: base + [note(str(exc))], c["text"]: text}
             return

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["render_thread", "render_turn", "latest_medium", "progress_message", "interrupt_message", "note"]
+__all__ = ["render_thread", "render_turn", "latest_medium", "progress_message", "live_messages", "interrupt_message",
+           "note"]
 
 Publish = Callable[[str], str]
 _SHOWN_KINDS = ("image", "video")
@@ -102,6 +103,15 @@ def progress_message(events: list[dict[str, Any]], done: bool = False) -> dict[s
     body = "\n".join(f"- {line}" for line in lines.values()) or "planning..."
     return {"role": "assistant", "content": body,
             "metadata": {"title": "Working" if not done else "Finished", "status": "done" if done else "pending"}}
+
+
+def live_messages(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """What a running turn shows: the "working" message, then the reply of the latest planning round as the
+    planner writes it (``token`` events; planners that do not stream send none)."""
+    tokens = [e for e in events if e.get("type") == "token"]
+    latest = [e for e in tokens if e.get("round") == tokens[-1].get("round")] if tokens else []
+    reply = "".join(str(e.get("text", "")) for e in latest)
+    return [progress_message(events)] + ([{"role": "assistant", "content": reply}] if reply.strip() else [])
 
 
 def interrupt_message(interrupt: dict[str, Any]) -> dict[str, Any]:
