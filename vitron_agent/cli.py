@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="vitron-demo", help="folder for overlays and summary.json")
     experts = commands.add_parser("experts", help="list experts, whether they can run here, and how to fix it")
     experts.add_argument("--json", action="store_true")
+    _train_command(commands)
     ui = commands.add_parser("ui", help="web UI (Gradio) on localhost")
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=7860)
@@ -72,6 +73,21 @@ def build_parser() -> argparse.ArgumentParser:
     for sub in (run, plan, chat, demo, experts, ui):
         _common(sub)
     return parser
+
+
+def _train_command(commands: Any) -> None:
+    from .finetune.cli import STAGES, add_train_arguments
+
+    train = commands.add_parser("train", help="run a fine-tuning stage (see finetune/README.md)")
+    train.add_argument("stage", choices=list(STAGES), help="; ".join(f"{k}: {v}" for k, v in STAGES.items()))
+    add_train_arguments(train)
+
+
+def _cmd_train(args: argparse.Namespace) -> int:
+    from .finetune.cli import run_train, summary
+
+    print(summary(args.stage, run_train(args.stage, args.config, args.set)))
+    return EXIT_OK
 
 
 def make_agent(args: argparse.Namespace) -> Any:
@@ -172,6 +188,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_turn(args)
         if args.command == "experts":
             return _cmd_experts(args)
+        if args.command == "train":
+            return _cmd_train(args)
         if args.command == "demo":
             from .demo import run_demo
 
