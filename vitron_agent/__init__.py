@@ -34,6 +34,7 @@ _EXPORTS = {
     "ExpertRegistry": "vitron_agent.experts.registry",
     "ModelPool": "vitron_agent.experts.pool",
     "RuleBasedPlanner": "vitron_agent.planners.rules",
+    "LitePlanner": "vitron_agent.planners.lite",
     "ScriptedPlanner": "vitron_agent.planners.scripted",
     "ChatModelPlanner": "vitron_agent.planners.chat_model",
     "VitronPlanner": "vitron_agent.planners.vitron",

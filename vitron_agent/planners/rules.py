@@ -151,15 +151,24 @@ def _region_for(target: str, inp: PlannerInput, earlier: list[Invocation], wants
     if inp.region is not None and (in_box or not target or _BOX_WORDS.match(target) or _PRONOUN.match(target)):
         return inp.region, target
     if wants_region and (not target or _PRONOUN.match(target) or _BOX_WORDS.match(target)):
-        for inv in reversed(earlier):
-            if inv.task in ("segment", "ground", "track"):
-                return Region(ref=inv.id), inv.command
-        for call in reversed(inp.history):
-            if call.status == "done" and call.output and call.task in ("segment", "ground", "track"):
-                return Region(ref=call.output), call.command
+        found = latest_referent(inp, earlier)
+        if found is not None:
+            return found
     if inp.region is not None and wants_region and not target:
         return inp.region, target
     return None, target
+
+
+def latest_referent(inp: PlannerInput, earlier: list[Invocation]) -> tuple[Region, str] | None:
+    """What "it" means: the latest mask/boxes of this request (``c1``), else of the thread (``o2``),
+    as a region reference and the words it was made from; None when there is none."""
+    for inv in reversed(earlier):
+        if inv.task in ("segment", "ground", "track"):
+            return Region(ref=inv.id), inv.command
+    for call in reversed(inp.history):
+        if call.status == "done" and call.output and call.task in ("segment", "ground", "track"):
+            return Region(ref=call.output), call.command
+    return None
 
 
 def _latest_kind(inp: PlannerInput) -> str | None:

@@ -1,0 +1,138 @@
+"""Train LitePlanner's heads on generated requests, the encoder frozen (CPU, a few minutes).
+
+    python -m vitron_agent.finetune.lite --out vitron_agent/planners/lite_weights
+
+1. generate requests from templates (``lite_data``), every task, edit op and region source;
+2. encode them once with the frozen all-MiniLM-L6-v2 encoder (the token states are cached);
+3. label each token with its BIO tag from the example's character spans;
+4. train the heads (task, op, region source, tags) with AdamW, 10 % of the requests held out;
+5. save ``heads.safetensors`` and ``config.json`` into ``--out``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+__all__ = ["token_tags", "train", "main"]
+
+
+def token_tags(spans: dict[str, tuple[int, int]], offsets: list[tuple[int, int]]) -> list[int]:
+    """Tag ids (``TAGS``) per token from character spans; -100 (ignored) for special and padding tokens."""
+    from vitron_agent.planners.lite_model import TAGS
+
+    out, started = [], set()
+    for a, b in offsets:
+        if b <= a:
+            out.append(-100)
+            continue
+        name = next((f for f, (s, e) in spans.items() if a >= s and b <= e), None)
+        if name is None:
+            out.append(0)
+            continue
+        out.append(TAGS.index(("I-" if name in started else "B-") + name))
+        started.add(name)
+    return out
+
+
+def _tensors(examples: list, encoder, batch: int = 128) -> dict:
+    """Token states, masks, flags and labels of ``examples``, padded to one length."""
+    import torch
+
+    from vitron_agent.planners.lite_model import OP_LABELS, REGION_LABELS, TASK_LABELS, flags
+
+    states, masks, tags = [], [], []
+    for i in range(0, len(examples), batch):
+        chunk = examples[i:i + batch]
+        enc = encoder.encode([e.text for e in chunk])
+        states += list(enc.states)
+        masks += list(enc.mask)
+        tags += [torch.tensor(token_tags(e.spans, off)) for e, off in zip(chunk, enc.offsets, strict=True)]
+    pad = torch.nn.utils.rnn.pad_sequence
+    return {
+        "states": pad(states, batch_first=True), "mask": pad(masks, batch_first=True),
+        "tags": pad(tags, batch_first=True, padding_value=-100),
+        "flags": torch.tensor([flags(e.has_box, e.has_output, e.on_video) for e in examples]),
+        "task": torch.tensor([TASK_LABELS.index(e.task) for e in examples]),
+        "op": torch.tensor([OP_LABELS.index(e.op) for e in examples]),
+        "region": torch.tensor([REGION_LABELS.index(e.region) for e in examples]),
+    }
+
+
+def _accuracy(heads, data: dict) -> dict[str, float]:
+    import torch
+
+    with torch.no_grad():
+        out = heads(data["states"], data["mask"], data["flags"])
+    acc = {k: float((out[k].argmax(-1) == data[k]).float().mean()) for k in ("task", "op", "region")}
+    tagged = data["tags"] != -100
+    right = ((out["tags"].argmax(-1) == data["tags"]) | ~tagged).all(1)
+    acc["tags (whole request)"] = float(right.float().mean())
+    return acc
+
+
+def train(out: Path, examples: int = 6000, epochs: int = 25, batch: int = 64, lr: float = 2e-3, seed: int = 0) -> dict:
+    """Train and save the heads; returns held-out accuracies and the seconds taken."""
+    import torch
+    from torch.nn import functional as F
+
+    from vitron_agent.planners.lite_model import LiteEncoder, LiteHeads
+
+    from .lite_data import generate_examples
+
+    start = time.time()
+    torch.manual_seed(seed)
+    encoder = LiteEncoder()
+    data = _tensors(generate_examples(examples, seed=seed), encoder)
+    n_eval = len(data["task"]) // 10
+    held = {k: v[:n_eval] for k, v in data.items()}
+    train_set = {k: v[n_eval:] for k, v in data.items()}
+    print(f"encoded {examples} requests in {time.time() - start:.0f}s; training on {examples - n_eval}")
+    heads = LiteHeads()
+    opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=0.01)
+    steps = epochs * ((len(train_set["task"]) + batch - 1) // batch)
+    sched = torch.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
+    for epoch in range(epochs):
+        heads.train()
+        order, total = torch.randperm(len(train_set["task"])), 0.0
+        for i in range(0, len(order), batch):
+            b = {k: v[order[i:i + batch]] for k, v in train_set.items()}
+            o = heads(b["states"], b["mask"], b["flags"])
+            loss = sum(F.cross_entropy(o[k], b[k]) for k in ("task", "op", "region"))
+            loss = loss + F.cross_entropy(o["tags"].flatten(0, 1), b["tags"].flatten(), ignore_index=-100)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            sched.step()
+            total += loss.item() * len(b["task"])
+        heads.eval()
+        if epoch % 5 == 4 or epoch == epochs - 1:
+            acc = _accuracy(heads, held)
+            print(f"epoch {epoch + 1}: loss {total / len(order):.4f}; held out: "
+                  + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
+    seconds = time.time() - start
+    heads.save(out, trained_on=examples, epochs=epochs, seed=seed, held_out=acc, seconds=round(seconds))
+    print(f"saved to {out} after {seconds:.0f}s")
+    return {**acc, "seconds": seconds}
+
+
+def main(argv: list[str] | None = None) -> None:
+    from vitron_agent.planners.lite_model import WEIGHTS_DIR
+
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for heads.safetensors and config.json "
+                        "(default: the package's shipped weights)")
+    data = parser.add_argument_group("data")
+    data.add_argument("--examples", type=int, default=6000, help="generated requests (10%% held out)")
+    data.add_argument("--seed", type=int, default=0)
+    optim = parser.add_argument_group("optimisation")
+    optim.add_argument("--epochs", type=int, default=25)
+    optim.add_argument("--batch", type=int, default=64)
+    optim.add_argument("--lr", type=float, default=2e-3)
+    args = parser.parse_args(argv)
+    train(args.out, args.examples, args.epochs, args.batch, args.lr, args.seed)
+
+
+if __name__ == "__main__":
+    main()
