@@ -24,19 +24,12 @@ from vitron_agent.protocol.invocation import EDIT_OPS, TASKS, Invocation
 REGISTRY = ExpertRegistry.default(entry_points_too=False)
 NAMES = sorted(BUILTIN_EXPERTS)
 EXTRAS = set(re.findall(r"^(\w+) = \[", (Path(__file__).resolve().parents[1] / "pyproject.toml").read_text(), re.M))
-TINY_SAM = {"encoder_embed_dim": 32, "encoder_depth": 1, "encoder_num_heads": 2, "global_attn_indexes": [0],
-            "image_size": 64, "patch_size": 16, "prompt_embed_dim": 32, "decoder_mlp_dim": 64,
-            "decoder_num_heads": 2, "window_size": 4}
-
-
 def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
     """Tiny random weights for a full expert, saved the way its users' checkpoints are, and its options."""
     from . import tiny_models as tiny
 
     if name == "sam":
-        from vitron_agent.tools.sam import build_sam_model, save_sam
-
-        return save_sam(build_sam_model(TINY_SAM), TINY_SAM, folder), {}
+        return tiny.tiny_sam(folder), {}
     if name in ("yolo", "yolo_track"):
         from vitron_agent.tools.yolo import build_yolo, save_yolo
 

@@ -12,17 +12,14 @@ from vitron_agent.errors import BadInputError, UnavailableError  # noqa: E402
 from vitron_agent.experts.base import ExpertCall  # noqa: E402
 from vitron_agent.experts.registry import ExpertRegistry  # noqa: E402
 from vitron_agent.protocol import Invocation, Point  # noqa: E402
-from vitron_agent.tools.sam import SamExpert, build_sam_model, save_sam  # noqa: E402
+from vitron_agent.tools.sam import SamExpert  # noqa: E402
 
-TINY = {"encoder_embed_dim": 32, "encoder_depth": 1, "encoder_num_heads": 2, "global_attn_indexes": [0],
-        "image_size": 64, "patch_size": 16, "prompt_embed_dim": 32, "decoder_mlp_dim": 64, "decoder_num_heads": 2,
-        "window_size": 4}
+from .tiny_models import tiny_sam  # noqa: E402
 
 
 @pytest.fixture(scope="module")
 def tiny_sam_dir(tmp_path_factory):
-    torch.manual_seed(0)
-    return save_sam(build_sam_model(TINY), TINY, tmp_path_factory.mktemp("sam") / "tiny-sam")
+    return tiny_sam(tmp_path_factory.mktemp("sam") / "tiny-sam")
 
 
 @pytest.fixture(scope="module")

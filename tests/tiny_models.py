@@ -136,3 +136,19 @@ def tiny_i2v_pipeline(folder: Path, seed: int = 0) -> Path:
                             unet=unet, scheduler=scheduler)
     pipe.save_pretrained(folder, safe_serialization=True)
     return folder
+
+
+TINY_SAM = {"encoder_embed_dim": 32, "encoder_depth": 1, "encoder_num_heads": 2, "global_attn_indexes": [0],
+            "image_size": 64, "patch_size": 16, "prompt_embed_dim": 32, "decoder_mlp_dim": 64, "decoder_num_heads": 2,
+            "window_size": 4}
+"""A segment-anything model of about 0.2M parameters: 64x64 inputs, 32-d prompt embeddings."""
+
+
+def tiny_sam(folder: Path, seed: int = 0) -> Path:
+    """Save a tiny random SAM (``TINY_SAM``) as ``config.json`` + ``model.safetensors`` in ``folder``."""
+    import torch
+
+    from vitron_agent.tools.sam import build_sam_model, save_sam
+
+    torch.manual_seed(seed)
+    return save_sam(build_sam_model(TINY_SAM), TINY_SAM, folder)

@@ -11,9 +11,7 @@ from transformers import LogitsProcessor
 from vitron_agent.model.tokens import END
 from vitron_agent.planners.vitron import VitronPlanner
 
-TINY_SAM = {"encoder_embed_dim": 32, "encoder_depth": 1, "encoder_num_heads": 2, "global_attn_indexes": [0],
-            "image_size": 64, "patch_size": 16, "prompt_embed_dim": 32, "decoder_mlp_dim": 64, "decoder_num_heads": 2,
-            "window_size": 4}
+from .tiny_models import tiny_sam
 
 
 class ForceText(LogitsProcessor):
@@ -47,7 +45,4 @@ def noise_image(seed: int, height: int = 48, width: int = 64) -> np.ndarray:
 
 
 def tiny_sam_dir(folder: Path) -> Path:
-    from vitron_agent.tools.sam import build_sam_model, save_sam
-
-    torch.manual_seed(0)
-    return save_sam(build_sam_model(TINY_SAM), TINY_SAM, folder)
+    return tiny_sam(folder)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -11,7 +12,7 @@ from vitron_agent.errors import BadInputError, RegionError
 from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult
 
 __all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory",
-           "move_object"]
+           "move_object", "box_iou", "clip_box", "target_words"]
 
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
 
@@ -102,3 +103,23 @@ def move_object(image: np.ndarray, mask: np.ndarray, call: ExpertCall,
     out[dst_ys[inside], dst_xs[inside]] = image[src_ys[inside], src_xs[inside]]
     return ExpertResult(images=[out], text=f"moved the region {direction} by {abs(shift_x or shift_y)} px",
                         data={"shift": [shift_x, shift_y]})
+
+
+def box_iou(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over union of two (x1, y1, x2, y2) boxes."""
+    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = ix * iy
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return float(inter / union) if union > 0 else 0.0
+
+
+def clip_box(box: Sequence[float], width: int, height: int) -> tuple[float, float, float, float]:
+    """An (x1, y1, x2, y2) box moved inside a ``width`` x ``height`` image."""
+    return (float(np.clip(box[0], 0, width)), float(np.clip(box[1], 0, height)),
+            float(np.clip(box[2], 0, width)), float(np.clip(box[3], 0, height)))
+
+
+def target_words(command: str) -> str:
+    """The target's words without a leading article or demonstrative: 'the red cup' -> 'red cup'."""
+    return re.sub(r"^(?:the|a|an|this|that)\s+", "", command.strip(), flags=re.I)

@@ -23,8 +23,10 @@ from typing import Any
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError, UnavailableError
+from vitron_agent.errors import UnavailableError
 from vitron_agent.experts.base import Detection, Expert, ExpertCall, ExpertResult, ExpertSpec
+
+from ._common import box_iou, input_image
 
 __all__ = ["OpenCVDetectExpert", "FACE_WORDS", "PERSON_WORDS", "wanted", "nms", "box_iou"]
 
@@ -95,7 +97,7 @@ class OpenCVDetectExpert(Expert):
 
     def run(self, call: ExpertCall) -> ExpertResult:
         """Detect what the command names; boxes are (x1, y1, x2, y2) pixels of the input image."""
-        image = _input_image(call)
+        image = input_image(call, self.spec.name)
         want_faces, want_people = wanted(call.command)
         detections: list[Detection] = []
         with self._lock:
@@ -155,25 +157,6 @@ def nms(detections: list[Detection], iou: float) -> list[Detection]:
         if all(box_iou(det.box, k.box) <= iou for k in kept):
             kept.append(det)
     return kept
-
-
-def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    """Intersection over union of two (x1, y1, x2, y2) boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
-
-
-def _input_image(call: ExpertCall) -> np.ndarray:
-    """The first input as (H, W, 3) uint8 RGB, or a ``BadInputError`` saying what arrived."""
-    if not call.images:
-        raise BadInputError("opencv_detect needs an image input; none was given")
-    image = np.asarray(call.images[0])
-    if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
-        raise BadInputError(f"opencv_detect needs an (H, W, 3) uint8 RGB image, got {image.shape} {image.dtype}")
-    return np.ascontiguousarray(image)
 
 
 def _downscale(image: np.ndarray, max_side: int) -> tuple[np.ndarray, float]:

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
 from vitron_agent.errors import BadInputError, UnavailableError
 from vitron_agent.experts.base import (
     Availability,
@@ -21,7 +19,7 @@ from vitron_agent.experts.base import (
     resolve_device,
 )
 
-from ._common import input_image, torch_memory
+from ._common import clip_box, input_image, torch_memory
 from ._hf import find_pretrained
 
 __all__ = ["Owlv2Expert"]
@@ -87,8 +85,7 @@ class Owlv2Expert(Expert):
         height, width = image.shape[:2]
         detections = []
         for box, score in sorted(zip(found["boxes"].tolist(), found["scores"].tolist()), key=lambda bs: -bs[1]):
-            x1, y1, x2, y2 = (float(np.clip(box[0], 0, width)), float(np.clip(box[1], 0, height)),
-                              float(np.clip(box[2], 0, width)), float(np.clip(box[3], 0, height)))
+            x1, y1, x2, y2 = clip_box(box, width, height)
             if x2 - x1 >= 1 and y2 - y1 >= 1:
                 detections.append(Detection((x1, y1, x2, y2), phrase, float(score)))
             if len(detections) >= top_k:

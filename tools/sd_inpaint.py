@@ -7,14 +7,12 @@ the region's pixels change in the returned full-size image, with a feathered edg
 
 from __future__ import annotations
 
-import re
-
 import numpy as np
 
 from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import feathered_blend, input_image, move_object, region_mask, work_size
+from ._common import feathered_blend, input_image, move_object, region_mask, target_words, work_size
 from ._diffusers import DiffusersExpert
 
 __all__ = ["SDInpaintExpert"]
@@ -84,8 +82,7 @@ class SDInpaintExpert(DiffusersExpert):
             color = str(call.args.get("color") or new).strip()
             if not color:
                 raise BadInputError("recolor needs args.color: the new colour, e.g. 'red'")
-            subject = re.sub(r"^(?:the|a|an|this|that)\s+", "", call.command.strip(), flags=re.I)
-            return f"{color} {subject or 'object'}", None
+            return f"{color} {target_words(call.command) or 'object'}", None
         if op in ("replace", "add"):
             if not new:
                 raise BadInputError(f"{op} needs args.new: what to paint, e.g. 'a dog'")

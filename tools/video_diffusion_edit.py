@@ -19,7 +19,6 @@ frames whose mask is empty are returned untouched and never diffused, and the so
 from __future__ import annotations
 
 import dataclasses
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,7 +28,7 @@ import numpy as np
 from vitron_agent.errors import BadInputError, RegionError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec, VideoClip
 
-from ._common import feathered_blend, work_size
+from ._common import feathered_blend, target_words, work_size
 from ._diffusers import DiffusersExpert
 from .sd_inpaint import SDInpaintExpert
 
@@ -248,7 +247,7 @@ def _video(call: ExpertCall, expert: str) -> tuple[np.ndarray, float]:
 
 def _prompts(op: str, call: ExpertCall) -> tuple[str, str | None]:
     """(prompt, negative prompt) for the edit op; all but restyle as in ``sd_inpaint``."""
-    subject = re.sub(r"^(?:the|a|an|this|that)\s+", "", call.command.strip(), flags=re.I)
+    subject = target_words(call.command)
     if op == "restyle":
         style = str(call.args.get("style") or "").strip()
         if not (style or subject):

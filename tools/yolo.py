@@ -34,7 +34,7 @@ from vitron_agent.experts.base import (
     resolve_device,
 )
 
-from ._common import input_image, torch_memory
+from ._common import box_iou, clip_box, input_image, torch_memory
 
 __all__ = ["COCO_NAMES", "YoloExpert", "YoloTrackExpert", "build_yolo", "save_yolo", "convert_yolo_checkpoint",
            "class_ids_for"]
@@ -287,11 +287,11 @@ class YoloExpert(_YoloModel):
         labels = [self.names[int(c)] for c in result.boxes.cls.cpu().numpy()]
         order = np.argsort(-scores)
         if call.boxes:
-            order = np.array([best_overlap(boxes, box) for box in call.boxes if len(boxes)], dtype=int)
-            if not len(order):
+            if not len(boxes):
                 raise RegionError(f"{self.spec.name} found no {call.command or 'object'!r} in the region")
+            order = np.array([best_overlap(boxes, box) for box in call.boxes], dtype=int)
         height, width = image.shape[:2]
-        detections = [Detection(_clip(boxes[i], width, height), labels[i], scores[i]) for i in order]
+        detections = [Detection(clip_box(boxes[i], width, height), labels[i], scores[i]) for i in order]
         if call.task == "ground":
             return ExpertResult(detections=detections, text=f"found {len(detections)}: {_count(labels, order)}")
         if result.masks is None:  # nothing found: there is no mask to give
@@ -382,15 +382,6 @@ class YoloTrackExpert(_YoloModel):
         return [ids[best]] if box_iou(boxes[best], np.asarray(target)) > 0.1 else []
 
 
-def box_iou(a: np.ndarray, b: np.ndarray) -> float:
-    """IoU of two xyxy boxes."""
-    ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = ix * iy
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return float(inter / union) if union > 0 else 0.0
-
-
 def best_overlap(boxes: np.ndarray, box: tuple[float, ...]) -> int:
     """Index of the box with the highest IoU with ``box``."""
     target = np.asarray(box, dtype=float)
@@ -422,14 +413,9 @@ def _fit(mask: np.ndarray, height: int, width: int) -> np.ndarray:
 def _box_mask(box: np.ndarray, height: int, width: int) -> np.ndarray:
     """A filled box, for detection-only checkpoints."""
     mask = np.zeros((height, width), bool)
-    x1, y1, x2, y2 = _clip(box, width, height)
+    x1, y1, x2, y2 = clip_box(box, width, height)
     mask[int(y1):int(np.ceil(y2)), int(x1):int(np.ceil(x2))] = True
     return mask
-
-
-def _clip(box: np.ndarray, width: int, height: int) -> tuple[float, float, float, float]:
-    return (float(np.clip(box[0], 0, width)), float(np.clip(box[1], 0, height)),
-            float(np.clip(box[2], 0, width)), float(np.clip(box[3], 0, height)))
 
 
 def _count(labels: list[str], order: np.ndarray) -> str:

@@ -27,7 +27,12 @@ from .planners.base import Planner
 from .protocol.invocation import Invocation, Region
 from .stores.media import MediaRef
 
-__all__ = ["VitronAgent", "TurnResult", "Artifact"]
+__all__ = ["VitronAgent", "TurnResult", "Artifact", "new_thread_id"]
+
+
+def new_thread_id() -> str:
+    """A fresh thread id: 12 hex digits."""
+    return uuid.uuid4().hex[:12]
 
 
 @dataclass(frozen=True)
@@ -127,7 +132,7 @@ class VitronAgent:
         ``invocations``: run these instead of asking the planner (scripted pipelines): objects, dicts, or
         VITRON's tag text (``<module>B</module> <instruction>segmentation: the cup</instruction>``).
         """
-        thread = thread or uuid.uuid4().hex[:12]
+        thread = thread or new_thread_id()
         request = self._request(thread, text, images, videos, region, invocations)
         for _ in self.graph.stream(request, self._run_config(thread), context=self.context, stream_mode="updates"):
             pass
@@ -135,7 +140,7 @@ class VitronAgent:
 
     def stream(self, text: str = "", *, thread: str | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """Like ``invoke`` but yields ``(mode, event)``: node ``updates`` and ``custom`` progress events."""
-        thread = thread or uuid.uuid4().hex[:12]
+        thread = thread or new_thread_id()
         request = self._request(thread, text, kwargs.get("images", ()), kwargs.get("videos", ()),
                                 kwargs.get("region"), kwargs.get("invocations"))
         yield from self.graph.stream(request, self._run_config(thread), context=self.context,
@@ -155,7 +160,7 @@ class VitronAgent:
         from .graph.turn_nodes import _planner_input, ingest
         from .graph.validate import validate_plan
 
-        thread = thread or uuid.uuid4().hex[:12]
+        thread = thread or new_thread_id()
         state = self.state(thread)
         state.update(self._request(thread, text, images, videos, region, None))
         update = ingest(state)  # pure: ids for the new media, as the real turn would give them

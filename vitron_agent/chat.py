@@ -19,6 +19,7 @@ _HELP = ("commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /undo (forget
 
 def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
     """Read requests line by line; media and regions given by commands go with the next request."""
+    from .agent import new_thread_id
     from .errors import BadInputError, VitronError
     from .stores.media_io import probe_file
 
@@ -64,7 +65,7 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
             print(_HELP, file=stdout)
         else:
             try:
-                thread = thread or _new_thread()
+                thread = thread or new_thread_id()
                 streamed = _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region)
                 result = agent.result(thread)
                 while result.interrupt is not None:
@@ -79,12 +80,6 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
             for artifact in result.artifacts:
                 print(f"  {artifact.id}: {artifact.kind} -> {artifact.path}", file=stdout)
     return 0
-
-
-def _new_thread() -> str:
-    import uuid
-
-    return uuid.uuid4().hex[:12]
 
 
 def _run_turn(agent: Any, stdout: TextIO, text: str, **request: Any) -> str:

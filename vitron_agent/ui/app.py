@@ -23,6 +23,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
+from ..agent import new_thread_id
 from ..config import AgentConfig
 from ..errors import BadInputError, UnavailableError, VitronError
 from ..stores.media_io import MediaLimits
@@ -190,7 +191,7 @@ class _Session:
     def on_send(self, text: str, region_text: str, frame: int, pending: list[dict], src: dict | None,
                 thread: str | None, chat: list[dict], waiting: dict | None):
         c, chat, pending = self.c, list(chat or []), list(pending or [])
-        thread = _valid(thread) or uuid.uuid4().hex[:12]
+        thread = _valid(thread) or new_thread_id()
         text = (text or "").strip()
         try:
             box = parse_box(region_text)
