@@ -10,7 +10,12 @@ percent from run to run; the ratio within one run does not.
 The random model's text is fixed by a decoding constraint (as in the tests), so every run parses a
 realistic reply with two invocations and two signal runs; the constraint costs the same in both.
 
-    python benchmarks/bench_planner.py [--runs 20] [--shape tiny|0.5b]
+    python benchmarks/bench_planner.py [--runs 20] [--shape tiny|0.5b] [--only lite|vitron]
+
+LitePlanner (the default planner) is measured too: its load in a fresh process (import + encoder + heads,
+the median of 3 processes; target <= 3 s), its p50 latency per request on the hand-written sets next to
+the rule planner's (target <= 30 ms), and its accuracy there (target >= 95 % fully right, English).
+``--only lite`` or ``--only vitron`` runs one half.
 
 ``--shape 0.5b`` builds random weights shaped like CLIP ViT-L/14-336 + Qwen2-0.5B (no download) to
 measure decoding speed at that size; it needs several GB of memory and a minute to build.
@@ -20,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -135,11 +141,45 @@ def measure(planner: VitronPlanner, inp: PlannerInput, runs: int) -> dict[str, l
     return times
 
 
+def lite_load_seconds(processes: int = 3) -> float:
+    """Median wall time of importing LitePlanner and loading its encoder and heads in a fresh process."""
+    code = ("import time; start = time.perf_counter()\nfrom vitron_agent.planners.lite import LitePlanner\n"
+            "planner = LitePlanner(); assert planner.load() is not None, planner.last_fallback\n"
+            "print(time.perf_counter() - start)")
+    root = Path(__file__).resolve().parents[1]
+    return statistics.median(float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                                                  check=True, cwd=root).stdout.split()[-1]) for _ in range(processes))
+
+
+def lite_main() -> None:
+    from vitron_agent.finetune.lite_eval import BLIND_FILE, EVAL_FILE, TEST_FILE, evaluate, load_rows
+    from vitron_agent.planners.lite import LitePlanner
+    from vitron_agent.planners.rules import RuleBasedPlanner
+
+    load = lite_load_seconds()
+    lite, rules = LitePlanner(), RuleBasedPlanner()
+    print(f"\nLitePlanner: load in a fresh process {load:.2f} s (target <= 3 s)")
+    print(f"{'set':<20}{'requests':>9}{'lite p50 ms':>13}{'rules p50 ms':>14}{'lite en full':>14}{'rules en full':>15}"
+          f"{'lite zh full':>14}")
+    for path in (EVAL_FILE, TEST_FILE, BLIND_FILE):
+        rows = load_rows(path)
+        got, base = evaluate(lite, rows), evaluate(rules, rows)
+        print(f"{path.name:<20}{len(rows):>9}{got['p50_ms']:>13.1f}{base['p50_ms']:>14.2f}{got['en']['full']:>14.1%}"
+              f"{base['en']['full']:>15.1%}{got['zh']['full']:>14.1%}")
+    print(f"summary: LitePlanner load {load:.2f} s (<= 3 s), p50 {got['p50_ms']:.1f} ms per request (<= 30 ms), "
+          f"{got['en']['full']:.1%} of {BLIND_FILE.name}'s English requests fully right (>= 95 %)")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--shape", choices=("tiny", "0.5b"), default="tiny")
+    parser.add_argument("--only", choices=("lite", "vitron"), default=None)
     args = parser.parse_args()
+    if args.only != "vitron":
+        lite_main()
+    if args.only == "lite":
+        return
     import torch
     from vitron_helpers import forcing
 

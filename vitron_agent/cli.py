@@ -42,8 +42,9 @@ def _turn_options(parser: argparse.ArgumentParser) -> None:
 
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--state-dir", help="where threads, media and checkpoints live (default ~/.vitron-agent)")
-    parser.add_argument("--planner", default="rules", metavar="SPEC",
-                        help="'rules' (default), 'lite' (the small learned planner), 'vitron:PATH' (a VITRON checkpoint "
+    parser.add_argument("--planner", default="lite", metavar="SPEC",
+                        help="'lite' (default: the small learned planner, rules as its fallback), 'rules' (keyword "
+                             "rules only), 'vitron:PATH' (a VITRON checkpoint "
                              "folder) or 'module:factory' "
                              "returning a planner or a LangChain chat model")
 

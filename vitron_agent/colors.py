@@ -14,11 +14,15 @@ NAMED_COLORS: dict[str, tuple[int, int, int]] = {
     "teal": (0, 128, 128), "navy": (20, 30, 110), "beige": (225, 205, 165),
 }
 
+_CHINESE = {"红": "red", "绿": "green", "蓝": "blue", "黄": "yellow", "橙": "orange", "橘": "orange", "紫": "purple",
+            "粉": "pink", "黑": "black", "白": "white", "灰": "gray", "棕": "brown", "褐": "brown", "金": "gold",
+            "银": "silver", "青": "cyan"}
+"""Chinese colour characters ("红色", "浅蓝色"): the last one named wins, as with English words."""
 _HEX = re.compile(r"^#?([0-9a-f]{6})$", re.I)
 
 
 def parse_color(text: str) -> tuple[int, int, int] | None:
-    """RGB of a colour name (``"light blue"`` -> blue) or ``#rrggbb``; None if unknown."""
+    """RGB of a colour name (``"light blue"`` -> blue, ``"浅蓝色"`` -> blue) or ``#rrggbb``; None if unknown."""
     text = text.strip().lower()
     match = _HEX.match(text)
     if match:
@@ -27,4 +31,7 @@ def parse_color(text: str) -> tuple[int, int, int] | None:
     for word in reversed(re.findall(r"[a-z]+", text)):
         if word in NAMED_COLORS:
             return NAMED_COLORS[word]
+    for char in reversed(text):
+        if char in _CHINESE:
+            return NAMED_COLORS[_CHINESE[char]]
     return None

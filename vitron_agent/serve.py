@@ -28,8 +28,8 @@ Output (the thread's state): ``messages`` (with the reply as the last AI message
 preview}``; paths on the server's disk), ``errors`` and ``interrupt`` (a human-in-the-loop question: resume
 the run with ``Command(resume=answer)``, ``True``/``False`` to approve or ``{"box": [...]}`` for a region).
 
-Environment: ``VITRON_STATE_DIR`` (default ``~/.vitron-agent``), ``VITRON_PLANNER`` (``rules``,
-``vitron:PATH`` or ``module:factory``; default ``rules``), ``VITRON_MEDIA_ROOTS``, ``VITRON_HUMAN_IN_THE_LOOP``
+Environment: ``VITRON_STATE_DIR`` (default ``~/.vitron-agent``), ``VITRON_PLANNER`` (``lite``, ``rules``,
+``vitron:PATH`` or ``module:factory``; default ``lite``), ``VITRON_MEDIA_ROOTS``, ``VITRON_HUMAN_IN_THE_LOOP``
 (``1`` to ask before costly or destructive steps).
 """
 
@@ -95,7 +95,7 @@ def agent_from_env() -> Any:
     config = AgentConfig(human_in_the_loop=os.environ.get("VITRON_HUMAN_IN_THE_LOOP", "") in ("1", "true", "yes"))
     roots = [Path(p) for p in os.environ.get("VITRON_MEDIA_ROOTS", "").split(os.pathsep) if p.strip()]
     config.media_roots = (*(r.expanduser() for r in roots), config.state_dir / "uploads")
-    planner = planner_from_spec(os.environ.get("VITRON_PLANNER") or "rules", option="$VITRON_PLANNER")
+    planner = planner_from_spec(os.environ.get("VITRON_PLANNER") or "lite", option="$VITRON_PLANNER")
     return VitronAgent(config, planner=planner)
 
 

