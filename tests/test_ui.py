@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -130,3 +131,19 @@ def test_a_region_question_is_answered_by_the_box_drawn_on_the_canvas(tmp_path, 
     titles = [m.get("metadata", {}).get("title", "") for m in final["chat"]]
     assert any(t.startswith("Trace: c1 segment by grabcut (done)") for t in titles)
     assert final["trace"]["invocations"][0]["region"]["box"] == [172.0, 18.0, 410.0, 300.0]
+
+
+def test_display_copies_are_served_from_a_folder_that_goes_with_the_session(tmp_path, photos):
+    pytest.importorskip("gradio")
+    import gc
+
+    from vitron_agent.ui.app import _Session
+
+    with VitronAgent(AgentConfig(state_dir=tmp_path / "state")) as agent:
+        session = _Session(agent)
+        copy = Path(session.publish(str(photos["coffee"])))
+        assert copy.read_bytes() == Path(photos["coffee"]).read_bytes() and copy.parent == session.published
+        folder = session.published
+        del session, copy
+        gc.collect()
+    assert not folder.exists()

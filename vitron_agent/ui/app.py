@@ -20,6 +20,7 @@ import secrets
 import shutil
 import tempfile
 import uuid
+import weakref
 from pathlib import Path
 from typing import Any
 
@@ -146,6 +147,8 @@ class _Session:
         self.agent = agent
         self.limits = agent.config.limits
         self.published = Path(tempfile.mkdtemp(prefix="vitron-ui-"))
+        # the display copies go when the session does (at the latest when the process exits)
+        self.discard = weakref.finalize(self, shutil.rmtree, str(self.published), True)
         self.c: dict[str, Any] = {}
 
     def bind(self, **components: Any) -> None:
