@@ -124,7 +124,8 @@ def test_diffusers_experts_read_safetensors_only(marker, tmp_path):
     folder = tiny_sd_pipeline(tmp_path / "sd")
     _only_pickles(folder, marker)
     expert = StableDiffusionExpert(weights=str(folder))
-    with pytest.raises(Exception, match="safetensors"):
+    assert not expert.check_weights().ok and "only pickle weights" in expert.check_weights().reason
+    with pytest.raises(UnavailableError, match="only pickle weights.*safe_serialization=True"):
         expert.load("cpu")
 
 
@@ -142,7 +143,7 @@ def test_transformers_experts_read_safetensors_only(marker, tmp_path, owl_dir):
     folder = Path(shutil.copytree(owl_dir, tmp_path / "owl"))
     _only_pickles(folder, marker)
     assert (folder / "pytorch_model.bin").exists() and not (folder / "model.safetensors").exists()
-    with pytest.raises(Exception, match="safetensors"):
+    with pytest.raises(UnavailableError, match="only pickle weights.*safe_serialization=True"):
         Owlv2Expert(weights=str(folder)).load("cpu")
     intact = Owlv2Expert(weights=str(owl_dir))  # the same folder with its safetensors loads: pickles are the issue
     intact.load("cpu")
@@ -233,3 +234,19 @@ def test_expert_model_loads_in_tools_ask_for_safetensors():
             assert _is_true(_keyword(call, "use_safetensors")), f"{path.name}:{call.lineno} {name}"
             assert _is_true(_keyword(call, "local_files_only")), f"{path.name}:{call.lineno} may download"
     assert len(checked) >= 2, checked
+
+
+def test_a_weights_folder_is_judged_by_its_tensor_files_before_anything_loads(tmp_path):
+    from vitron_agent.tools._hf import find_pretrained
+
+    folder = tmp_path / "pipe"
+    folder.mkdir()
+    (folder / "model_index.json").write_text("{}")
+    empty = find_pretrained(str(folder), "model_index.json", "stable_diffusion")
+    assert not empty.ok and "no weight files" in empty.reason
+    (folder / "unet").mkdir()
+    (folder / "unet" / "diffusion_pytorch_model.bin").write_bytes(b"not read")
+    pickled = find_pretrained(str(folder), "model_index.json", "stable_diffusion")
+    assert not pickled.ok and "only pickle weights" in pickled.reason and "safe_serialization" in pickled.fix
+    (folder / "unet" / "diffusion_pytorch_model.safetensors").write_bytes(b"")
+    assert find_pretrained(str(folder), "model_index.json", "stable_diffusion").weights_path == str(folder)
