@@ -19,6 +19,7 @@ from pathlib import Path
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from vitron_agent.planners.lite_model import (
     CHAR_BUCKETS,
@@ -28,7 +29,12 @@ from vitron_agent.planners.lite_model import (
     TAGS,
     TASK_LABELS,
     UNSEEN_CHAR,
+    WEIGHTS_DIR,
+    MiniLM,
+    flags,
 )
+
+from .lite_data import generate_examples
 
 __all__ = ["LAYERS", "LiteHeads", "token_tags", "train", "main"]
 
@@ -100,8 +106,6 @@ def token_tags(spans: dict[str, tuple[int, int]], offsets: list[tuple[int, int]]
 
 def _tensors(examples: list, encoder, batch: int = 128, layers: tuple[int, ...] = LAYERS) -> dict:
     """Token states, masks, flags and labels of ``examples``, padded to one length."""
-    from vitron_agent.planners.lite_model import flags
-
     states, masks, chars, tags = [], [], [], []
     for i in range(0, len(examples), batch):
         chunk = examples[i:i + batch]
@@ -136,12 +140,6 @@ def train(out: Path, examples: int = 12000, epochs: int = 25, batch: int = 64, l
           char_dropout: float = 0.15) -> dict:
     """Train and save the heads; returns held-out accuracies and the seconds taken. ``char_dropout``: the
     share of CJK characters shown as ``UNSEEN_CHAR`` in training, so that unseen ones read as such."""
-    from torch.nn import functional as F
-
-    from vitron_agent.planners.lite_model import MiniLM
-
-    from .lite_data import generate_examples
-
     start = time.time()
     torch.manual_seed(seed)
     encoder = MiniLM()
@@ -182,8 +180,6 @@ def train(out: Path, examples: int = 12000, epochs: int = 25, batch: int = 64, l
 
 
 def main(argv: list[str] | None = None) -> None:
-    from vitron_agent.planners.lite_model import WEIGHTS_DIR
-
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--out", type=Path, default=WEIGHTS_DIR, help="folder for heads.safetensors and config.json "
                         "(default: the package's shipped weights)")

@@ -16,6 +16,8 @@ import random
 import re
 from dataclasses import dataclass, field
 
+from vitron_agent.planners.lite_model import CJK
+
 __all__ = ["LiteExample", "generate_examples"]
 
 
@@ -390,12 +392,11 @@ _VIDEO_TAIL = (" in the video", " throughout the clip", " across the clip", " in
                " in the whole video", " till the end", " in the footage", " through the video")
 _VIDEO_HEAD_ZH = ("在视频里", "视频中", "在整个视频里", "视频里")
 _STILL_WORDS = re.compile(r"\b(?:image|photo|picture|pic)\b")
-_CJK_TEXT = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _on_video(ex: LiteExample, rng: random.Random) -> None:
     """Say so in some requests on a video: "... in the video", "restyle the clip", "在视频里..."."""
-    if _CJK_TEXT.search(ex.text):
+    if CJK.search(ex.text):
         if rng.random() < 0.4:
             _splice(ex, 0, 0, rng.choice(_VIDEO_HEAD_ZH))
         return

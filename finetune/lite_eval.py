@@ -69,9 +69,9 @@ def planner_input(row: dict[str, Any]):
 def _same_arg(name: str, expected: str, got: str) -> bool:
     """Directions are a closed set, compared as the move expert reads them ("左" == "left"); the rest as text."""
     if name == "direction":
-        from vitron_agent.planners.lite import _direction
+        from vitron_agent.planners.lite import direction_word
 
-        return _direction(str(expected)) == _direction(str(got))
+        return direction_word(str(expected)) == direction_word(str(got))
     return _norm(str(got)) == _norm(expected)
 
 

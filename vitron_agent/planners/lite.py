@@ -39,7 +39,7 @@ from .rules import (
     latest_referent,
 )
 
-__all__ = ["LitePlanner"]
+__all__ = ["LitePlanner", "direction_word"]
 
 _NEEDS = {"replace": "new", "add": "new", "recolor": "color", "restyle": "style", "move": "direction"}
 """The phrase each edit op cannot do without."""
@@ -51,7 +51,7 @@ _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\
 _DIRECTION_WORDS = {"左": "left", "右": "right", "上": "up", "下": "down"}
 
 
-def _direction(text: str) -> str:
+def direction_word(text: str) -> str:
     """The move expert's direction word for a phrase ("the left", "further left", "左边")."""
     words = re.findall(r"[a-z]+", text.lower())
     for word in ("left", "right", "up", "down", "top", "bottom"):
@@ -72,15 +72,6 @@ def _shared_model(weights: str | Path | None) -> Any:
         if key not in _MODELS:
             _MODELS[key] = LiteModel(weights)
         return _MODELS[key]
-
-
-_CJK_PARTICLES = re.compile(r"^[把将给是在让用对]+|[的了吧呢啊吗]+$")
-
-
-def _clean_cjk(text: str) -> str:
-    """A Chinese phrase without the particles around it ("把车" -> "车", "是熊猫" -> "熊猫"): they are
-    grammar, never part of the object."""
-    return _CJK_PARTICLES.sub("", text) if re.search(r"[\u4e00-\u9fff]", text) else text
 
 
 _CONNECTOR = re.compile(r"\s+(?:into|to|with|for|as|by)\s*$", re.I)
@@ -193,7 +184,7 @@ class LitePlanner:
         doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < threshold]
         if doubt:
             raise _Unsure(f"unsure of {', '.join(doubt)} for {clause!r}")
-        spans = {k: _clean_cjk(_clean(v)) for k, v in pred.spans.items() if _clean_cjk(_clean(v))}
+        spans = {k: _clean(v) for k, v in pred.spans.items() if _clean(v)}
         if pred.task == "chat":
             return None
         if pred.task == "answer":  # a question about the drawn box or an earlier output carries that region
@@ -217,7 +208,7 @@ class LitePlanner:
                 raise _Unsure(f"edit {op} without its {_NEEDS.get(op, 'op')} in {clause!r}")
             args = {"op": op, **{k: spans[k] for k in ("new", "color", "style", "direction") if k in spans}}
             if "direction" in args:
-                args["direction"] = _direction(args["direction"])
+                args["direction"] = direction_word(args["direction"])
         target = "" if op == "restyle" else spans.get("target", "")
         region = inp.region if source == "box" else None
         if source == "output":

@@ -4,15 +4,16 @@
 Why numpy: the encoder is a 6-layer BERT over a dozen tokens, so a forward pass is a few small matrix
 products; importing torch and transformers to run it would cost seconds on every start. The weights are
 read from the package's ``model.safetensors`` and its ``tokenizer.json`` (Rust ``tokenizers``), offline.
-``tests/test_lite_model.py`` checks the states against transformers' ``BertModel`` on the same files.
+``tests/test_lite_planner.py`` checks the states against transformers' ``BertModel`` on the same files.
 
-Heads, from the token states ``(B, L, 4 x 384)`` (the last four layers side by side), a hashed character feature per token and three context flags
-``(B, 3)`` (the user drew a box this turn; the thread has an earlier mask/boxes output; the latest medium
-is a video):
+Heads, from the token states ``(B, L, 4 x 384)`` (the last four layers side by side), a hashed character
+feature per token and three context flags ``(B, 3)`` (the user drew a box this turn; the thread has an
+earlier mask/boxes output; the latest medium is a video):
 - ``task``: ``TASK_LABELS`` (the protocol's nine tasks and ``chat``: no tool), from the pooled state;
 - ``op``: ``OP_LABELS`` (``none`` and the six edit ops); ``region``: ``REGION_LABELS``;
 - ``tags``: per token BIO tags over ``SPAN_FIELDS`` (target, new, color, style, direction, prompt),
-  from a bidirectional GRU over the clause (a phrase's end depends on what follows it); spans are read back as character ranges of the request text.
+  from a bidirectional GRU over the clause (a phrase's end depends on what follows it); spans are read
+  back as character ranges of the request text.
 
 The character feature gives the heads the identity of CJK characters, which the English encoder mostly
 reads as ``[UNK]``: each CJK token gets a learned embedding picked by its code point (hashed into
@@ -37,8 +38,8 @@ from ..errors import BadInputError
 from ..protocol.invocation import EDIT_OPS, TASKS
 
 __all__ = ["TASK_LABELS", "OP_LABELS", "REGION_LABELS", "SPAN_FIELDS", "TAGS", "WEIGHTS_DIR", "CHAR_BUCKETS",
-           "MiniLM", "Encoded", "heads_forward", "load_heads", "Prediction", "LiteModel", "encoder_dir", "flags",
-           "read_spans"]
+           "CJK", "MiniLM", "Encoded", "heads_forward", "load_heads", "Prediction", "LiteModel", "encoder_dir",
+           "flags", "read_spans"]
 
 TASK_LABELS: tuple[str, ...] = (*TASKS, "chat")
 OP_LABELS: tuple[str, ...] = ("none", *EDIT_OPS)
@@ -51,7 +52,9 @@ CHAR_BUCKETS = 4096
 MAX_TOKENS = 64
 WEIGHTS_DIR = Path(__file__).resolve().parent / "lite_weights"
 """The shipped heads: ``heads.safetensors`` and ``config.json``."""
-_CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
+"""A CJK ideograph: read by the character feature, and the mark of a Chinese phrase."""
+_CJK_PARTICLES = re.compile(r"^[把将给是在让用对]+|[的了吧呢啊吗]+$")
 
 
 def encoder_dir() -> Path:
@@ -69,13 +72,13 @@ training, so that the bucket learns "an unknown character" rather than staying r
 
 def char_bucket(piece: str) -> int:
     """The character-feature bucket of one token's text: its first CJK character hashed, else 0."""
-    found = _CJK.search(piece)
+    found = CJK.search(piece)
     return 2 + ord(found.group()) % (CHAR_BUCKETS - 2) if found else 0
 
 
 @dataclass
 class Encoded:
-    """``states``: (B, L, 384) float32 token states; ``mask``: (B, L) bool; ``chars``: (B, L) character
+    """``states``: (B, L, 384 x layers) float32 token states; ``mask``: (B, L) bool; ``chars``: (B, L) character
     buckets; ``offsets``: per text, the (start, end) character range of each token ((0, 0) for special
     tokens and padding); ``unknown``: per text, the share of its tokens the vocabulary lacks."""
 
@@ -173,8 +176,7 @@ class MiniLM:
 
             q, k, v = (split(_linear(x, w, p + f"attention.self.{s}")) for s in ("query", "key", "value"))
             scores = q @ k.transpose(0, 1, 3, 2) / np.float32(np.sqrt(d)) + bias
-            scores = np.exp(scores - scores.max(-1, keepdims=True))
-            context = (scores / scores.sum(-1, keepdims=True)) @ v
+            context = _softmax(scores) @ v
             context = context.transpose(0, 2, 1, 3).reshape(b, n, hidden)
             x = _layer_norm(x + _linear(context, w, p + "attention.output.dense"),
                             w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], self.eps)
@@ -277,7 +279,7 @@ def read_spans(text: str, tags: list[str], offsets: list[tuple[int, int]]) -> di
         if b <= a:
             continue
         name = tag.partition("-")[2] or None
-        joined = a == prev_end and not _CJK.match(text[a:b])
+        joined = a == prev_end and not CJK.match(text[a:b])
         if joined and runs and runs[-1][2] == prev_end:
             name = runs[-1][0]  # the rest of a word goes with the word's first piece
         if name is not None and runs and runs[-1][0] == name and runs[-1][2] == prev_end:
@@ -299,15 +301,17 @@ _NEXT_WORD = re.compile(r"\s*[\w'-]+")
 
 
 def _whole_phrase(text: str, a: int, b: int) -> str:
-    """``text[a:b]``, run on to the word's end and to the next word while it ends in a determiner."""
-    while b < len(text) and (text[b].isalnum() and not _CJK.match(text[b])) and text[b - 1].isalnum():
+    """``text[a:b]``, run on to the word's end and to the next word while it ends in a determiner; a Chinese
+    phrase without the particles around it ("把车" -> "车", "是熊猫" -> "熊猫": grammar, never the object)."""
+    while b < len(text) and (text[b].isalnum() and not CJK.match(text[b])) and text[b - 1].isalnum():
         b += 1
     while _DANGLING.search(text[a:b]):
         more = _NEXT_WORD.match(text, b)
         if more is None:
             break
         b = more.end()
-    return text[a:b].strip()
+    phrase = text[a:b].strip()
+    return _CJK_PARTICLES.sub("", phrase) if CJK.search(phrase) else phrase
 
 
 KEYWORDS = frozenset("""
