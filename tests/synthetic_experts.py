@@ -33,6 +33,19 @@ class BoxMaskExpert(Expert):
         return ExpertResult(masks=masks, text=f"{len(masks)} box mask(s)")
 
 
+class SignalMaskExpert(BoxMaskExpert):
+    """Rectangle masks like ``box_mask``, but it takes signal embeddings (any (k, d) array) and says their shape."""
+
+    spec = ExpertSpec(name="signal_mask", tasks=("segment",), description="Rectangle masks; takes signals.",
+                      region_kinds=("box", "mask"), region_required=True, outputs=("mask",),
+                      embedding_space="test-sparse kxd")
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        result = super().run(call)
+        shape = "none" if call.signal is None else "x".join(str(n) for n in call.signal.shape)
+        return ExpertResult(masks=result.masks, text=f"{result.text}; signal {shape}")
+
+
 class SlowBoxMaskExpert(BoxMaskExpert):
     """The 20 ms synthetic expert of the overhead benchmark."""
 

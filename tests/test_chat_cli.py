@@ -44,7 +44,7 @@ def test_segment_then_remove_it_on_one_thread(make_agent, synthetic_registry, sp
     edited, original = np.asarray(Image.open(artifacts["o2"][1])), np.asarray(Image.open(spot_image))
     assert (edited[30:40, 50:70] == 0).all() and np.array_equal(edited[:30], original[:30])
     threads = re.findall(r"^thread: (\S+)$", text, re.M)
-    assert threads[0] == "None" and threads[1] != "None"
+    assert threads[0] == "new" and threads[1] != "new"
     state = agent.state(threads[1])
     assert state["turn"] == 2  # both requests went to the printed thread, the line after /quit did not
     assert state["messages"][-1].type == "ai"

@@ -112,15 +112,54 @@ class _BarrierExpert(BoxMaskExpert):
         return super().run(call)
 
 
-def test_independent_invocations_run_in_parallel(make_agent, synthetic_registry, spot_image):
+class _OtherBarrierExpert(_BarrierExpert):
+    spec = ExpertSpec(name="barrier_mask_two", tasks=("segment",), description="Waits for a partner call.",
+                      region_kinds=("box",), region_required=True, outputs=("mask",))
+
+
+def test_calls_to_different_experts_run_in_parallel(make_agent, synthetic_registry, spot_image):
     synthetic_registry.register(_BarrierExpert)
+    synthetic_registry.register(_OtherBarrierExpert)
     agent = make_agent(registry=synthetic_registry)
-    calls = [{"module": "barrier_mask", "task": "segment", "region": {"box": box}}
-             for box in ([0, 0, 10, 10], [20, 20, 40, 40])]
+    calls = [{"module": module, "task": "segment", "region": {"box": box}}
+             for module, box in (("barrier_mask", [0, 0, 10, 10]), ("barrier_mask_two", [20, 20, 40, 40]))]
     result = agent.invoke("", images=[spot_image], invocations=calls)
     assert result.errors == []
     masks = [a for a in result.artifacts if a.kind == "mask"]
     assert sorted(int((_load(a.path) > 127).sum()) for a in masks) == [100, 400]
+
+
+class _OneAtATimeExpert(BoxMaskExpert):
+    """Records how many calls are inside ``run`` at once, as an expert with per-call state would suffer."""
+
+    spec = ExpertSpec(name="one_at_a_time", tasks=("segment",), description="Counts overlapping calls.",
+                      region_kinds=("box",), region_required=True, outputs=("mask",))
+    inside, most = 0, 0
+    guard = threading.Lock()
+    entered = threading.Event()
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        with self.guard:
+            type(self).inside += 1
+            type(self).most = max(type(self).most, type(self).inside)
+        self.entered.wait(0.3)  # a second call gets time to come in, if it may
+        self.entered.set()
+        try:
+            return super().run(call)
+        finally:
+            with self.guard:
+                type(self).inside -= 1
+
+
+def test_calls_to_one_expert_instance_take_turns(make_agent, synthetic_registry, spot_image):
+    synthetic_registry.register(_OneAtATimeExpert)
+    agent = make_agent(registry=synthetic_registry)
+    calls = [{"module": "one_at_a_time", "task": "segment", "region": {"box": box}}
+             for box in ([0, 0, 10, 10], [20, 20, 40, 40], [50, 30, 70, 40])]
+    result = agent.invoke("", images=[spot_image], invocations=calls)
+    assert result.errors == [] and _OneAtATimeExpert.most == 1
+    masks = {a.id: int((_load(a.path) > 127).sum()) for a in result.artifacts if a.kind == "mask"}
+    assert masks == {"o1": 100, "o2": 400, "o3": 200}
 
 
 def test_expert_budget_and_unknown_module_are_reported(make_agent, synthetic_registry, spot_image, tmp_path):

@@ -152,10 +152,13 @@ def test_grabcut_through_its_tool_on_a_real_photo(make_agent, photos):
 
 
 def test_signals_reach_tools_through_injected_state_in_a_tool_node(make_agent, synthetic_registry, spot_image):
+    from .synthetic_experts import SignalMaskExpert
+
+    synthetic_registry.register(SignalMaskExpert)
     agent = make_agent(registry=synthetic_registry)
     agent.attach("host", images=[spot_image])
     host = _tool_node_graph(agent)
-    call = AIMessage(content="", tool_calls=[_call("box_mask", {"task": "segment", "region": {"box": [0, 0, 9, 9]}})])
+    call = AIMessage(content="", tool_calls=[_call("signal_mask", {"task": "segment", "region": {"box": [0, 0, 9, 9]}})])
     missing = host.invoke({"messages": [call], "signals": {"call_1": "s0123456789abcdef"}})["messages"][-1]
     assert missing.status == "error"
     assert "signal s0123456789abcdef is not in this thread's signal store" in missing.content
@@ -164,8 +167,14 @@ def test_signals_reach_tools_through_injected_state_in_a_tool_node(make_agent, s
     signal_id = signals.put(np.ones((2, 4), np.float32))
     found = host.invoke({"messages": [call], "signals": {"call_1": signal_id}})["messages"][-1]
     assert found.status == "success" and "o1 (mask)" in found.content and found.tool_call_id == "call_1"
+    assert "signal 2x4" in found.content  # the expert received the embeddings
     other = host.invoke({"messages": [call], "signals": {"call_9": "s0123456789abcdef"}})["messages"][-1]
     assert other.status == "success"  # signals are keyed by tool call id: another call's signal is not used
+    assert "signal none" in other.content
+    no_embeddings = AIMessage(content="", tool_calls=[_call("box_mask", {"task": "segment",
+                                                                           "region": {"box": [0, 0, 9, 9]}})])
+    refused = host.invoke({"messages": [no_embeddings], "signals": {"call_1": signal_id}})["messages"][-1]
+    assert refused.status == "error" and "box_mask takes no signal embeddings" in refused.content
 
 
 def test_parallel_calls_of_different_tools_get_distinct_outputs(make_agent, synthetic_registry, spot_image):

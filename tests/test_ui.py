@@ -14,7 +14,15 @@ import pytest
 from vitron_agent import AgentConfig, VitronAgent
 from vitron_agent.errors import MediaError, RegionError
 from vitron_agent.stores.media_io import MediaLimits, encode_video
-from vitron_agent.ui.canvas import check_upload, click, format_box, parse_box, region_for, render_canvas
+from vitron_agent.ui.canvas import (
+    add_point,
+    check_upload,
+    click,
+    format_box,
+    parse_region,
+    region_for,
+    render_canvas,
+)
 from vitron_agent.ui.history import progress_message, render_thread, render_turn
 
 CUP = [172, 18, 410, 300]
@@ -48,11 +56,24 @@ def test_two_clicks_make_a_box_in_either_order_and_text_round_trips():
     anchor, box = click(anchor, 172, 18)
     assert anchor is None and box == CUP
     assert click([5, 5], 5, 9) == ([5, 9], None)  # no area: the click starts a new box
-    assert parse_box(format_box(box)) == CUP
-    assert parse_box(" [1, 2, 3, 4] ") == [1, 2, 3, 4] and parse_box("") is None
-    for bad in ("1,2,3", "4,4,2,2", "a,b,c,d"):
+    assert parse_region(format_box(box)) == {"box": CUP}
+    assert parse_region(" [1, 2, 3, 4] ") == {"box": [1, 2, 3, 4]} and parse_region("") is None
+    for bad in ("1,2,3,4,5", "4,4,2,2", "a,b,c,d", "1,2,*", "1,2;3"):
         with pytest.raises(RegionError):
-            parse_box(bad)
+            parse_region(bad)
+
+
+def test_point_clicks_add_points_on_the_object_and_the_background():
+    text = add_point("", 300, 150, True)
+    text = add_point(text, 120, 250, False)
+    assert text == "300,150,+; 120,250,-"
+    assert parse_region(text) == {"points": [[300.0, 150.0, True], [120.0, 250.0, False]]}
+    assert parse_region("10,20") == {"points": [[10.0, 20.0, True]]}
+    assert add_point("1,2,30,40", 5, 6, True) == "5,6,+"  # a box gives way to points
+    video = {"kind": "video", "frames": 9}
+    assert region_for(parse_region(text), video, 4) == {
+        "points": [{"x": 300.0, "y": 150.0, "positive": True}, {"x": 120.0, "y": 250.0, "positive": False}],
+        "frames": [4, 4]}
 
 
 def test_the_canvas_draws_the_box_on_an_image_and_on_a_chosen_video_frame(tmp_path, photos):
@@ -68,8 +89,10 @@ def test_the_canvas_draws_the_box_on_an_image_and_on_a_chosen_video_frame(tmp_pa
     video = {"path": str(clip), "kind": "video", "frames": 5, "label": "clip.mp4"}
     third = render_canvas(video, frame=3)
     assert third.shape == (64, 80, 3) and abs(int(third[32, 40].mean()) - 120) < 12
-    assert region_for([1, 2, 30, 40], video, 3) == {"box": [1, 2, 30, 40], "frames": [3, 3]}
-    assert region_for([1, 2, 30, 40], {"kind": "image"}, 0) == [1, 2, 30, 40]
+    assert region_for({"box": [1, 2, 30, 40]}, video, 3) == {"box": [1, 2, 30, 40], "frames": [3, 3]}
+    assert region_for({"box": [1, 2, 30, 40]}, {"kind": "image"}, 0) == [1, 2, 30, 40]
+    marked = render_canvas(video, frame=3, points=[[40, 32, True]])
+    assert tuple(marked[32, 40]) == (64, 220, 64)  # a point on the object shows as a green cross
 
 
 def test_a_thread_renders_back_into_the_same_chat_after_the_agent_restarts(tmp_path, photos):
@@ -123,7 +146,7 @@ def test_a_region_question_is_answered_by_the_box_drawn_on_the_canvas(tmp_path, 
         assert loaded["waiting"]["type"] == "region" and loaded["source"]["label"] == "u0"
         assert loaded["chat"][-1]["metadata"]["title"] == "Your input is needed"
         asked = list(session.on_send("", "", 0, [], loaded["source"], paused.thread, loaded["chat"], loaded["waiting"]))
-        assert "Draw a box first" in asked[-1]["chat"][-1]["content"]
+        assert "Draw a region first" in asked[-1]["chat"][-1]["content"]
         updates = list(session.on_send("", "172,18,410,300", 0, [], loaded["source"], paused.thread, loaded["chat"],
                                        loaded["waiting"]))
     final = updates[-1]

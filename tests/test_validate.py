@@ -12,7 +12,7 @@ MEDIA = {
     "u0": MediaRef(id="u0", kind="image", file="blobs/a.png", width=120, height=100),
     "o1": MediaRef(id="o1", kind="mask", file="blobs/m.png", width=120, height=100, source="box_mask", parents=("u0",)),
     "o1.1": MediaRef(id="o1.1", kind="image", file="blobs/p.png", width=120, height=100, source="box_mask",
-                     parents=("u0",), data={"preview": True}),
+                     parents=("u0",), preview=True),
     "u1": MediaRef(id="u1", kind="video", file="blobs/v.mp4", width=64, height=48, frames=10, fps=10.0),
 }
 

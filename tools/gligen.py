@@ -38,6 +38,7 @@ class GligenExpert(DiffusersExpert):
         requires=("torch", "diffusers", "transformers"),
         quality=9,
         costly=True,
+        reads_args=("phrases", "boxes"),
     )
     pipeline_class = "StableDiffusionGLIGENPipeline"
     pipeline_options = {"safety_checker": None, "requires_safety_checker": False}

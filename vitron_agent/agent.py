@@ -14,6 +14,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 from langgraph.types import Command
 
 from .config import AgentConfig
@@ -21,13 +22,19 @@ from .errors import BadInputError, RegionError
 from .experts.pool import ModelPool
 from .experts.registry import ExpertRegistry
 from .graph.builder import build_graph
+from .graph.calls import Call, calls_of_turn, read_media
 from .graph.context import AgentContext
+from .graph.state import PlanRecord, TurnRequest
 from .graph.validate import check_region_bounds
 from .planners.base import Planner
-from .protocol.invocation import Invocation, Region
+from .protocol.invocation import Invocation, Point, Region
 from .stores.media import MediaRef
 
-__all__ = ["VitronAgent", "TurnResult", "Artifact", "new_thread_id"]
+__all__ = ["VitronAgent", "TurnResult", "Artifact", "RegionInput", "new_thread_id", "check_thread_id", "read_region"]
+
+RegionInput = Any
+"""A region as callers give it: ``[x1, y1, x2, y2]``; ``[(x, y), (x, y, False)]`` clicks; an (H, W) mask array or
+a mask image path; a ``Region``; or a dict with ``box``, ``points``, ``mask`` or ``ref`` (and ``frame``)."""
 
 
 def new_thread_id() -> str:
@@ -63,6 +70,8 @@ class TurnResult:
     errors: list[dict[str, str]] = field(default_factory=list)
     interrupt: dict[str, Any] | None = None
     data: dict[str, dict[str, Any]] = field(default_factory=dict)
+    calls: list[Call] = field(default_factory=list)
+    """The turn's call records (status, expert, outputs, error, seconds), inserted steps included."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -106,6 +115,7 @@ class VitronAgent:
         self.planner = planner or LitePlanner()
         self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
         self.graph = build_graph(self.checkpointer)
+        self._dry_graph = build_graph(None, name="vitron-agent-plan")  # plan(): the same graph, saving nothing
         self.context = AgentContext(self.registry, self.pool, self.planner, self.config)
 
     def _sqlite(self) -> Any:
@@ -122,29 +132,35 @@ class VitronAgent:
         *,
         images: Sequence[str | os.PathLike[str]] = (),
         videos: Sequence[str | os.PathLike[str]] = (),
-        region: Sequence[float] | Region | dict[str, Any] | None = None,
+        region: RegionInput = None,
+        frame: int | None = None,
         thread: str | None = None,
         invocations: Sequence[Invocation | dict[str, Any]] | str | None = None,
     ) -> TurnResult:
         """Run one turn and return its result. Bad input raises ``BadInputError`` before anything is saved.
 
-        ``region``: a box ``[x1, y1, x2, y2]`` in pixels (or a ``Region``) on the first medium of this
-        turn, or, with no new media, on the thread's latest medium.
+        ``region``: where to act, on the first medium of this turn (or, with no new media, on the thread's
+        latest one), in pixels: a box ``[x1, y1, x2, y2]``; clicks ``[(x, y), (x, y, False)]`` (False marks
+        background); a mask (an (H, W) array, nonzero inside, or the path of a mask image); a ``Region``; or a
+        dict with one of ``box``, ``points``, ``mask``, ``ref`` (an earlier output such as ``"o2"``).
+        ``frame``: on a video, the frame the region is drawn on (tracking starts there).
+        ``thread``: continue this conversation (a new one is started under this id if it has none yet).
         ``invocations``: run these instead of asking the planner (scripted pipelines): objects, dicts, or
         VITRON's tag text (``<module>B</module> <instruction>segmentation: the cup</instruction>``).
         """
-        thread = thread or new_thread_id()
-        request = self._request(thread, text, images, videos, region, invocations)
-        for _ in self.graph.stream(request, self._run_config(thread), context=self.context, stream_mode="updates"):
+        thread = check_thread_id(thread) if thread is not None else new_thread_id()
+        request = self._request(thread, text, images, videos, region, frame, invocations)
+        for _ in self.graph.stream({"turn_input": request.dump()}, self._run_config(thread), context=self.context,
+                                   stream_mode="updates"):
             pass
         return self.result(thread)
 
     def stream(self, text: str = "", *, thread: str | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
         """Like ``invoke`` but yields ``(mode, event)``: node ``updates`` and ``custom`` progress events."""
-        thread = thread or new_thread_id()
+        thread = check_thread_id(thread) if thread is not None else new_thread_id()
         request = self._request(thread, text, kwargs.get("images", ()), kwargs.get("videos", ()),
-                                kwargs.get("region"), kwargs.get("invocations"))
-        yield from self.graph.stream(request, self._run_config(thread), context=self.context,
+                                kwargs.get("region"), kwargs.get("frame"), kwargs.get("invocations"))
+        yield from self.graph.stream({"turn_input": request.dump()}, self._run_config(thread), context=self.context,
                                      stream_mode=["updates", "custom"])
 
     def plan(
@@ -153,28 +169,18 @@ class VitronAgent:
         *,
         images: Sequence[str | os.PathLike[str]] = (),
         videos: Sequence[str | os.PathLike[str]] = (),
-        region: Sequence[float] | Region | dict[str, Any] | None = None,
+        region: RegionInput = None,
+        frame: int | None = None,
         thread: str | None = None,
     ) -> TurnResult:
-        """What the planner would do this turn, validated (inserted steps included); runs and saves nothing."""
-        from .graph.state import merge_records
-        from .graph.turn_nodes import _planner_input, ingest
-        from .graph.validate import validate_plan
-
-        thread = thread or new_thread_id()
-        state = self.state(thread)
-        state.update(self._request(thread, text, images, videos, region, None))
-        update = ingest(state)  # pure: ids for the new media, as the real turn would give them
-        state.update({**update, "media": merge_records(state.get("media"), update["media"]),
-                      "calls": merge_records(state.get("calls"), update.get("calls")),
-                      "messages": [*state.get("messages", []), *update["messages"]]})
-        output = self.planner.plan(_planner_input(state, self.context, thread))
-        _, signals = self.context.stores(thread)
-        media = {k: MediaRef(**v) for k, v in state["media"].items()}
-        checked = validate_plan(output.invocations, media, self.registry, signals, update["turn_input"]["new_ids"])
-        errors = [{"category": p.category, "message": p.text()} for p in checked.problems]
-        invocations = [i.model_copy(update={"module": checked.experts.get(i.id, i.module)}) for i in checked.invocations]
-        return TurnResult(thread, output.reply, invocations, errors=errors)
+        """What the turn would do, validated (inserted steps included), through the same graph with a dry run:
+        ingest, plan and validate run; no expert runs and nothing is saved to the thread."""
+        thread = check_thread_id(thread) if thread is not None else new_thread_id()
+        request = self._request(thread, text, images, videos, region, frame, None, dry_run=True)
+        values = self.state(thread)
+        final = self._dry_graph.invoke({**values, "turn_input": request.dump()}, self._run_config(thread),
+                                       context=self.context)
+        return self._turn_result(thread, final)
 
     def resume(self, thread: str, value: Any = None) -> TurnResult:
         """Continue a turn paused by human-in-the-loop (``result.interrupt``) with the user's answer ``value``,
@@ -192,34 +198,41 @@ class VitronAgent:
         return {"configurable": {"thread_id": thread}, "recursion_limit": self.config.recursion_limit}
 
     # -- request building -----------------------------------------------------------------------
-    def _request(self, thread, text, images, videos, region, invocations) -> dict[str, Any]:
+    def _request(self, thread: str, text: str, images: Sequence[Any], videos: Sequence[Any], region: RegionInput,
+                 frame: int | None, invocations: Any, dry_run: bool = False) -> TurnRequest:
         store, _ = self.context.stores(thread)
         new_media = [store.ingest(p, "pending", expect="image") for p in images]
         new_media += [store.ingest(p, "pending", expect="video") for p in videos]
-        request: dict[str, Any] = {"text": str(text), "new_media": [m.model_dump(mode="json", exclude={"id"}) for m in new_media]}
+        fields: dict[str, Any] = {"text": str(text), "new_media": new_media, "dry_run": dry_run}
         if region is not None:
-            parsed = _as_region(region)
+            parsed, mask, keyframe = read_region(region, frame)
             target, name = self._region_target(thread, new_media)
-            check_region_bounds(parsed, target.width, target.height, target.frames, name)
-            request["region"] = parsed.model_dump(mode="json", exclude_none=True)
-            request["region_on"] = 0 if new_media else name
+            fields["region_on"] = 0 if new_media else name
+            if mask is not None:
+                fields["region_mask"] = store.ingest_mask(mask, "pending", on=target, keyframe=keyframe)
+            else:
+                check_region_bounds(parsed, target.width, target.height, target.frames, name)
+                fields["region"] = parsed
+        elif frame is not None:
+            raise RegionError("frame says which video frame a region is drawn on; give the region too")
         if isinstance(invocations, str):
-            request["invocations"] = invocations
+            fields["invocations"] = invocations
         elif invocations is not None:
             if not isinstance(invocations, (list, tuple)):
                 raise BadInputError(f"invocations must be a list of invocation objects or VITRON tag text, "
                                     f"got a {type(invocations).__name__}")
-            request["invocations"] = [_as_invocation(inv).model_dump(mode="json") for inv in invocations]
-        return {"turn_input": request}
+            fields["invocations"] = [_as_invocation(inv) for inv in invocations]
+        return TurnRequest(**fields)
 
     def _region_target(self, thread: str, new_media: list[MediaRef]) -> tuple[MediaRef, str]:
         if new_media:
             return new_media[0], "the first attached medium"
         media = self.state(thread).get("media", {})
-        candidates = [m for m in media.values() if m["kind"] in ("image", "video") and not m.get("data", {}).get("preview")]
+        candidates = [MediaRef(**m) for m in media.values() if m["kind"] in ("image", "video")]
+        candidates = [m for m in candidates if not m.preview]
         if not candidates:
             raise RegionError("a region was given but there is no image or video to draw it on; attach one")
-        latest = MediaRef(**candidates[-1])
+        latest = candidates[-1]
         return latest, latest.id
 
     # -- reading threads ------------------------------------------------------------------------
@@ -228,33 +241,39 @@ class VitronAgent:
         snapshot = self.graph.get_state(self._run_config(thread))
         return dict(snapshot.values or {})
 
+    def has_thread(self, thread: str) -> bool:
+        """Whether the thread has been saved (at least one turn, or media attached)."""
+        return self.checkpointer.get_tuple(self._run_config(check_thread_id(thread))) is not None
+
     def result(self, thread: str) -> TurnResult:
         """The latest turn of a thread as a ``TurnResult``."""
         snapshot = self.graph.get_state(self._run_config(thread))
-        values = snapshot.values or {}
-        turn = values.get("turn", 0)
-        records = [r for r in values.get("calls", {}).values() if r["turn"] == turn]
-        store, _ = self.context.stores(thread)
-        artifacts = []
-        for record in records:
-            for media_id in record.get("artifacts", []):
-                ref = MediaRef(**values["media"][media_id])
-                artifacts.append(Artifact(ref.id, ref.kind, str(store.path(ref)), ref.width, ref.height, ref.frames,
-                                          bool(ref.data.get("preview"))))
-        errors = list(values.get("errors", []))
-        errors += [r["error"] for r in records if r.get("error")]
         interrupts = [i.value for task in snapshot.tasks for i in task.interrupts]
+        return self._turn_result(thread, snapshot.values or {}, interrupts[0] if interrupts else None)
+
+    def _turn_result(self, thread: str, values: dict[str, Any], interrupt: dict[str, Any] | None = None) -> TurnResult:
+        turn = values.get("turn", 0)
+        calls = list(calls_of_turn(values, turn).values())
+        media = read_media(values)
+        store, _ = self.context.stores(thread)
+        artifacts = [Artifact(ref.id, ref.kind, str(store.path(ref)), ref.width, ref.height, ref.frames, ref.preview)
+                     for call in calls for ref in (media[i] for i in call.artifacts)]
+        errors = list(values.get("errors", []))
+        errors += [call.error.model_dump() for call in calls if call.error is not None]
         messages = values.get("messages", [])
-        reply = str(messages[-1].content) if messages and messages[-1].type == "ai" else ""
-        data = {a.id: values["media"][a.id].get("data", {}) for a in artifacts}
+        if values.get("turn_input", {}).get("dry_run"):
+            reply = PlanRecord.read(values).reply
+        else:
+            reply = str(messages[-1].content) if messages and messages[-1].type == "ai" else ""
         return TurnResult(
             thread=thread,
             reply=reply,
-            invocations=[Invocation(**{**r["invocation"], "module": r["expert"]}) for r in records],
+            invocations=[call.invocation.model_copy(update={"module": call.expert}) for call in calls],
             artifacts=artifacts,
             errors=errors,
-            interrupt=interrupts[0] if interrupts else None,
-            data=data,
+            interrupt=interrupt,
+            data={a.id: media[a.id].data for a in artifacts},
+            calls=calls,
         )
 
     def undo(self, thread: str) -> int:
@@ -277,21 +296,17 @@ class VitronAgent:
     def attach(
         self, thread: str, images: Sequence[str | os.PathLike[str]] = (), videos: Sequence[str | os.PathLike[str]] = ()
     ) -> list[str]:
-        """Add media to a thread outside a turn (for tools used by host agents); returns their ids."""
+        """Add media to a thread outside a turn (for host agents that then call the expert tools); returns
+        their ids."""
         store, _ = self.context.stores(thread)
         refs = [store.ingest(p, "pending", expect="image") for p in images]
         refs += [store.ingest(p, "pending", expect="video") for p in videos]
-        count = sum(1 for key in self.state(thread).get("media", {}) if key.startswith("u"))
-        named = {f"u{count + i}": ref.model_copy(update={"id": f"u{count + i}"}) for i, ref in enumerate(refs)}
-        self.save_media(thread, named)
+        with self.context.thread_lock(thread):
+            count = sum(1 for key in self.state(thread).get("media", {}) if key.startswith("u"))
+            named = {f"u{count + i}": ref.model_copy(update={"id": f"u{count + i}"}) for i, ref in enumerate(refs)}
+            update = {"media": {k: v.model_dump(mode="json") for k, v in named.items()}}
+            self.graph.update_state(self._run_config(thread), update, as_node="respond")
         return list(named)
-
-    def save_media(self, thread: str, media: dict[str, MediaRef], next_output: int | None = None) -> None:
-        """Record media refs (and the next output number) in a thread's checkpointed state."""
-        update: dict[str, Any] = {"media": {k: v.model_dump(mode="json") for k, v in media.items()}}
-        if next_output is not None:
-            update["next_output"] = next_output
-        self.graph.update_state(self._run_config(thread), update, as_node="respond")
 
     def add_expert(self, expert: Any, **options: Any) -> str:
         """Register an expert class for this agent; returns its name."""
@@ -309,11 +324,45 @@ class VitronAgent:
         self.close()
 
 
-def _as_region(region: Sequence[float] | Region | dict[str, Any]) -> Region:
-    if isinstance(region, Region):
-        return region
+def check_thread_id(thread: str) -> str:
+    """A usable thread id, or a ``BadInputError`` saying why not."""
+    if not isinstance(thread, str) or not thread.strip():
+        raise BadInputError(f"a thread id must be a non-empty string, got {_brief(thread)}")
+    if len(thread) > 256 or any(ord(c) < 32 for c in thread):
+        raise BadInputError(f"thread id {_brief(thread)} is too long or holds control characters")
+    return thread
+
+
+def read_region(region: RegionInput, frame: int | None = None) -> tuple[Region | None, Any, int | None]:
+    """A region in any accepted form -> (a ``Region`` for a box, points or a ref, else None; a mask source, an
+    (H, W) array or the path of a mask image, else None; the video frame a mask is drawn on, else None).
+
+    ``frame``: the video frame the region is drawn on (a ``frames`` span for boxes and points)."""
+    if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
+        raise RegionError(f"frame must be a frame number >= 0, got {_brief(frame)}")
     try:
-        return Region(**region) if isinstance(region, dict) else Region(box=tuple(region))
+        given: Any = region
+        if isinstance(region, dict):
+            given = dict(region)
+            one = given.pop("frame", None)
+            frame = frame if frame is not None else one
+            if "mask" in given:
+                return None, given.pop("mask"), frame
+        if isinstance(given, (np.ndarray, str, os.PathLike)):
+            return None, given, frame
+        frames = {"frames": (frame, frame)} if frame is not None else {}
+        if isinstance(given, Region):
+            return (given.model_copy(update=frames) if frames else given), None, None
+        if isinstance(given, dict):
+            return Region(**{**given, **frames}), None, None
+        items = list(given)
+        if items and all(isinstance(p, (list, tuple, Point)) for p in items):
+            points = [p if isinstance(p, Point) else Point(x=p[0], y=p[1], positive=bool(p[2]) if len(p) > 2 else True)
+                      for p in items]
+            return Region(points=tuple(points), **frames), None, None
+        return Region(box=tuple(items), **frames), None, None
+    except RegionError:
+        raise
     except Exception as exc:
         raise RegionError(f"bad region {_brief(region)}: {_first_error(exc)}") from None
 

@@ -13,8 +13,9 @@ from typing import Any, TextIO
 
 __all__ = ["run_chat"]
 
-_HELP = ("commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /undo (forget the last turn), /thread [ID], "
-         "/quit; anything else is sent to the agent")
+_HELP = ("commands: /image PATH, /video PATH, /region x1,y1,x2,y2, /point x,y[,+|-] (repeatable), /mask PATH, "
+         "/frame N (the video frame they are on), /undo (forget the last turn), /thread [ID | new [ID]], /quit; "
+         "anything else is sent to the agent")
 
 
 def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, stdout: TextIO = sys.stdout) -> int:
@@ -25,7 +26,8 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
 
     images: list[str] = []
     videos: list[str] = []
-    region: list[float] | None = None
+    region: Any = None
+    frame: int | None = None
     print(_HELP, file=stdout)
     for line in stdin:
         line = line.strip()
@@ -48,9 +50,28 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
                 region = [float(v) for v in rest.split(",")]
             except ValueError:
                 print("region must be x1,y1,x2,y2 in pixels", file=stdout)
+        elif command == "/point":
+            parts = [p.strip() for p in rest.split(",")]
+            sign = parts.pop() if len(parts) == 3 else "+"
+            try:
+                point = (float(parts[0]), float(parts[1]), sign != "-")
+            except (ValueError, IndexError):
+                print("point must be x,y or x,y,+ or x,y,- in pixels", file=stdout)
+                continue
+            region = [*(region if isinstance(region, list) and region and isinstance(region[0], tuple) else []), point]
+            print(f"{len(region)} point(s) for the next request", file=stdout)
+        elif command == "/mask":
+            region = rest.strip()
+            print(f"mask {region} for the next request", file=stdout)
+        elif command == "/frame":
+            if not rest.strip().isdigit():
+                print("frame must be a frame number >= 0", file=stdout)
+                continue
+            frame = int(rest.strip())
+            print(f"regions are on frame {frame}", file=stdout)
         elif command == "/thread":
-            thread = rest.strip() or thread  # switch to another thread, or show this one
-            print(f"thread: {thread}", file=stdout)
+            thread = _switch_thread(agent, rest.strip(), thread, stdout)
+            print(f"thread: {thread or 'new'}", file=stdout)
         elif command == "/undo":
             if thread is None:
                 print("nothing to undo yet", file=stdout)
@@ -66,20 +87,43 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
         else:
             try:
                 thread = thread or new_thread_id()
-                streamed = _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region)
+                streamed = _run_turn(agent, stdout, line, thread=thread, images=images, videos=videos, region=region,
+                                     frame=frame if region is not None else None)
                 result = agent.result(thread)
                 while result.interrupt is not None:
                     result = _answer(agent, thread, result.interrupt, stdin, stdout)
             except (BadInputError, VitronError) as exc:
                 print(f"error: {exc}", file=stdout)  # attachments stay for the next try
                 continue
-            images, videos, region = [], [], None
+            images, videos, region, frame = [], [], None, None
             rest = result.reply[len(streamed):].strip() if streamed and result.reply.startswith(streamed) else result.reply
             if rest or not streamed:
                 print(rest, file=stdout)
             for artifact in result.artifacts:
                 print(f"  {artifact.id}: {artifact.kind} -> {artifact.path}", file=stdout)
     return 0
+
+
+def _switch_thread(agent: Any, text: str, current: str | None, stdout: TextIO) -> str | None:
+    """``/thread``: show; ``/thread ID``: switch to an existing thread; ``/thread new [ID]``: start one."""
+    from .errors import BadInputError
+
+    words = text.split()
+    if not words:
+        return current
+    try:
+        if words[0] == "new":
+            if len(words) > 1 and agent.has_thread(words[1]):
+                print(f"error: thread {words[1]!r} already exists; switch to it with /thread {words[1]}", file=stdout)
+                return current
+            return words[1] if len(words) > 1 else None
+        if not agent.has_thread(words[0]):
+            print(f"error: no thread {words[0]!r}; /thread new {words[0]} starts one under this id", file=stdout)
+            return current
+    except BadInputError as exc:
+        print(f"error: {exc}", file=stdout)
+        return current
+    return words[0]
 
 
 def _run_turn(agent: Any, stdout: TextIO, text: str, **request: Any) -> str:

@@ -25,6 +25,24 @@ def _region(text: str) -> list[float]:
         raise argparse.ArgumentTypeError(f"region must be 4 numbers x1,y1,x2,y2, got {text!r}") from None
 
 
+def _point(text: str) -> tuple[float, float, bool]:
+    """``x,y`` or ``x,y,+`` (on the object) or ``x,y,-`` (background), pixels."""
+    parts = [p.strip() for p in text.split(",")]
+    sign = parts.pop() if len(parts) == 3 else "+"
+    if len(parts) != 2 or sign not in ("+", "-"):
+        raise argparse.ArgumentTypeError(f"point must be x,y or x,y,+ or x,y,- in pixels, got {text!r}")
+    try:
+        return float(parts[0]), float(parts[1]), sign == "+"
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"point must be two numbers x,y (then + or -), got {text!r}") from None
+
+
+def _frame(text: str) -> int:
+    if not text.strip().isdigit():
+        raise argparse.ArgumentTypeError(f"frame must be a frame number >= 0, got {text!r}")
+    return int(text)
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # one line, exit 2, no usage dump
         print(f"vitron-agent: error: {message}", file=sys.stderr)
@@ -35,8 +53,16 @@ def _turn_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", default="", help="what to do, in words")
     parser.add_argument("--image", action="append", default=[], metavar="PATH", help="attach an image (repeatable)")
     parser.add_argument("--video", action="append", default=[], metavar="PATH", help="attach a video")
-    parser.add_argument("--region", type=_region, metavar="X1,Y1,X2,Y2", help="box in pixels on the first medium")
-    parser.add_argument("--thread", help="continue this conversation")
+    where = parser.add_mutually_exclusive_group()
+    where.add_argument("--region", type=_region, metavar="X1,Y1,X2,Y2", help="box in pixels on the first medium")
+    where.add_argument("--point", type=_point, action="append", metavar="X,Y[,+|-]",
+                       help="a click in pixels on the first medium, + on the object (default), - background "
+                            "(repeatable)")
+    where.add_argument("--mask", metavar="FILE", help="a mask image (white on black) of the first medium's size")
+    parser.add_argument("--frame", type=_frame, metavar="N", help="the video frame the region is drawn on")
+    threads = parser.add_mutually_exclusive_group()
+    threads.add_argument("--thread", metavar="ID", help="continue this conversation (it must exist)")
+    threads.add_argument("--new-thread", metavar="ID", help="start a new conversation under this id")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
@@ -126,19 +152,43 @@ def _print_result(result: Any, as_json: bool) -> None:
 
 
 def _cmd_turn(args: argparse.Namespace) -> int:
+    region = args.region if args.region is not None else args.point if args.point else args.mask
+    if args.frame is not None and region is None:
+        raise _bad_input("--frame says which video frame a region is drawn on; give --region, --point or --mask too")
     agent = make_agent(args)
     with agent:
+        thread = _thread(agent, args)
         if args.command == "plan":
-            result = agent.plan(args.text, images=args.image, videos=args.video, region=args.region, thread=args.thread)
+            result = agent.plan(args.text, images=args.image, videos=args.video, region=region, frame=args.frame,
+                                thread=thread)
         else:
             invocations = _invocations(args.invoke) if args.invoke else None
-            result = agent.invoke(args.text, images=args.image, videos=args.video, region=args.region,
-                                  thread=args.thread, invocations=invocations)
+            result = agent.invoke(args.text, images=args.image, videos=args.video, region=region, frame=args.frame,
+                                  thread=thread, invocations=invocations)
     _print_result(result, args.json)
     code = exit_code(result)
     if code:
         print(f"vitron-agent: {_one_line(Exception(result.errors[0]['message']))}", file=sys.stderr)
     return code
+
+
+def _thread(agent: Any, args: argparse.Namespace) -> str | None:
+    """The thread to run on: ``--thread`` must exist, ``--new-thread`` must not; neither: a new one."""
+    if args.new_thread is not None:
+        if agent.has_thread(args.new_thread):
+            raise _bad_input(f"thread {args.new_thread!r} already exists in {agent.config.state_dir}; continue it "
+                             "with --thread")
+        return args.new_thread
+    if args.thread is not None and not agent.has_thread(args.thread):
+        raise _bad_input(f"no thread {args.thread!r} in {agent.config.state_dir}; leave out --thread to start a "
+                         "new conversation, or use --new-thread ID to start one under this id")
+    return args.thread
+
+
+def _bad_input(message: str) -> Exception:
+    from .errors import BadInputError
+
+    return BadInputError(message)
 
 
 def _invocations(text: str) -> list[dict[str, Any]] | str:
@@ -202,7 +252,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                          human_in_the_loop=args.hitl, max_upload_mb=args.max_upload_mb)
         from .chat import run_chat
 
-        return run_chat(make_agent(args), thread=args.thread)
+        agent = make_agent(args)
+        with agent:
+            if args.thread is not None and not agent.has_thread(args.thread):
+                raise _bad_input(f"no thread {args.thread!r} in {agent.config.state_dir}; leave out --thread to start "
+                                 "a new conversation")
+            return run_chat(agent, thread=args.thread)
     except BadInputError as exc:
         print(f"vitron-agent: {_one_line(exc)}", file=sys.stderr)
         return EXIT_BAD_INPUT

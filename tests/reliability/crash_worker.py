@@ -23,7 +23,7 @@ from vitron_agent.planners.base import PlannerOutput
 from vitron_agent.planners.scripted import ScriptedPlanner
 from vitron_agent.protocol import Invocation
 
-from ..synthetic_experts import BoxMaskExpert
+from ..synthetic_experts import BoxMaskExpert, SignalMaskExpert
 
 FIRST_BOX = (4, 6, 20, 30)
 SECOND_BOX = (10, 2, 40, 22)
@@ -48,6 +48,7 @@ class SlowMaskExpert(BoxMaskExpert):
 def registry() -> ExpertRegistry:
     registry = ExpertRegistry()
     registry.register(BoxMaskExpert)
+    registry.register(SignalMaskExpert)
     registry.register(SlowMaskExpert)
     return registry
 
@@ -64,7 +65,7 @@ def _sha(path: str) -> str:
 def main(state_dir: str, thread: str, first_image: str, second_image: str, report: str) -> None:
     planner = ScriptedPlanner([PlannerOutput(
         reply="Segmenting the box.",
-        invocations=[Invocation(module="box_mask", task="segment", region={"box": FIRST_BOX})],
+        invocations=[Invocation(module="signal_mask", task="segment", region={"box": FIRST_BOX})],
         signals={"c1": FEATURES},
     )])
     agent = VitronAgent(AgentConfig(state_dir=state_dir), registry=registry(), planner=planner)

@@ -26,7 +26,8 @@ from vitron_agent.experts.pool import ModelPool
 from vitron_agent.experts.registry import ExpertRegistry
 from vitron_agent.graph.context import AgentContext
 from vitron_agent.graph.dispatch_nodes import route_schedule, schedule, validate
-from vitron_agent.graph.state import STATUS_FINAL, merge_records
+from vitron_agent.graph.calls import FINAL_STATUSES, Call
+from vitron_agent.graph.state import merge_by_key
 from vitron_agent.planners.chat_model import ChatModelPlanner
 from vitron_agent.protocol import Invocation, parse
 from vitron_agent.stores import MediaRef
@@ -101,7 +102,7 @@ def _apply(state: dict[str, Any], update: dict[str, Any]) -> None:
         if key == "messages":
             state["messages"] = [*state.get("messages", []), *value]
         elif key in ("calls", "media"):
-            state[key] = merge_records(state.get(key), value)
+            state[key] = merge_by_key(state.get(key), value)
         else:
             state[key] = value
 
@@ -112,7 +113,7 @@ def _route(invocations: list[Invocation], ctx: AgentContext, outcomes: st.DataOb
     config = {"configurable": {"thread_id": "fuzz"}}
     state: dict[str, Any] = {
         "messages": [], "media": {k: m.model_dump(mode="json") for k, m in MEDIA.items()}, "calls": {},
-        "turn": 1, "round": 0, "feedback": [], "errors": [], "budget": {"expert_calls": 0, "retries": 0},
+        "turn": 1, "round": 0, "feedback": [], "errors": [], "budget": {"expert_calls": 0, "retries": 0, "followups": 0},
         "turn_input": {"text": "", "new_ids": ["u0"]}, "next_output": 5,
         "plan": {"reply": "", "invocations": [i.model_dump(mode="json") for i in invocations],
                  "needs_followup": False, "planner": "fuzz"},
@@ -123,17 +124,17 @@ def _route(invocations: list[Invocation], ctx: AgentContext, outcomes: st.DataOb
     dispatched: list[str] = []
     for _ in range(len(state["calls"]) + 3):
         _apply(state, schedule(state, runtime))
-        route = route_schedule(state)
+        route = route_schedule(state, runtime)
         if isinstance(route, str):
             break
         for send in route:
             assert isinstance(send, Send) and send.node == "run_expert"
-            key, record = send.arg["key"], send.arg["record"]
-            assert key not in dispatched, f"{key} dispatched twice"
-            dispatched.append(key)
-            _check_dispatch(record, state, ctx.registry)
+            call = Call.model_validate(send.arg["call"])
+            assert call.key not in dispatched, f"{call.key} dispatched twice"
+            dispatched.append(call.key)
+            _check_dispatch(call, state, ctx.registry)
             assert set(send.arg["media"]) <= set(state["media"])  # only the thread's own media travel
-            _apply(state, _simulated_outcome(key, record, outcomes))
+            _apply(state, _simulated_outcome(call, outcomes))
     else:
         pytest.fail("the router did not reach an answer")
     assert route in ("respond", "plan"), route
@@ -143,7 +144,7 @@ def _route(invocations: list[Invocation], ctx: AgentContext, outcomes: st.DataOb
         assert ctx.planner.can_revise and state["feedback"]
         return
     for record in state["calls"].values():
-        assert record["status"] in STATUS_FINAL, record
+        assert record["status"] in FINAL_STATUSES, record
         if record.get("error"):
             assert record["error"]["category"] and record["error"]["message"]
             if record["error"]["category"] not in ("simulated",):
@@ -152,34 +153,32 @@ def _route(invocations: list[Invocation], ctx: AgentContext, outcomes: st.DataOb
         assert_actionable(error["message"])
 
 
-def _check_dispatch(record: dict[str, Any], state: dict[str, Any], registry: ExpertRegistry) -> None:
+def _check_dispatch(call: Call, state: dict[str, Any], registry: ExpertRegistry) -> None:
     """A dispatched call: a known expert that does the task, its dependencies done, its inputs existing."""
-    inv = Invocation(**record["invocation"])
-    spec = registry.spec(record["expert"])
-    assert spec.does(inv.task, inv.op), (record["expert"], inv.label)
-    assert registry.availability(record["expert"]).ok
-    by_id = {r["invocation"]["id"]: r for r in state["calls"].values() if r["turn"] == record["turn"]}
+    inv = call.invocation
+    spec = registry.spec(call.expert)
+    assert spec.does(inv.task, inv.op), (call.expert, inv.label)
+    assert registry.availability(call.expert).ok
+    by_id = {r["invocation"]["id"]: r for r in state["calls"].values() if r["turn"] == call.turn}
     for ref in inv.references:
         assert by_id[ref]["status"] == "done", f"{inv.id} ran before {ref} finished"
     for media_id in inv.inputs:
         assert media_id in by_id or media_id in state["media"]
-    assert record["output"] not in state["media"]
+    assert call.output not in state["media"]
 
 
-def _simulated_outcome(key: str, record: dict[str, Any], outcomes: st.DataObject) -> dict[str, Any]:
-    """What ``run_expert`` would write: done with an output of the task's kind, or an error."""
-    if not outcomes.draw(st.integers(0, 4), label=f"outcome of {key}"):
-        return {"calls": {key: {"status": "error", "output": None,
-                                "error": {"category": "simulated", "message": "simulated failure"}}}}
-    inv = record["invocation"]
-    kind, output = OUTPUT_KIND[inv["task"]], record["output"]
+def _simulated_outcome(call: Call, outcomes: st.DataObject) -> dict[str, Any]:
+    """What ``run_expert`` would write: done with an output of the task's kind, or a failure."""
+    if not outcomes.draw(st.integers(0, 4), label=f"outcome of {call.key}"):
+        return {"calls": {call.key: call.fail("simulated", "simulated failure").to_state()}}
+    kind, output = OUTPUT_KIND[call.invocation.task], call.output
     if kind is None:
-        return {"calls": {key: {"status": "done", "output": None, "artifacts": []}}}
+        return {"calls": {call.key: call.succeed([], None, "", 0.0).to_state()}}
     ref = MediaRef(id=output, kind=kind, file=f"blobs/{output}", width=120, height=100,
-                   frames=10 if "video" in kind else 1, source=record["expert"],
+                   frames=10 if "video" in kind else 1, source=call.expert,
                    data={"detections": [{"box": [1.0, 1.0, 9.0, 9.0], "label": "x", "score": 1.0}]} if kind == "boxes"
                    else {})
-    return {"calls": {key: {"status": "done", "output": output, "artifacts": [output]}},
+    return {"calls": {call.key: call.succeed([output], output, "", 0.0).to_state()},
             "media": {output: ref.model_dump(mode="json")}}
 
 

@@ -84,7 +84,7 @@ def test_expert_calls_per_turn(make_agent, synthetic_registry, good_image, tmp_p
     chain = agent.invoke("remove the spot", thread="calls", invocations=[
         {"task": "edit_image", "command": "spot", "args": {"op": "remove"}, "inputs": ["u0"]}])
     statuses = {r["invocation"]["task"]: r["status"] for r in agent.state("calls")["calls"].values() if r["turn"] == 3}
-    assert statuses == {"ground": "done", "segment": "done", "edit_image": "error"}
+    assert statuses == {"ground": "done", "segment": "done", "edit_image": "failed"}
     assert any("budget of 2 expert calls" in e["message"] for e in chain.errors)
     assert_thread_goes_on(agent, "calls", before, good_image)
 

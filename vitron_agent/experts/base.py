@@ -18,6 +18,7 @@ import numpy as np
 
 from ..errors import UnavailableError
 from ..protocol.invocation import EDIT_OPS, TASKS, Invocation, Point
+from ..protocol.tasks import TASK_TABLE
 
 __all__ = [
     "ExpertSpec",
@@ -60,6 +61,8 @@ class ExpertSpec:
     ``quality``: higher wins when several installed experts can do a task.
     ``costly``: slow or destructive enough to ask for approval in human-in-the-loop mode.
     ``region_free_ops``: edit ops that need no region although ``region_required`` (restyle a whole video).
+    ``reads_args``: the task table's routing args it reads and needs (``phrases``/``boxes`` for GLIGEN):
+    an invocation carrying them goes only to an expert that reads them, one without them never does.
     """
 
     name: str
@@ -78,6 +81,7 @@ class ExpertSpec:
     requires: tuple[str, ...] = ()
     quality: int = 0
     costly: bool = False
+    reads_args: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         problems = []
@@ -92,14 +96,26 @@ class ExpertSpec:
             problems.append("declares no task")
         if self.region_required and not self.region_kinds:
             problems.append("requires a region but accepts no region kind")
+        routing = {arg for task in self.tasks if task in TASK_TABLE for arg in TASK_TABLE[task].routing_args}
+        problems += [f"reads_args {a!r} is no routing arg of its tasks" for a in self.reads_args if a not in routing]
         if problems:
             raise ValueError(f"ExpertSpec {self.name!r}: " + "; ".join(problems))
 
-    def needs_region(self, task: str, op: str | None = None) -> bool:
-        """Whether ``task`` (and edit ``op``) needs a region here; generating from text never does."""
-        if task in ("generate_image", "generate_video"):
+    def needs_region(self, task: str, op: str | None = None, signal: bool = False) -> bool:
+        """Whether ``task`` (and edit ``op``) needs a region here; generating from text never does, nor does
+        a call with a ``signal`` to an expert that takes embeddings (the signal says where)."""
+        if TASK_TABLE[task].from_text or (signal and self.embedding_space is not None):
             return False
         return self.region_required and (op is None or op not in self.region_free_ops)
+
+    def takes_args(self, task: str, args: dict[str, Any]) -> bool:
+        """Whether the routing args in ``args`` are exactly those this expert reads for ``task``."""
+        routing = TASK_TABLE[task].routing_args
+        return {a for a in routing if args.get(a)} == {a for a in routing if a in self.reads_args}
+
+    def takes_signal(self, space: str | None) -> bool:
+        """Whether it takes signal embeddings (in ``space``, when the signal says which)."""
+        return self.embedding_space is not None and (space is None or space == self.embedding_space)
 
     def does(self, task: str, op: str | None = None) -> bool:
         """Whether this expert handles ``task`` (and edit ``op`` for edit tasks)."""

@@ -1,8 +1,10 @@
 """Every registered expert as a LangChain ``BaseTool`` (``content_and_artifact``), for host agents.
 
-The tools act on one thread of a ``VitronAgent``: media ids resolve in that thread, outputs are
-stored there, and signal embeddings arrive through ``InjectedState`` (``state["signals"]``, keyed by
-tool call id), invisible to the model's view of the tool schema.
+The tools act on one thread of a ``VitronAgent``: each call is a turn of its graph with one explicit
+invocation, so media ids resolve in that thread, outputs are stored there, and everything the graph
+does for the planner's calls (validation, inserted steps, budgets, approvals) happens for tool calls
+too. Signal embeddings arrive through ``InjectedState`` (``state["signals"]``, keyed by tool call id),
+invisible to the model's view of the tool schema.
 """
 
 from __future__ import annotations
@@ -22,8 +24,14 @@ __all__ = ["ExpertTool", "expert_tools"]
 
 
 class ExpertTool(BaseTool):
-    """One expert as a tool. Bad arguments raise ``ToolException`` (the model can fix them);
-    an expert crash comes back as an error text too, saying it was the expert."""
+    """One expert as a tool. A call runs as a turn of the agent's graph with this one explicit invocation, so it
+    is validated, gets its preconditions (a box is segmented before an object edit), budgets, approvals and
+    output ids exactly as the planner's calls do. Bad arguments raise ``ToolException`` (the model can fix
+    them); an expert crash comes back as an error text too, saying it was the expert.
+
+    With ``human_in_the_loop``, a turn that pauses for approval or a region pauses the host graph in turn
+    (LangGraph's ``interrupt``; the host needs a checkpointer to resume) and continues with the host's answer;
+    called outside a graph, the question comes back as the tool's error, with how to answer it."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
     response_format: str = "content_and_artifact"
@@ -36,39 +44,48 @@ class ExpertTool(BaseTool):
     def _run(self, task: str, command: str = "", inputs: list[str] | None = None, args: dict[str, Any] | None = None,
              region: Any = None, state: dict[str, Any] | None = None, tool_call_id: str | None = None,
              **_: Any) -> tuple[str, list[dict[str, Any]]]:
-        from ..graph.execute import execute
-        from ..graph.validate import validate_plan
+        from ..errors import VitronError
         from ..protocol.invocation import Invocation
-        from ..stores.media import MediaRef
 
         signal = ((state or {}).get("signals") or {}).get(tool_call_id) if tool_call_id else None
         try:
-            inv = Invocation(id="c1", module=self.expert, task=task, command=command, inputs=inputs or [],
-                             args=args or {}, region=region, signal=signal)
+            inv = Invocation(module=self.expert, task=task, command=command, inputs=inputs or [], args=args or {},
+                             region=region, signal=signal)
         except Exception as exc:
             raise ToolException(f"bad arguments for {self.expert}: {exc}") from None
         agent = self.agent
-        store, signals = agent.context.stores(self.thread)
-        with agent.context.thread_lock(self.thread):  # shared by every tool of this thread
-            values = agent.state(self.thread)
-            media = {k: MediaRef(**v) for k, v in values.get("media", {}).items()}
-            checked = validate_plan([inv], media, agent.registry, signals)
-            if checked.problems:
-                raise ToolException("; ".join(p.message for p in checked.problems))
-            inv = checked.invocations[-1]
-            output_id = f"o{values.get('next_output', 1)}"
-            agent.save_media(self.thread, {}, next_output=values.get("next_output", 1) + 1)
-        outcome = execute(inv, self.expert, output_id, media, {}, agent.pool, store, signals,
-                          timeout=agent.config.expert_timeout)
-        if outcome.error is not None:
-            raise ToolException(f"Expert {self.expert} failed: {outcome.error['message']}")
-        with agent.context.thread_lock(self.thread):  # update_state reads, then writes
-            agent.save_media(self.thread, outcome.media)
-        artifacts = [
-            {"id": ref.id, "kind": ref.kind, "path": str(store.path(ref)), "width": ref.width, "height": ref.height}
-            for ref in outcome.media.values()
-        ]
-        return outcome.summary, artifacts
+        try:
+            with agent.context.thread_lock(self.thread):  # one turn of this thread at a time
+                result = agent.invoke(f"[tool call {tool_call_id or self.expert}]", invocations=[inv],
+                                      thread=self.thread)
+                while result.interrupt is not None:
+                    result = agent.resume(self.thread, _ask_host(result.interrupt, agent, self.thread))
+        except VitronError as exc:
+            raise ToolException(str(exc)) from None
+        asked = [call for call in result.calls if not call.inserted]
+        failed = [call for call in result.calls if call.status != "done"]
+        if failed or not asked:
+            messages = [call.error.message for call in failed if call.error is not None]
+            messages += [e["message"] for e in result.errors]
+            expert_failed = any(c.error is not None and c.error.category == "expert_failed" for c in failed)
+            prefix = f"Expert {self.expert} failed: " if expert_failed else ""
+            raise ToolException(prefix + "; ".join(messages or ["nothing was run"]))
+        artifacts = [{"id": a.id, "kind": a.kind, "path": a.path, "width": a.width, "height": a.height}
+                     for a in result.artifacts]
+        return "\n".join(call.summary for call in result.calls), artifacts
+
+
+def _ask_host(question: dict[str, Any], agent: Any, thread: str) -> Any:
+    """Pause the host graph with the turn's question and return the host's answer; outside a graph (or one
+    without a checkpointer) the question becomes the tool's error, with how to answer it."""
+    from langgraph.types import interrupt
+
+    try:
+        return interrupt(question)
+    except RuntimeError:  # not inside a graph run (LangGraph's GraphInterrupt, which pauses one, passes on)
+        raise ToolException(f"paused for the user: {question}. Answer with agent.resume({thread!r}, value) "
+                            "(True to approve, or {'box': [x1, y1, x2, y2]}), or run the tools in a LangGraph "
+                            "graph with a checkpointer, which pauses for the answer") from None
 
 
 def _explain(error: Exception) -> str:

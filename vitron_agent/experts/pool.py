@@ -1,7 +1,10 @@
 """The model pool: loads experts lazily, keeps them warm, evicts least-recently-used under a budget.
 
 One pool serves every thread of an agent. ``with pool.use("grabcut") as expert:`` loads on first
-use only; an expert in use is never evicted. Counters (``stats``) make "loaded once" provable.
+use only; an expert in use is never evicted. One instance runs one call at a time (experts keep
+per-call state: SAM its embedded image, a diffusion pipeline its scheduler's timesteps), so two calls to
+the same expert take turns while calls to different experts run in parallel. Counters (``stats``) make
+"loaded once" provable.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from ..errors import ExpertFailure, UnavailableError
 from .base import Expert
 from .registry import ExpertRegistry
 
-__all__ = ["ModelPool", "PoolStats"]
+__all__ = ["ModelPool", "PoolStats", "is_out_of_memory"]
 
 _LOADING = threading.Lock()
 """Held while any expert loads: loaders patch process-wide state (accelerate's ``init_empty_weights``
@@ -42,6 +45,9 @@ class _Slot:
     ram: int
     vram: int
     users: int = 0
+    """Calls holding or waiting for this instance; a slot with users is never evicted."""
+    running: threading.Lock = field(default_factory=threading.Lock)
+    """Held while one call runs on the instance."""
 
 
 class ModelPool:
@@ -74,10 +80,11 @@ class ModelPool:
 
     @contextmanager
     def use(self, name: str) -> Iterator[Expert]:
-        """Yield the loaded expert ``name``, loading it on first use."""
+        """Yield the loaded expert ``name``, loading it on first use; waits while another call runs on it."""
         slot = self._acquire(name)
         try:
-            yield slot.expert
+            with slot.running:
+                yield slot.expert
         finally:
             with self._lock:
                 slot.users -= 1
@@ -153,7 +160,7 @@ class ModelPool:
         except MemoryError as exc:
             raise ExpertFailure(f"{name} ran out of memory while loading; free memory or lower the pool budget") from exc
         except Exception as exc:
-            if _is_out_of_memory(exc):
+            if is_out_of_memory(exc):
                 raise ExpertFailure(
                     f"{name} ran out of memory while loading on {self.device}; "
                     "use a smaller dtype, CPU offload, or a lower pool budget"
@@ -179,7 +186,8 @@ class ModelPool:
                     break
 
 
-def _is_out_of_memory(exc: BaseException) -> bool:
+def is_out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception is a (CUDA or host) out-of-memory error, whatever library raised it."""
     text = f"{type(exc).__name__}: {exc}".lower()
     return "out of memory" in text or "outofmemory" in text
 

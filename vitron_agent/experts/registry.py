@@ -14,6 +14,7 @@ from typing import Any
 
 from ..errors import UnavailableError
 from ..protocol._text_regions import show
+from ..protocol.tasks import TASK_TABLE
 from .base import Availability, Expert, ExpertSpec
 
 __all__ = ["BUILTIN_EXPERTS", "ExpertEntry", "ExpertRegistry", "ENTRY_POINT_GROUP"]
@@ -126,24 +127,33 @@ class ExpertRegistry:
                 self._availability[name] = Availability(False, f"{name} failed to import: {exc}", "")
         return self._availability[name]
 
-    def candidates(self, task: str, op: str | None = None, input_kind: str | None = None) -> list[str]:
-        """Names that declare ``task`` (and ``op``, ``input_kind``), best quality first."""
+    def candidates(self, task: str, op: str | None = None, input_kind: str | None = None,
+                   args: dict[str, Any] | None = None) -> list[str]:
+        """Names that declare ``task`` (and ``op``, ``input_kind``, and read the routing ``args`` given), best
+        quality first."""
         found = [
             (spec.quality, name)
             for name, spec in self.specs().items()
             if spec.does(task, op) and (input_kind is None or input_kind in spec.input_kinds)
+            and (args is None or spec.takes_args(task, args))
         ]
         return [name for _, name in sorted(found, key=lambda qn: (-qn[0], qn[1]))]
 
     def best_for(
-        self, task: str, op: str | None = None, input_kind: str | None = None, phrase: str | None = None
+        self, task: str, op: str | None = None, input_kind: str | None = None, phrase: str | None = None,
+        args: dict[str, Any] | None = None,
     ) -> str:
-        """The best installed expert for the task, or an ``UnavailableError`` saying what to install."""
-        names = self.candidates(task, op, input_kind)
+        """The best installed expert for the task, or an ``UnavailableError`` saying what to install.
+
+        ``args``: the invocation's args; an expert must read exactly the routing args among them (boxes to
+        place phrases in go to a box-grounded generator, never to one that ignores them)."""
+        names = self.candidates(task, op, input_kind, args)
         label = f"{task}.{op}" if op and task.startswith("edit_") else task
+        routing = [a for a in TASK_TABLE[task].routing_args if (args or {}).get(a)]
+        label += " with args." + " and args.".join(routing) if routing else ""
         where = f" on {input_kind} input" if input_kind else ""
         if not names:
-            other_kinds = self.candidates(task, op)
+            other_kinds = self.candidates(task, op, None, args)
             if not other_kinds:
                 raise UnavailableError(f"no expert for {label} is installed")
             raise UnavailableError(f"no expert for {label}{where} is installed (only for other inputs: {', '.join(other_kinds)})")

@@ -1,4 +1,9 @@
-"""The nodes between plan and answer: validate the plan, schedule ready calls, run experts."""
+"""The nodes between plan and answer: validate the plan, schedule ready calls, run experts; and the pure
+routing function after ``schedule``.
+
+Nodes change data (calls move planned -> queued -> done | skipped | failed; feedback for the planner);
+``route_schedule`` reads that data and decides where the turn goes, writing nothing.
+"""
 
 from __future__ import annotations
 
@@ -10,199 +15,220 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
-from ..protocol.invocation import Invocation, Region
-from ..stores.media import MediaRef
+from ..protocol._text_regions import show
+from ..protocol.invocation import Invocation, Region, is_invocation_id
+from ..protocol.tasks import task_spec
 from ..stores.signals import SignalStore
+from .calls import Call, call_key, calls_of_turn, output_id, read_media
 from .context import AgentContext
-from .execute import execute, json_safe
-from .state import STATUS_FINAL, AgentState, RunExpertInput, call_key, merge_records
+from .execute import execute
+from .state import AgentState, PlanRecord, RunExpertInput, TurnBudget, TurnRequest
 from .turn_nodes import thread_of
 from .validate import ValidatedPlan, validate_plan
 
-__all__ = ["validate", "schedule", "run_expert", "route_schedule", "DESTRUCTIVE_TASKS"]
-
-DESTRUCTIVE_TASKS = ("edit_image", "edit_video")
-
-
-def _refs(state: AgentState) -> dict[str, MediaRef]:
-    return {key: MediaRef(**value) for key, value in state.get("media", {}).items()}
+__all__ = ["validate", "schedule", "run_expert", "route_schedule"]
 
 
 def validate(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Check the plan; record the calls to run, or reject the plan with feedback for the planner."""
+    """Check the plan; record its calls (planned, or failed with the reason), or send it back as feedback."""
     ctx = runtime.context
-    current = state.get("plan", {})
-    if current.get("failed"):
+    plan = PlanRecord.read(state)
+    if plan.failed:
         return {}
+    request = TurnRequest.read(state)
     turn, round_ = state.get("turn", 0), state.get("round", 0)
-    invocations = [Invocation(**d) for d in current.get("invocations", [])]
     _, signals = ctx.stores(thread_of(config))
-    new_ids = state["turn_input"].get("new_ids", [])
-    checked = validate_plan(invocations, _refs(state), ctx.registry, signals, new_ids)
-    if ctx.config.human_in_the_loop:
-        checked = _ask_for_regions(checked, invocations, state, ctx, signals, new_ids)
-    retry = bool(checked.problems) and ctx.planner.can_revise and current.get("planner") != "explicit" \
-        and state.get("budget", {}).get("retries", 0) < ctx.config.max_planner_retries
-    bad = checked.bad_ids()
-    records, tool_calls, messages = {}, [], []
+    checked = validate_plan(plan.invocations, read_media(state), ctx.registry, signals, request.new_ids)
+    if ctx.config.human_in_the_loop and not request.dry_run:
+        checked = _ask_for_regions(checked, state, ctx, signals, request.new_ids)
+    retries = TurnBudget.read(state).retries
+    retry = bool(checked.problems) and ctx.planner.can_revise and plan.planner != "explicit" \
+        and retries < ctx.config.max_planner_retries
+    problems = {p.invocation: p for p in checked.problems}
     next_output = state.get("next_output", 1)
+    calls: dict[str, Call] = {}
     for inv in checked.invocations:
-        key = call_key(turn, round_, inv.id)
-        expert = checked.experts.get(inv.id, inv.module)
-        tool_calls.append({"name": expert, "args": _tool_args(inv), "id": key, "type": "tool_call"})
-        problem = next((p for p in checked.problems if p.invocation == inv.id), None)
-        if problem is not None or retry:
-            text = problem.message if problem else "not run: the plan was sent back for revision"
-            messages.append(ToolMessage(content=f"Error: {text}", tool_call_id=key, name=expert, status="error"))
-        if retry:
-            continue
-        record: dict[str, Any] = {
-            "turn": turn, "round": round_, "invocation": inv.model_dump(mode="json"), "expert": expert,
-            "tool_call_id": key, "inserted": inv.id in checked.inserted, "status": "planned",
-        }
-        if inv.id in bad:
-            record.update(status="error", error={"category": problem.category if problem else "bad_input",
-                                                 "message": problem.message if problem else "invalid"})
+        call = Call(key=call_key(turn, round_, inv.id), turn=turn, round=round_, invocation=inv,
+                    expert=checked.experts.get(inv.id, inv.module), inserted=inv.id in checked.inserted)
+        problem = problems.get(inv.id)
+        if problem is not None:
+            call = call.fail(problem.category, problem.message)
+        elif retry:
+            call = call.fail("bad_input", "not run: the plan was sent back for revision")
         else:
-            record["output"] = f"o{next_output}"
+            call = call.model_copy(update={"output": output_id(next_output)})
             next_output += 1
-        records[key] = record
-    plan_message = AIMessage(content=current.get("reply", ""), tool_calls=tool_calls, id=f"plan-{turn}-{round_}")
-    update: dict[str, Any] = {"messages": [plan_message, *messages], "calls": records, "next_output": next_output}
-    update["feedback"] = [p.text() for p in checked.problems] if retry else []
+        calls[call.key] = call
+    plan_message = AIMessage(content=plan.reply, tool_calls=[c.tool_call() for c in calls.values()],
+                             id=f"plan-{turn}-{round_}")
+    answers = [c.tool_message() for c in calls.values() if c.status == "failed"]
+    update: dict[str, Any] = {"messages": [plan_message, *answers], "next_output": next_output,
+                              "feedback": [p.text() for p in checked.problems] if retry else []}
+    if not retry:  # a plan sent back leaves no calls in the log: the revised plan replaces it
+        update["calls"] = {key: call.to_state() for key, call in calls.items()}
     return update
 
 
-def _tool_args(inv: Invocation) -> dict[str, Any]:
-    data = inv.model_dump(mode="json", exclude={"id", "module"}, exclude_defaults=True)
-    data["task"] = inv.task
-    return data
-
-
-def _ask_for_regions(
-    checked: ValidatedPlan, invocations: list[Invocation], state: AgentState, ctx: AgentContext,
-    signals: SignalStore, new_ids: list[str],
-) -> ValidatedPlan:
-    """Human in the loop: ask the user to draw regions the plan needs but cannot resolve."""
-    for _ in range(len(invocations)):
+def _ask_for_regions(checked: ValidatedPlan, state: AgentState, ctx: AgentContext, signals: SignalStore,
+                     new_ids: list[str]) -> ValidatedPlan:
+    """Human in the loop: ask the user to draw the regions the plan needs but cannot find."""
+    for _ in range(len(checked.invocations) + 1):
         missing = next((p for p in checked.problems if p.missing_region), None)
         if missing is None:
             return checked
         target = next(i for i in checked.invocations if i.id == missing.invocation)
-        answer = interrupt({"type": "region", "invocation": target.id, "media": target.inputs[:1],
-                            "message": missing.message})
-        box = answer.get("box") if isinstance(answer, dict) else answer
-        invocations = [i.model_copy(update={"region": Region(box=box)}) if i.id == target.id else i
+        region = _asked_region(target, missing.message)
+        if region is None:  # the user gave none: the step fails with the reason
+            return checked
+        invocations = [i.model_copy(update={"region": region}) if i.id == target.id else i
                        for i in checked.invocations]
-        checked = validate_plan(invocations, _refs(state), ctx.registry, signals, new_ids)
+        inserted = checked.inserted
+        checked = validate_plan(invocations, read_media(state), ctx.registry, signals, new_ids)
+        checked.inserted = [*inserted, *checked.inserted]
     return checked
 
 
+def _asked_region(target: Invocation, message: str) -> Region | None:
+    """Pause the turn until the user draws a region for ``target``: a box ``[x1, y1, x2, y2]`` or
+    ``{"box": [...]}`` (pixels of its input), or ``{"points": [...]}``; None when the answer is no region."""
+    answer = interrupt({"type": "region", "invocation": target.id, "media": target.inputs[:1], "message": message})
+    frames = target.region.frames if target.region is not None else None
+    given = {k: v for k, v in answer.items() if k in ("box", "points", "frames")} if isinstance(answer, dict) \
+        else {"box": answer}
+    try:
+        return Region(**{"frames": frames, **given})
+    except (ValueError, TypeError):  # no region, or a malformed one
+        return None
+
+
 def schedule(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
-    """Decide the next step: run ready calls, plan again, or answer; enforce budgets and approvals."""
+    """Queue the calls whose dependencies are done; skip the ones after a failure; enforce the turn's budget
+    of expert calls and, with a human in the loop, ask before costly or destructive steps and for a region
+    when grounding found nothing."""
     ctx = runtime.context
+    if TurnRequest.read(state).dry_run:
+        return {}
     turn, round_ = state.get("turn", 0), state.get("round", 0)
-    current = dict(state.get("plan", {}))
-    budget = dict(state.get("budget", {}))
-    errors = list(state.get("errors", []))
-    if current.get("failed") or state.get("feedback"):
-        if not current.get("final") and ctx.planner.can_revise and budget.get("retries", 0) < ctx.config.max_planner_retries:
-            budget["retries"] = budget.get("retries", 0) + 1
-            return {"plan": {**current, "next": "plan"}, "round": round_ + 1, "budget": budget}
-        errors += [{"category": "bad_input", "message": text} for text in state.get("feedback", [])]
-        return {"plan": {**current, "next": "respond"}, "errors": errors}
-    records = {k: r for k, r in state.get("calls", {}).items() if r["turn"] == turn and r["round"] == round_}
-    updates, ready = _ready_calls(records)
-    candidates = len(ready)
-    room = ctx.config.max_expert_calls - budget.get("expert_calls", 0)
-    for key in ready[max(room, 0):]:
-        updates[key] = {"status": "error", "error": {"category": "budget", "message":
-                        f"not run: the turn's budget of {ctx.config.max_expert_calls} expert calls is spent; "
-                        "raise AgentConfig.max_expert_calls or split the request over turns"}}
-    ready = ready[: max(room, 0)]
+    calls = calls_of_turn(state, turn, round_)
+    budget = TurnBudget.read(state)
+    updates = _skip_after_failures(calls)
+    ready = _ready(calls | updates)
+    room = max(ctx.config.max_expert_calls - budget.expert_calls, 0)
+    for key in ready[room:]:
+        updates[key] = calls[key].fail("budget", f"not run: the turn's budget of {ctx.config.max_expert_calls} "
+                                       "expert calls is spent; raise AgentConfig.max_expert_calls or split the "
+                                       "request over turns")
+    ready = ready[:room]
     if ctx.config.human_in_the_loop and ready:
-        ready = _ask_approval(ready, records, ctx, updates)
-    if len(ready) < candidates:  # calls refused (budget, declined): skip the calls that depend on them
-        updates.update(_ready_calls(merge_records(records, updates))[0])
-    if ready:
-        budget["expert_calls"] = budget.get("expert_calls", 0) + len(ready)
-        updates.update({key: {"status": "queued"} for key in ready})
-        return {"calls": updates, "budget": budget, "plan": {**current, "next": "run"}}
-    pending = [k for k, r in records.items() if r["status"] not in STATUS_FINAL and k not in updates]
-    followups = budget.get("followups", 0)
-    if not pending and current.get("needs_followup") and followups + 1 < ctx.config.max_plan_rounds:
-        budget["followups"] = followups + 1  # retries of rejected plans do not use up these rounds
-        return {"calls": updates, "plan": {**current, "next": "plan"}, "round": round_ + 1, "budget": budget}
-    return {"calls": updates, "plan": {**current, "next": "respond"}}
+        ready = _ask_approval(ready, calls, ctx, updates)
+        for key in ready:
+            asked = _region_for_unfound_target(calls[key], calls, state)
+            if asked is not None:
+                calls[key] = updates[key] = asked
+    updates.update(_skip_after_failures(calls | updates))
+    for key in ready:
+        updates[key] = calls[key].queue()
+    budget = budget.model_copy(update={"expert_calls": budget.expert_calls + len(ready)})
+    answers = [call.tool_message() for call in updates.values() if call.status in ("skipped", "failed")]
+    return {"calls": {key: call.to_state() for key, call in updates.items()}, "budget": budget.dump(),
+            **({"messages": answers} if answers else {})}
 
 
-def _ready_calls(records: dict[str, dict[str, Any]]) -> tuple[dict[str, dict[str, Any]], list[str]]:
-    """Planned calls whose dependencies are done; calls after a failure are skipped."""
-    by_id = {r["invocation"]["id"]: (k, r) for k, r in records.items()}
-    updates: dict[str, dict[str, Any]] = {}
-    ready = []
-    for key, record in records.items():
-        if record["status"] != "planned":
-            continue
-        refs = [r for r in Invocation(**record["invocation"]).references if r in by_id]
-        statuses = {r: updates.get(by_id[r][0], by_id[r][1])["status"] for r in refs}
-        failed = [r for r, status in statuses.items() if status in ("error", "skipped")]
-        if failed:
-            updates[key] = {"status": "skipped", "error": {"category": "skipped",
-                            "message": f"not run because {', '.join(failed)} did not succeed"}}
-        elif all(status == "done" for status in statuses.values()):
-            ready.append(key)
-    return updates, ready
+def _skip_after_failures(calls: dict[str, Call]) -> dict[str, Call]:
+    """Planned calls that depend, directly or through others, on a call that failed or was skipped."""
+    by_id = {call.id: call for call in calls.values()}
+    skipped: dict[str, Call] = {}
+    changed = True
+    while changed:
+        changed = False
+        for key, call in calls.items():
+            if call.status != "planned" or key in skipped:
+                continue
+            failed = [ref for ref in call.invocation.references if ref in by_id
+                      and (by_id[ref].status in ("failed", "skipped") or by_id[ref].key in skipped)]
+            if failed:
+                skipped[key] = call.skip("skipped", f"not run because {', '.join(failed)} did not succeed")
+                changed = True
+    return skipped
 
 
-def _ask_approval(ready: list[str], records: dict, ctx: AgentContext, updates: dict) -> list[str]:
-    risky = [k for k in ready if records[k]["invocation"]["task"] in DESTRUCTIVE_TASKS
-             or ctx.registry.spec(records[k]["expert"]).costly]
+def _ready(calls: dict[str, Call]) -> list[str]:
+    """Planned calls whose dependencies are all done, in plan order."""
+    by_id = {call.id: call for call in calls.values()}
+    return [key for key, call in calls.items() if call.status == "planned"
+            and all(by_id[ref].status == "done" for ref in call.invocation.references if ref in by_id)]
+
+
+def _ask_approval(ready: list[str], calls: dict[str, Call], ctx: AgentContext, updates: dict[str, Call]) -> list[str]:
+    risky = [k for k in ready if task_spec(calls[k].invocation.task).destructive
+             or ctx.registry.spec(calls[k].expert).costly]
     if not risky:
         return ready
     answer = interrupt({"type": "approve", "calls": [
-        {"key": k, "expert": records[k]["expert"], "task": records[k]["invocation"]["task"],
-         "command": records[k]["invocation"].get("command", "")} for k in risky]})
+        {"key": k, "expert": calls[k].expert, "task": calls[k].invocation.task,
+         "command": calls[k].invocation.command} for k in risky]})
     approved = set(risky) if answer is True or (isinstance(answer, dict) and answer.get("approve") is True) else (
         set(answer.get("approve", [])) if isinstance(answer, dict) else set())
     for key in risky:
         if key not in approved:
-            updates[key] = {"status": "skipped", "error": {"category": "declined", "message": "declined by the user"}}
+            updates[key] = calls[key].skip("declined", "declined by the user")
     return [k for k in ready if k not in risky or k in approved]
 
 
-def route_schedule(state: AgentState) -> list[Send] | str:
-    """Pure routing: fan out queued calls with ``Send``, or go to plan / respond."""
-    step = state.get("plan", {}).get("next", "respond")
-    if step != "run":
-        return step
+def _region_for_unfound_target(call: Call, calls: dict[str, Call], state: AgentState) -> Call | None:
+    """When ``call``'s region is the boxes of a grounding of this turn that found nothing, ask the user to draw
+    the region (human in the loop) and return the call with it; None otherwise."""
+    region = call.invocation.region
+    if region is None or region.ref is None or not is_invocation_id(region.ref):
+        return None
+    source = next((c for c in calls.values() if c.id == region.ref), None)
+    found = (state.get("media") or {}).get(source.output or "", {}) if source is not None else {}
+    if source is None or source.invocation.task != "ground" or found.get("data", {}).get("detections"):
+        return None
+    asked = _asked_region(call.invocation, f"could not find {show(source.invocation.command)}; draw a box around it")
+    if asked is None:
+        return None
+    return call.model_copy(update={"invocation": call.invocation.model_copy(update={"region": asked})})
+
+
+def route_schedule(state: AgentState, runtime: Runtime[AgentContext]) -> list[Send] | str:
+    """Pure routing: fan out the queued calls with ``Send``, plan again (feedback to act on, or results the
+    planner asked to see, within the turn's rounds), or answer."""
+    if TurnRequest.read(state).dry_run:
+        return "respond"
     turn, round_ = state.get("turn", 0), state.get("round", 0)
-    records = {k: r for k, r in state.get("calls", {}).items() if r["turn"] == turn and r["round"] == round_}
-    done = {r["invocation"]["id"]: r for r in records.values() if r["status"] == "done"}
-    return [
-        Send("run_expert", _payload(key, record, state.get("media", {}), done))
-        for key, record in records.items()
-        if record["status"] == "queued"
-    ]
+    calls = calls_of_turn(state, turn, round_)
+    queued = [call for call in calls.values() if call.status == "queued"]
+    if queued:
+        return [Send("run_expert", _payload(call, state)) for call in queued]
+    if state.get("feedback"):
+        return "plan"
+    followups = TurnBudget.read(state).followups
+    if PlanRecord.read(state).needs_followup and all(c.final for c in calls.values()) \
+            and followups + 1 < runtime.context.config.max_plan_rounds:
+        return "plan"
+    return "respond"
 
 
-def _payload(key: str, record: dict[str, Any], media: dict[str, dict[str, Any]],
-             done: dict[str, dict[str, Any]]) -> RunExpertInput:
-    """Only what this call reads: its inputs, its region ref, and the outputs of calls it refers to."""
-    inv = Invocation(**record["invocation"])
-    region_ref = inv.region.ref if inv.region is not None and inv.region.ref else None
-    refs = [*inv.inputs, *([region_ref] if region_ref else [])]
-    done = {cid: done[cid] for cid in refs if cid in done}
-    wanted = {m for m in refs if m in media} | {r["output"] for r in done.values() if r.get("output") in media}
-    return RunExpertInput(key=key, record=record, media={m: media[m] for m in wanted}, done=done)
+def _payload(call: Call, state: AgentState) -> RunExpertInput:
+    """Only what this call reads: its inputs, its region ref, and the outputs of the calls it refers to."""
+    inv = call.invocation
+    media = state.get("media") or {}
+    done = {c.id: c.output for c in calls_of_turn(state, call.turn, call.round).values() if c.status == "done"}
+    refs = [*inv.inputs, *([inv.region.ref] if inv.region is not None and inv.region.ref else [])]
+    outputs_of = {ref: done[ref] for ref in refs if ref in done and done[ref] is not None}
+    wanted = {ref for ref in refs if ref in media} | set(outputs_of.values())
+    return RunExpertInput(call=call.to_state(), media={m: media[m] for m in wanted if m in media},
+                          outputs_of=outputs_of)
 
 
 def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """Run one call on its pooled expert; every outcome, failure included, becomes a ToolMessage."""
+    from ..stores.media import MediaRef
+
     ctx = runtime.context
-    record = payload["record"]
-    key, expert = payload["key"], record["expert"]
-    inv = Invocation(**record["invocation"])
+    call = Call.model_validate(payload["call"])
+    key, expert, inv = call.key, call.expert, call.invocation
     writer = get_stream_writer()
     writer({"type": "expert_start", "call": key, "expert": expert, "task": inv.label})
 
@@ -210,24 +236,18 @@ def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime
         writer({"type": "progress", "call": key, "expert": expert, "fraction": float(fraction), "message": message})
 
     store, signals = ctx.stores(thread_of(config))
-    media = {k: MediaRef(**v) for k, v in payload["media"].items()}
-    outputs_of = {cid: r["output"] for cid, r in payload["done"].items() if r.get("output") in payload["media"]}
-    outcome = execute(inv, expert, record["output"], media, outputs_of, ctx.pool, store, signals, progress,
-                      timeout=ctx.config.expert_timeout)
+    media = {k: MediaRef.model_validate(v) for k, v in payload["media"].items()}
+    outcome = execute(inv, expert, call.output or "", media, payload["outputs_of"], ctx.pool, store, signals,
+                      progress, timeout=ctx.config.expert_timeout)
     writer({"type": "expert_end", "call": key, "expert": expert, "ok": outcome.error is None,
             "seconds": round(outcome.seconds, 4)})
     if outcome.error is not None:
-        status, content = "error", f"Error: {outcome.error['message']}"
-        update = {"status": "error", "error": outcome.error, "output": None}
+        finished = call.fail(outcome.error.category, outcome.error.message, outcome.seconds)
     else:
-        status, content = "success", outcome.summary
-        update = {"status": "done", "output": outcome.output, "artifacts": outcome.artifacts,
-                  "summary": outcome.summary, "seconds": round(outcome.seconds, 4)}
-    message = ToolMessage(content=content, tool_call_id=record["tool_call_id"], name=expert, status=status,
-                          artifact=outcome.artifacts)
+        finished = call.succeed(outcome.media, outcome.output, outcome.summary, outcome.seconds)
+    message: ToolMessage = finished.tool_message()
     return {
-        "calls": {key: json_safe(update)},
+        "calls": {key: finished.to_state()},
         "media": {ref.id: ref.model_dump(mode="json") for ref in outcome.media.values()},
         "messages": [message],
     }
-

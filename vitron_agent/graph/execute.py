@@ -1,6 +1,7 @@
-"""Running one invocation: resolve ids to arrays, run the pooled expert, store what it made.
+"""Running one call: resolve ids to arrays, run the pooled expert, store what it made.
 
-Shared by the graph's ``run_expert`` node and the LangChain tool wrappers, so both behave alike.
+The graph's ``run_expert`` node is the one caller: the LangChain tools and scripted pipelines run
+through the graph too, so every path validates, schedules and stores alike.
 """
 
 from __future__ import annotations
@@ -16,33 +17,43 @@ import numpy as np
 
 from ..errors import ExpertFailure, RegionError, VitronError
 from ..experts.base import ExpertCall, ExpertResult, VideoClip
-from ..experts.pool import ModelPool, _is_out_of_memory
-from ..protocol.invocation import Invocation, is_invocation_id
+from ..experts.pool import ModelPool, is_out_of_memory
+from ..protocol.invocation import Invocation
+from ..protocol.referring import refer
+from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef, MediaStore
 from ..stores.signals import SignalStore
+from .calls import CallError, part_id, resolve_medium
 
-__all__ = ["Outcome", "execute", "build_call", "store_result"]
+__all__ = ["Outcome", "Resolved", "execute", "resolve_call", "store_result"]
 
 
 @dataclass
 class Outcome:
-    """What one run produced: new media refs, the primary output id, a summary, or an error."""
+    """What one run produced: new media refs (the primary output first), a summary, or an error."""
 
     media: dict[str, MediaRef] = field(default_factory=dict)
     output: str | None = None
     summary: str = ""
-    error: dict[str, str] | None = None
+    error: CallError | None = None
     seconds: float = 0.0
 
-    @property
-    def artifacts(self) -> list[str]:
-        return list(self.media)
+
+@dataclass
+class Resolved:
+    """An invocation resolved for its expert: the ``ExpertCall`` (arrays), the media it read, and the frame
+    of a video an image expert ran on (``keyframe``; None when it saw the whole medium)."""
+
+    call: ExpertCall
+    inputs: list[MediaRef]
+    region: MediaRef | None = None
+    keyframe: int | None = None
 
 
 def execute(
     inv: Invocation,
     expert_name: str,
-    output_id: str,
+    output: str,
     media: dict[str, MediaRef],
     outputs_of: dict[str, str],
     pool: ModelPool,
@@ -53,6 +64,7 @@ def execute(
 ) -> Outcome:
     """Run ``inv`` on ``expert_name``; errors come back in ``Outcome.error``, never raised.
 
+    ``output``: the id reserved for the primary output (``o3``); the others are ``o3.1``, ``o3.2``, ...
     ``outputs_of``: invocation id -> primary output media id, for ``c1``-style references.
     ``timeout``: seconds the expert may take (loading included); past it the turn goes on with an error
     while the expert finishes in the background (a thread cannot be stopped), still counted as in use.
@@ -60,24 +72,24 @@ def execute(
     start = time.perf_counter()
     try:
         video_ok = "video" in pool.registry.spec(expert_name).input_kinds
-        call = build_call(inv, media, outputs_of, store, signals, progress, video_ok)
+        resolved = resolve_call(inv, media, outputs_of, store, signals, progress, video_ok)
 
         def work() -> ExpertResult:
             with pool.use(expert_name) as expert:
-                return expert.run(call)
+                return expert.run(resolved.call)
 
         result = _within(work, timeout, expert_name)
-        outcome = store_result(inv, expert_name, output_id, result, call, store)
+        outcome = store_result(inv, expert_name, output, result, resolved, store)
     except VitronError as exc:
-        outcome = Outcome(error={"category": exc.category, "message": f"{expert_name}: {exc}"})
+        outcome = Outcome(error=CallError(category=exc.category, message=f"{expert_name}: {exc}"))
     except MemoryError:
         outcome = Outcome(error=_oom(expert_name))
     except Exception as exc:  # an expert crash must not crash the graph
-        if _is_out_of_memory(exc):
+        if is_out_of_memory(exc):
             outcome = Outcome(error=_oom(expert_name))
         else:
             message = f"{expert_name} failed on {inv.label}: {type(exc).__name__}: {exc}"
-            outcome = Outcome(error={"category": ExpertFailure.category, "message": message[:500]})
+            outcome = Outcome(error=CallError(category=ExpertFailure.category, message=message[:500]))
     outcome.seconds = time.perf_counter() - start
     return outcome
 
@@ -107,25 +119,13 @@ def _within(work: Callable[[], ExpertResult], timeout: float | None, expert_name
     return box["result"]
 
 
-def _oom(expert_name: str) -> dict[str, str]:
-    return {
-        "category": ExpertFailure.category,
-        "message": f"{expert_name} ran out of memory; try a smaller input, fp16, CPU offload or a lower pool budget",
-    }
+def _oom(expert_name: str) -> CallError:
+    return CallError(category=ExpertFailure.category,
+                     message=f"{expert_name} ran out of memory; try a smaller input, fp16, CPU offload or a lower "
+                             "pool budget")
 
 
-def _resolve(media_id: str, media: dict[str, MediaRef], outputs_of: dict[str, str]) -> MediaRef:
-    if is_invocation_id(media_id):
-        if media_id not in outputs_of:
-            raise RegionError(f"{media_id} produced no output to use")
-        media_id = outputs_of[media_id]
-    try:
-        return media[media_id]
-    except KeyError:
-        raise RegionError(f"{media_id} is not in this thread's media") from None
-
-
-def build_call(
+def resolve_call(
     inv: Invocation,
     media: dict[str, MediaRef],
     outputs_of: dict[str, str],
@@ -133,36 +133,42 @@ def build_call(
     signals: SignalStore,
     progress: Callable[[float, str], None],
     video_ok: bool = True,
-) -> ExpertCall:
+) -> Resolved:
     """Load the inputs, region and signal an invocation refers to.
 
-    An image expert given a video (``video_ok`` False) gets its keyframe: the first frame of the
-    region's span, else frame 0.
+    The frame a region lies on (its ``frames`` span, else the keyframe its mask was made on) goes to the
+    expert as ``call.frames``; an image expert given a video (``video_ok`` False) gets that frame, else frame 0.
     """
     call = ExpertCall(invocation=inv, progress=progress)
-    keyframe = inv.region.frames[0] if inv.region is not None and inv.region.frames else 0
-    for media_id in inv.inputs:
-        ref = _resolve(media_id, media, outputs_of)
+    region = inv.region
+    region_ref = resolve_medium(region.ref, media, outputs_of) if region is not None and region.ref else None
+    span = region.frames if region is not None and region.frames else None
+    if span is None and region_ref is not None and region_ref.keyframe is not None:
+        span = (region_ref.keyframe, region_ref.keyframe)
+    inputs = [resolve_medium(media_id, media, outputs_of) for media_id in inv.inputs]
+    keyframe = None
+    for ref in inputs:
         if ref.kind == "video" and video_ok:
             frames, fps = store.load_video(ref)
             call.video = VideoClip(frames, fps)
         elif ref.kind == "video":
+            keyframe = span[0] if span else 0
             frames, _ = store.load_video(ref, max_frames=keyframe + 1)
-            call.images.append(frames[min(keyframe, len(frames) - 1)])
+            keyframe = min(keyframe, len(frames) - 1)
+            call.images.append(frames[keyframe])
         else:
             call.images.append(store.load_image(ref))
-    region = inv.region
+    call.frames = span
     if region is not None:
-        call.frames = region.frames
         if region.box is not None:
             call.boxes = [region.box]
         elif region.points is not None:
             call.points = list(region.points)
-        elif region.ref is not None:
-            _load_region_ref(call, _resolve(region.ref, media, outputs_of), store)
+        elif region_ref is not None:
+            _load_region_ref(call, region_ref, store)
     if inv.signal is not None:
         call.signal = signals.get(inv.signal)
-    return call
+    return Resolved(call, inputs, region_ref, keyframe)
 
 
 def _load_region_ref(call: ExpertCall, ref: MediaRef, store: MediaStore) -> None:
@@ -187,68 +193,104 @@ def _load_region_ref(call: ExpertCall, ref: MediaRef, store: MediaStore) -> None
 
 
 def store_result(
-    inv: Invocation, expert_name: str, output_id: str, result: ExpertResult, call: ExpertCall, store: MediaStore
+    inv: Invocation, expert_name: str, output: str, result: ExpertResult, resolved: Resolved,
+    store: MediaStore,
 ) -> Outcome:
-    """Write the result's arrays to the media store; the primary output gets ``output_id``."""
+    """Write the result's arrays to the media store: the task's primary output as ``output`` (``o3``), the rest
+    as ``o3.1``, ... (instances of a several-object mask, the mask an edit carried along, a preview last)."""
     from ..visualize import draw_detections, overlay_mask, overlay_masks_on_video
 
-    parents = tuple(inv.inputs)
+    call, task = resolved.call, task_spec(inv.task)
+    parents = tuple(ref.id for ref in resolved.inputs)
     base = call.images[0] if call.images else None
-    pending: list[tuple[str, Callable[[str], MediaRef]]] = []
+    height, width = base.shape[:2] if base is not None else (0, 0)
+    notes = [result.text] if result.text else []
+    if inv.task == "ground":
+        instances = inv.args.get("instances") if inv.args.get("instances") in ("one", "all") else None
+        chosen, how = refer(result.detections, inv.command, width, height, instances)
+        result.detections = list(chosen)
+        notes.append(f"kept {how}" if how else "")
+    # (kind, write(id, primary id, instance ids)): ids are known only once every output is listed
+    pending: list[tuple[str, Callable[[str, str, list[str]], MediaRef]]] = []
     if inv.task == "ground" or (result.detections and not result.masks):
-        h, w = base.shape[:2] if base is not None else (0, 0)
         detections = [d.to_json() for d in result.detections]
-        pending.append(("boxes", lambda i: store.put_boxes(detections, i, width=w, height=h, source=expert_name,
-                                                           parents=parents)))
-    union = np.logical_or.reduce([np.asarray(m, dtype=bool) for m in result.masks]) if result.masks else None
-    if union is not None and union.ndim == 3:  # one mask per frame of a video
+        pending.append(("boxes", lambda i, primary, parts: store.put_boxes(detections, i, width=width, height=height,
+                                                                source=expert_name, parents=parents)))
+    masks = [np.asarray(m, dtype=bool) for m in result.masks]
+    union = np.logical_or.reduce(masks) if masks else None
+    if union is not None and not task.is_edit:
         fps = call.video.fps if call.video is not None else 25.0
-        pending.append(("mask", lambda i: store.put_mask_video(union, fps, i, source=expert_name, parents=parents)))
-    elif union is not None:
-        pending.append(("mask", lambda i: store.put_mask(union, i, source=expert_name, parents=parents)))
+        several = len(masks) > 1
+
+        def put(mask: np.ndarray, i: str, **lineage: Any) -> MediaRef:
+            if mask.ndim == 3:  # one mask per frame of a video
+                return store.put_mask_video(mask, fps, i, source=expert_name, parents=parents, **lineage)
+            return store.put_mask(mask, i, source=expert_name, parents=parents, keyframe=resolved.keyframe, **lineage)
+
+        pending.append(("mask", lambda i, primary, parts: put(union, i, instances=tuple(parts))))
+        for one in masks if several else ():
+            pending.append(("instance", lambda i, primary, parts, m=one: put(m, i)))
+    edited = resolved.inputs[0].id if task.is_edit and resolved.inputs else None
     for image in result.images:
-        pending.append(("image", lambda i, a=image: store.put_image(a, i, source=expert_name, parents=parents)))
+        pending.append(("image", lambda i, primary, parts, a=image: store.put_image(a, i, source=expert_name, parents=parents,
+                                                                         version_of=edited)))
     for clip in result.videos:
-        pending.append(("video", lambda i, c=clip: store.put_video(c.frames, c.fps, i, source=expert_name,
-                                                                   parents=parents)))
-    pending.sort(key=lambda item: item[0] != _PRIMARY.get(inv.task))  # the task's main output gets output_id
-    made = [write(output_id if n == 0 else f"{output_id}.{n}") for n, (_, write) in enumerate(pending)]
-    preview_id = f"{output_id}.{len(made)}"
-    if union is not None and union.ndim == 3 and call.video is not None:
+        pending.append(("video", lambda i, primary, parts, c=clip: store.put_video(c.frames, c.fps, i, source=expert_name,
+                                                                        parents=parents, version_of=edited)))
+    carried = _carried_mask(inv, result, call)
+    if carried is not None and edited is not None and resolved.region is not None and (result.images or result.videos):
+        fps = result.videos[0].fps if result.videos else 25.0
+        pending.append(("carried", lambda i, primary, parts: _put_carried(store, carried, i, primary, resolved.region, fps,
+                                                               expert_name)))
+    pending.sort(key=lambda item: item[0] != task.primary_output)  # the task's main output gets ``output``
+    ids = [part_id(output, n) for n in range(len(pending))]
+    instance_ids = [i for i, (kind, _) in zip(ids, pending) if kind == "instance"]
+    made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
+    preview_id = part_id(output, len(made))
+    if union is not None and not task.is_edit and union.ndim == 3 and call.video is not None:
         overlay = overlay_masks_on_video(call.video.frames, union)
-        ref = store.put_video(overlay, call.video.fps, preview_id, source=expert_name, parents=parents)
-        made.append(ref.model_copy(update={"data": {"preview": True}}))
-    elif base is not None and (result.masks or result.detections):
+        made.append(store.put_video(overlay, call.video.fps, preview_id, source=expert_name, parents=parents,
+                                    preview=True))
+    elif base is not None and not task.is_edit and (masks or result.detections):
         preview = overlay_mask(base, union) if union is not None else base
         if result.detections:
             preview = draw_detections(preview, result.detections)
         made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
-    outcome.summary = _summary(inv, expert_name, result, made)
+    outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)
     return outcome
 
 
-_PRIMARY = {"ground": "boxes", "segment": "mask", "track": "mask", "edit_image": "image", "edit_video": "video",
-            "generate_image": "image", "generate_video": "video", "animate_image": "video"}
-"""Which output of each task is its primary one (the id that later steps refer to)."""
+def _carried_mask(inv: Invocation, result: ExpertResult, call: ExpertCall) -> np.ndarray | None:
+    """The edited object's mask in the edit's output: the one the expert returns (a move shifts it), else the
+    region's own mask when the object stays where it was; None when the object is gone or moved unreported."""
+    if not task_spec(inv.task).is_edit:
+        return None
+    if result.masks:
+        return np.asarray(result.masks[0], dtype=bool)
+    if call.mask is not None and inv.op not in ("remove", "move"):
+        return np.asarray(call.mask, dtype=bool)
+    return None
 
 
-def _summary(inv: Invocation, expert_name: str, result: ExpertResult, made: list[MediaRef]) -> str:
-    parts = [f"{inv.id} {inv.label} by {expert_name}"]
-    if result.text:
-        parts.append(result.text)
-    described = [f"{ref.id} ({'preview' if ref.data.get('preview') else ref.kind})" for ref in made]
+def _put_carried(store: MediaStore, mask: np.ndarray, media_id: str, edited: str, region: MediaRef, fps: float,
+                 expert_name: str) -> MediaRef:
+    """The carried mask, lying on the edited output ``edited`` and continuing ``region``."""
+    if mask.ndim == 3:
+        return store.put_mask_video(mask, fps, media_id, source=expert_name, parents=(edited,),
+                                    carried_from=region.id)
+    return store.put_mask(mask, media_id, source=expert_name, parents=(edited,), carried_from=region.id,
+                          keyframe=region.keyframe)
+
+
+def _summary(inv: Invocation, expert_name: str, notes: list[str], made: list[MediaRef]) -> str:
+    parts = [f"{inv.id} {inv.label} by {expert_name}", *notes]
+    described = [f"{ref.id} ({'preview' if ref.preview else 'instance' if _is_instance(ref, made) else ref.kind})"
+                 for ref in made]
     if described:
         parts.append("outputs: " + ", ".join(described))
     return "; ".join(parts)
 
 
-def json_safe(value: Any) -> Any:
-    """Convert numpy scalars and tuples so LangGraph's serializer accepts the value."""
-    if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [json_safe(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _is_instance(ref: MediaRef, made: list[MediaRef]) -> bool:
+    return any(ref.id in other.instances for other in made)

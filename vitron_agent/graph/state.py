@@ -1,76 +1,106 @@
 """Graph state: small, JSON-safe data only, so any checkpointer can save it.
 
-Pixels and tensors live in the media and signal stores; state holds their ids.
+Pixels and tensors live in the media and signal stores; state holds their ids. Each structured field
+has one typed owner that reads it from state and writes it back as JSON: ``TurnRequest`` (this turn's
+input), ``PlanRecord`` (the current planning round), ``TurnBudget`` (per-turn counters), ``Call`` (in
+``calls.py``) and ``MediaRef`` (in ``stores.media``).
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
-from langchain_core.messages import AnyMessage, ToolMessage
+from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
 
-__all__ = ["AgentState", "RunExpertInput", "merge_records", "call_key", "close_unfinished", "STATUS_DONE", "STATUS_FINAL"]
+from ..protocol.invocation import Invocation, Region
+from ..stores.media import MediaRef
 
-STATUS_DONE = "done"
-STATUS_FINAL = ("done", "error", "skipped")
-"""Call statuses: planned -> queued -> done | error | skipped."""
+__all__ = ["AgentState", "RunExpertInput", "merge_by_key", "TurnRequest", "PlanRecord", "TurnBudget"]
 
 
-def merge_records(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
-    """Merge keyed records; a record present in both is updated field by field.
+def merge_by_key(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
+    """Keyed records, each replaced whole by a newer one; parallel ``run_expert`` branches each write their own."""
+    return {**(old or {}), **(new or {})}
 
-    Parallel ``run_expert`` branches each write their own keys, so nothing is lost.
+
+class _StateModel(BaseModel):
+    """A typed view of one state field: ``read`` from state, ``dump`` back to JSON."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    field_name: ClassVar[str] = ""
+
+    @classmethod
+    def read(cls, state: Mapping[str, Any]) -> Any:
+        return cls.model_validate(state.get(cls.field_name) or {})
+
+    def dump(self) -> dict[str, Any]:
+        return self.model_dump(mode="json")
+
+
+class TurnRequest(_StateModel):
+    """This turn's input, as the caller gave it and as ``ingest`` completed it.
+
+    ``new_media``: files validated into the media store (their ids are given by ``ingest``: ``u<n>``).
+    ``region``: what the user drew (pixels); ``region_on``: the medium it is on, an index into ``new_media``
+    or the id of an earlier medium; ``region_mask``: a mask the user gave as the region (stored, id pending).
+    ``invocations``: explicit invocations (or VITRON tag text) that replace the planner on the first round.
+    ``dry_run``: validate the plan and stop (``VitronAgent.plan``); nothing runs.
+    Set by ``ingest``: ``new_ids`` (ids of ``new_media``) and ``region_media`` (the id ``region`` is on).
     """
-    merged = dict(old or {})
-    for key, value in (new or {}).items():
-        merged[key] = {**merged.get(key, {}), **value}
-    return merged
+
+    field_name: ClassVar[str] = "turn_input"
+    text: str = ""
+    new_media: list[MediaRef] = Field(default_factory=list)
+    region: Region | None = None
+    region_on: int | str | None = None
+    region_mask: MediaRef | None = None
+    invocations: list[Invocation] | str | None = None
+    dry_run: bool = False
+    new_ids: list[str] = Field(default_factory=list)
+    region_media: str | None = None
 
 
-def close_unfinished(calls: dict[str, dict] | None) -> tuple[dict[str, dict], list[ToolMessage]]:
-    """Calls an earlier turn left unfinished, closed as errors, and the tool messages that answer them.
+class PlanRecord(_StateModel):
+    """The current planning round: the planner's reply and invocations (before validation), whether it wants
+    to see the results (``needs_followup``), which planner wrote it, and whether planning failed."""
 
-    A turn is left unfinished when its process stopped mid-turn (a crash, a kill) or when a turn paused
-    for approval is abandoned for a new message. Its planned calls would otherwise stay pending forever
-    and its tool calls unanswered, which chat-model APIs refuse as history.
-    """
-    closed: dict[str, dict] = {}
-    answers: list[ToolMessage] = []
-    for key, record in (calls or {}).items():
-        if record.get("status") in STATUS_FINAL:
-            continue
-        message = ("not run: the turn was interrupted before this call finished (the process stopped, or the "
-                   "turn was left for a new message); ask again to run it")
-        closed[key] = {"status": "error", "error": {"category": "interrupted", "message": message}}
-        answers.append(ToolMessage(content=f"Error: {message}", tool_call_id=record.get("tool_call_id", key),
-                                   name=record.get("expert") or "expert", status="error"))
-    return closed, answers
+    field_name: ClassVar[str] = "plan"
+    reply: str = ""
+    invocations: list[Invocation] = Field(default_factory=list)
+    needs_followup: bool = False
+    planner: str = ""
+    failed: bool = False
 
 
-def call_key(turn: int, round_: int, invocation_id: str) -> str:
-    """Thread-unique key of one call: turn, planning round, invocation id (``3.0.c1``)."""
-    return f"{turn}.{round_}.{invocation_id}"
+class TurnBudget(_StateModel):
+    """Per-turn counters checked against ``AgentConfig``: expert calls run, plans sent back for revision
+    (``retries``), extra planning rounds to read results (``followups``)."""
+
+    field_name: ClassVar[str] = "budget"
+    expert_calls: int = 0
+    retries: int = 0
+    followups: int = 0
 
 
 class AgentState(TypedDict, total=False):
     """State of one thread.
 
-    ``media``: media id -> ``MediaRef`` dict (user media ``u*``, outputs ``o*``).
-    ``calls``: call key -> record ``{turn, round, invocation, status, expert, output, artifacts,
-    error, summary, tool_call_id}``; the thread's whole invocation log.
-    ``turn_input``: this turn's request ``{text, new_media, region, region_media, invocations}``.
-    ``turn``/``round``: counters; ``plan``: the current round's ``{reply, needs_followup}``.
-    ``feedback``: validator or parser complaints for the planner's next attempt.
-    ``errors``: this turn's errors that belong to no call, ``{category, message}``.
-    ``budget``: this turn's ``{expert_calls, retries}``.
-    ``next_output``: counter for output ids.
+    ``media``: media id -> ``MediaRef`` JSON (user media ``u*``, outputs ``o*``).
+    ``calls``: call key -> ``Call`` JSON; the thread's whole invocation log.
+    ``turn_input``: ``TurnRequest``; ``plan``: ``PlanRecord``; ``budget``: ``TurnBudget``.
+    ``turn``/``round``: counters (``round``: planning rounds of this turn, from 0).
+    ``feedback``: validator or parser complaints the planner revises its plan for (only when a retry is left).
+    ``errors``: this turn's errors that belong to no call, ``CallError`` JSON.
+    ``next_output``: the number of the next output id (``o<n>``).
     """
 
     messages: Annotated[list[AnyMessage], add_messages]
-    media: Annotated[dict[str, dict[str, Any]], merge_records]
-    calls: Annotated[dict[str, dict[str, Any]], merge_records]
+    media: Annotated[dict[str, dict[str, Any]], merge_by_key]
+    calls: Annotated[dict[str, dict[str, Any]], merge_by_key]
     turn_input: dict[str, Any]
     turn: int
     round: int
@@ -82,9 +112,9 @@ class AgentState(TypedDict, total=False):
 
 
 class RunExpertInput(TypedDict):
-    """What one ``Send`` carries to ``run_expert``: the call and the media it may read."""
+    """What one ``Send`` carries to ``run_expert``: the call, the media it may read, and the primary outputs of
+    the calls it refers to (``c1`` -> ``o3``)."""
 
-    key: str
-    record: dict[str, Any]
+    call: dict[str, Any]
     media: dict[str, dict[str, Any]]
-    done: dict[str, dict[str, Any]]
+    outputs_of: dict[str, str]

@@ -15,10 +15,11 @@ from ..errors import BadInputError, VitronError
 from ..planners.base import CallInfo, MediaInfo, PlannerInput, PlannerOutput
 from ..protocol.invocation import Invocation, Region
 from ..stores.media import MediaRef
+from .calls import Call, CallError, calls_of_turn, close_unfinished, read_calls, read_media
 from .context import AgentContext
-from .state import AgentState, close_unfinished
+from .state import AgentState, PlanRecord, TurnBudget, TurnRequest
 
-__all__ = ["ingest", "plan", "respond", "thread_of", "media_infos"]
+__all__ = ["ingest", "plan", "respond", "thread_of", "media_infos", "planner_input", "call_info"]
 
 
 def thread_of(config: RunnableConfig) -> str:
@@ -26,100 +27,113 @@ def thread_of(config: RunnableConfig) -> str:
     return str(config.get("configurable", {}).get("thread_id", "default"))
 
 
-def media_infos(media: dict[str, dict[str, Any]]) -> list[MediaInfo]:
+def media_infos(media: dict[str, MediaRef]) -> list[MediaInfo]:
     """Media as planners see them: ids, kinds and sizes; previews left out."""
-    return [
-        MediaInfo(m["id"], m["kind"], m["width"], m["height"], m.get("frames", 1), m.get("source", "user"),
-                  tuple(m.get("parents", ())))
-        for m in media.values()
-        if not m.get("data", {}).get("preview")
-    ]
+    return [MediaInfo(m.id, m.kind, m.width, m.height, m.frames, m.source, m.parents)
+            for m in media.values() if not m.preview]
+
+
+def call_info(call: Call) -> CallInfo:
+    """An earlier call as planners see it."""
+    inv = call.invocation
+    return CallInfo(call.turn, inv.id, inv.task, inv.command, call.status, call.output, call.expert, inv.op)
 
 
 def ingest(state: AgentState) -> dict[str, Any]:
-    """Give this turn's media their ids, record the human message, reset per-turn counters."""
-    request = state["turn_input"]
-    media = state.get("media", {})
-    n_user = sum(1 for key in media if key.startswith("u"))
-    new_media: dict[str, dict[str, Any]] = {}
-    for ref in request.get("new_media", []):
-        media_id = f"u{n_user + len(new_media)}"
-        new_media[media_id] = {**ref, "id": media_id}
+    """Give this turn's media (and a mask the user drew) their ids, record the human message, reset the turn."""
+    request = TurnRequest.read(state)
+    count = sum(1 for key in state.get("media", {}) if key.startswith("u"))
+    new_media = {f"u{count + n}": ref.model_copy(update={"id": f"u{count + n}"})
+                 for n, ref in enumerate(request.new_media)}
     ids = list(new_media)
-    region_on = request.get("region_on")
-    region_media = ids[region_on] if isinstance(region_on, int) else region_on
-    notes = [f"[{i}: {m['kind']} {m['width']}x{m['height']}]" for i, m in new_media.items()]
-    if request.get("region"):
-        notes.append(f"[region on {region_media}: {_describe_region(request['region'])}]")
-    text = request.get("text", "")
-    content = text + ("\n" + " ".join(notes) if notes else "")
-    human = HumanMessage(content=content, additional_kwargs={"media": ids, "region": request.get("region"),
-                                                             "region_media": region_media})
-    turn = state.get("turn", 0) + 1
-    closed, answers = close_unfinished(state.get("calls"))  # a turn cut short before this one
+    region_media = ids[request.region_on] if isinstance(request.region_on, int) else request.region_on
+    region = request.region
+    if request.region_mask is not None:  # the user's mask becomes a medium lying on what it was drawn on
+        mask_id = f"u{count + len(new_media)}"
+        new_media[mask_id] = request.region_mask.model_copy(update={"id": mask_id, "parents": (region_media,)})
+        region = Region(ref=mask_id, frames=region.frames if region is not None else None)
+    notes = [f"[{i}: {m.kind} {m.width}x{m.height}]" for i, m in new_media.items() if i in ids]
+    if region is not None:
+        notes.append(f"[region on {region_media}: {_describe_region(region)}]")
+    content = request.text + ("\n" + " ".join(notes) if notes else "")
+    human = HumanMessage(content=content, additional_kwargs={
+        "media": ids, "region": region.model_dump(mode="json", exclude_none=True) if region else None,
+        "region_media": region_media})
+    closed, answers = close_unfinished(read_calls(state))  # a turn cut short before this one
+    completed = request.model_copy(update={"new_ids": ids, "region_media": region_media, "region": region,
+                                           "region_mask": None, "new_media": []})
     return {
         "messages": [*answers, human],
-        **({"calls": closed} if closed else {}),
-        "media": new_media,
-        "turn": turn,
+        **({"calls": {key: call.to_state() for key, call in closed.items()}} if closed else {}),
+        "media": {key: ref.model_dump(mode="json") for key, ref in new_media.items()},
+        "turn": state.get("turn", 0) + 1,
         "round": 0,
         "plan": {},
         "feedback": [],
         "errors": [],
-        "budget": {"expert_calls": 0, "retries": 0},
-        "turn_input": {**request, "new_ids": ids, "region_media": region_media},
+        "budget": TurnBudget().dump(),
+        "turn_input": completed.dump(),
     }
 
 
-def _describe_region(region: dict[str, Any]) -> str:
-    r = Region(**region)
-    if r.box is not None:
-        return "box " + ", ".join(f"{c:g}" for c in r.box) + " px"
-    if r.points is not None:
-        return f"{len(r.points)} point(s)"
-    return f"ref {r.ref}"
+def _describe_region(region: Region) -> str:
+    frames = f" on frame {region.frames[0]}" if region.frames and region.frames[0] == region.frames[1] else (
+        f" on frames {region.frames[0]}-{region.frames[1]}" if region.frames else "")
+    if region.box is not None:
+        return "box " + ", ".join(f"{c:g}" for c in region.box) + " px" + frames
+    if region.points is not None:
+        return f"{len(region.points)} point(s)" + frames
+    return f"mask {region.ref}" + frames
 
 
 def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
     """One planner call (or the caller's explicit invocations on the first round). A planner that streams
-    sends its reply as ``{"type": "token", "text", "round"}`` events on the ``custom`` stream."""
+    sends its reply as ``{"type": "token", "text", "round"}`` events on the ``custom`` stream.
+
+    The first call of a turn is round 0; each later one is a new round, counted against the turn's budget
+    as a retry (feedback to act on) or a follow-up (results to read)."""
     ctx = runtime.context
-    request = state["turn_input"]
-    round_ = state.get("round", 0)
-    explicit = request.get("invocations")
-    planner_name = "explicit" if explicit is not None and round_ == 0 else ctx.planner.name
+    request = TurnRequest.read(state)
+    first = not state.get("plan")
+    round_ = 0 if first else state.get("round", 0) + 1
+    budget = TurnBudget.read(state)
+    if not first:
+        field = "retries" if state.get("feedback") else "followups"
+        budget = budget.model_copy(update={field: getattr(budget, field) + 1})
+    explicit = request.invocations if first else None
+    planner_name = "explicit" if explicit is not None else ctx.planner.name
+    counters = {"round": round_, "budget": budget.dump()}
     try:
-        if planner_name == "explicit":
+        if explicit is not None:
             output = _explicit_plan(explicit, state)
         else:
-            output = ctx.planner.plan(_planner_input(state, ctx, thread_of(config), _token_writer(round_)))
+            state = {**state, "round": round_}
+            output = ctx.planner.plan(planner_input(state, ctx, thread_of(config), _token_writer(round_)))
     except BadInputError as exc:
-        return {"plan": {"failed": True, "final": planner_name == "explicit", "planner": planner_name},
-                "feedback": [str(exc)]}
+        failed = PlanRecord(planner=planner_name, failed=True).dump()
+        if explicit is None and ctx.planner.can_revise and budget.retries < ctx.config.max_planner_retries:
+            return {**counters, "plan": failed, "feedback": [str(exc)]}
+        error = CallError(category=exc.category, message=str(exc))
+        return {**counters, "plan": failed, "feedback": [], "errors": [*state.get("errors", []), error.model_dump()]}
     except Exception as exc:  # a planner bug must not lose the conversation
         category = exc.category if isinstance(exc, VitronError) else "internal"
-        error = {"category": category, "message": f"planner {planner_name} failed: {type(exc).__name__}: {exc}"}
-        return {"plan": {"failed": True, "final": True, "planner": planner_name}, "errors": [*state.get("errors", []), error]}
+        error = CallError(category=category, message=f"planner {planner_name} failed: {type(exc).__name__}: {exc}")
+        return {**counters, "plan": PlanRecord(planner=planner_name, failed=True).dump(), "feedback": [],
+                "errors": [*state.get("errors", []), error.model_dump()]}
     invocations = _store_signals(output, ctx, thread_of(config))
-    return {
-        "plan": {
-            "reply": output.reply,
-            "invocations": [inv.model_dump(mode="json") for inv in invocations],
-            "needs_followup": output.needs_followup,
-            "planner": planner_name,
-        },
-        "feedback": [],
-    }
+    record = PlanRecord(reply=output.reply, invocations=invocations, needs_followup=output.needs_followup,
+                        planner=planner_name)
+    return {**counters, "plan": record.dump(), "feedback": []}
 
 
-def _explicit_plan(explicit: list[dict[str, Any]] | str, state: AgentState) -> PlannerOutput:
-    """The caller's invocations: JSON dicts, or VITRON's tag text (regions normalised to the medium)."""
+def _explicit_plan(explicit: list[Invocation] | str, state: AgentState) -> PlannerOutput:
+    """The caller's invocations: objects, or VITRON's tag text (regions normalised to the medium)."""
     if not isinstance(explicit, str):
-        return PlannerOutput(invocations=[Invocation(**d) for d in explicit])
+        return PlannerOutput(invocations=list(explicit))
     from ..protocol.text_form import parse
 
-    media = [m for m in media_infos(state.get("media", {})) if m.kind in ("image", "video")]
-    new_ids = state["turn_input"].get("new_ids", [])
+    media = [m for m in media_infos(read_media(state)) if m.kind in ("image", "video")]
+    new_ids = TurnRequest.read(state).new_ids
     default = new_ids[-1] if new_ids else (media[-1].id if media else None)
     parsed = parse(explicit, {m.id: (m.width, m.height) for m in media}, default_input=default)
     return PlannerOutput(reply=parsed.reply, invocations=parsed.invocations)
@@ -151,43 +165,38 @@ def _store_signals(output: PlannerOutput, ctx: AgentContext, thread: str) -> lis
     return stored
 
 
-def _pixel_loader(ctx: AgentContext, thread: str, media: dict[str, dict[str, Any]]) -> Callable[[str], np.ndarray]:
+def _pixel_loader(ctx: AgentContext, thread: str, media: dict[str, MediaRef]) -> Callable[[str], np.ndarray]:
     """Media id -> pixels from the thread's media store: (H, W, 3) for images, (T, H, W, 3) for videos."""
     store, _ = ctx.stores(thread)
 
     def load(media_id: str) -> np.ndarray:
         if media_id not in media:
             raise BadInputError(f"{media_id} is not in this thread's media")
-        ref = MediaRef(**media[media_id])
+        ref = media[media_id]
         return store.load_video(ref)[0] if ref.kind == "video" else store.load_image(ref)
 
     return load
 
 
-def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = None,
-                   on_token: Callable[[str], None] | None = None) -> PlannerInput:
+def planner_input(state: AgentState, ctx: AgentContext, thread: str | None = None,
+                  on_token: Callable[[str], None] | None = None) -> PlannerInput:
     """What the planner sees; with ``thread``, also a loader of the media's pixels; ``on_token``: where a
     streaming planner sends its reply text as it writes it."""
-    request = state["turn_input"]
-    region = request.get("region")
-    history = [
-        CallInfo(r["turn"], r["invocation"]["id"], r["invocation"]["task"], r["invocation"].get("command", ""),
-                 r["status"], r.get("output"), r.get("expert"), r["invocation"].get("args", {}).get("op"))
-        for r in state.get("calls", {}).values()
-    ]
+    request = TurnRequest.read(state)
+    media = read_media(state)
     catalogue = {name: ctx.registry.spec(name) for name in ctx.registry.names() if ctx.registry.availability(name).ok}
     return PlannerInput(
-        text=request.get("text", ""),
+        text=request.text,
         messages=list(state.get("messages", [])),
-        media=media_infos(state.get("media", {})),
-        new_media=list(request.get("new_ids", [])),
-        region=Region(**region) if region else None,
-        region_media=request.get("region_media"),
-        history=history,
+        media=media_infos(media),
+        new_media=list(request.new_ids),
+        region=request.region,
+        region_media=request.region_media,
+        history=[call_info(call) for call in read_calls(state).values()],
         catalogue=catalogue,
         feedback=list(state.get("feedback", [])),
         round=state.get("round", 0),
-        pixels=_pixel_loader(ctx, thread, dict(state.get("media", {}))) if thread is not None else None,
+        pixels=_pixel_loader(ctx, thread, media) if thread is not None else None,
         on_token=on_token,
     )
 
@@ -195,17 +204,18 @@ def _planner_input(state: AgentState, ctx: AgentContext, thread: str | None = No
 def respond(state: AgentState) -> dict[str, Any]:
     """The turn's final message: the reply, what was made, and what went wrong."""
     turn = state.get("turn", 0)
-    records = [r for r in state.get("calls", {}).values() if r["turn"] == turn]
-    reply = state.get("plan", {}).get("reply", "")
+    calls = list(calls_of_turn(state, turn).values())
+    reply = PlanRecord.read(state).reply
+    errors = [CallError.model_validate(e) for e in state.get("errors", [])]
     lines = [reply] if reply else []
-    for record in records:
-        if record["status"] == "done":
-            lines.append(record.get("summary", ""))
-        elif record.get("error"):
-            lines.append(f"{record['invocation']['id']} failed: {record['error']['message']}")
-    lines += [e["message"] for e in state.get("errors", [])]
-    last_round = [r for r in records if r["round"] == state.get("round", 0)]
-    if not last_round and not state.get("errors") and reply:
+    for call in calls:
+        if call.status == "done":
+            lines.append(call.summary)
+        elif call.error is not None:
+            lines.append(f"{call.id} failed: {call.error.message}")
+    lines += [e.message for e in errors]
+    last_round = [c for c in calls if c.round == state.get("round", 0)]
+    if not last_round and not errors and reply:
         return {}  # the planner answered (after seeing any tool results): its message is the answer
     if not any(lines):
         lines = ["Nothing to do."]

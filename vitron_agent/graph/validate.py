@@ -1,7 +1,11 @@
-"""Checks a plan against the expert specs and resolves what each invocation needs.
+"""Checks a plan against the expert specs and the task table, and resolves what each invocation needs.
 
 Pure functions over the plan, the thread's media and the registry, so they are tested without a
-graph. Problems are written for the planner to act on: what was expected, what arrived, what to do.
+graph. Resolving means: a default input (the latest version of the image a referred mask lies on, so
+edits stack), the mask carried onto that version, grounding and segmentation steps for a target named
+only in words (one object for a singular phrase, every instance for a plural one), and the frame a
+region was drawn on carried by every step that needs it. Problems are written for the planner to act
+on: what was expected, what arrived, what to do.
 """
 
 from __future__ import annotations
@@ -13,37 +17,24 @@ from ..errors import BadInputError, MissingRegionError, RegionError, Unavailable
 from ..experts.registry import ExpertRegistry
 from ..protocol._text_regions import show
 from ..protocol.invocation import AUTO_MODULE, EDIT_OPS, MODULE_LETTERS, Invocation, Region, is_invocation_id
+from ..protocol.referring import instances_of
+from ..protocol.tasks import OBJECT_EDITS, task_spec
 from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
+from .calls import carried_mask, latest_version
 
-__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds", "TASK_INPUT", "KEYFRAME_TASKS", "is_preview"]
+__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds"]
 
-TASK_INPUT: dict[str, str | None] = {
-    "answer": "image",
-    "ground": "image",
-    "segment": "image",
-    "track": "video",
-    "generate_image": None,
-    "edit_image": "image",
-    "generate_video": None,
-    "animate_image": "image",
-    "edit_video": "video",
-}
-"""The kind of medium each task acts on when the planner names none (None: text only)."""
-
-_OUTPUT_REGION = {"ground": "box", "segment": "mask", "track": "mask"}
-OBJECT_EDITS = ("remove", "replace", "recolor", "move")
-"""Edits of an object: given a box, the object in it is segmented first so only the object changes."""
-KEYFRAME_TASKS = ("ground", "segment")
-PHRASE_TASKS = ("ground", "segment", "track")
-"""Tasks whose command names the target, which a closed-set expert must know."""
-"""Tasks an image expert may do on a video: on its keyframe (the region's first frame, else frame 0)."""
 _REF_KIND = {"mask": "mask", "boxes": "box", "mask_video": "mask"}
+"""What a stored medium is when used as a region."""
 
 
 @dataclass
 class Problem:
-    """Why one invocation cannot run as planned; ``category`` as in ``VitronError``."""
+    """Why one invocation cannot run as planned; ``category`` as in ``VitronError``.
+
+    ``missing_region``: a region the user could draw would fix it (human in the loop asks for one).
+    """
 
     invocation: str
     category: str
@@ -77,11 +68,6 @@ class _Frame:
     frames: int = 1
 
 
-def is_preview(ref: MediaRef) -> bool:
-    """Overlays and drawings made for people to look at; never a default input."""
-    return bool(ref.data.get("preview"))
-
-
 def check_region_bounds(region: Region, width: int, height: int, frames: int, name: str) -> None:
     """Raise ``RegionError`` unless a box/points region lies inside a ``width`` x ``height`` medium."""
     size = f"{name} ({width}x{height})"
@@ -106,7 +92,10 @@ def validate_plan(
     signals: SignalStore | None = None,
     new_media: list[str] | None = None,
 ) -> ValidatedPlan:
-    """Validate and complete a plan; never raises for bad plans, returns problems instead."""
+    """Validate and complete a plan; never raises for bad plans, returns problems instead.
+
+    ``new_media``: ids of the media attached this turn (preferred as default inputs).
+    """
     checker = _Checker(media, registry, signals, new_media or [])
     checker.used = {inv.id for inv in invocations if inv.id}
     for inv in invocations:
@@ -125,7 +114,6 @@ class _Checker:
         self.media, self.registry, self.signals, self.new_media = media, registry, signals, new_media
         self.plan = ValidatedPlan()
         self.frames: dict[str, _Frame] = {}
-        self.output_region: dict[str, str | None] = {}
         self.used: set[str] = set()
 
     def new_id(self) -> str:
@@ -140,13 +128,15 @@ class _Checker:
         self.plan.problems.append(Problem(inv_id, category, message, missing_region))
 
     def add(self, inv: Invocation) -> None:
-        """Check one invocation, inserting grounding/segmentation steps it needs first."""
+        """Check one invocation, inserting the grounding/segmentation steps it needs first."""
         try:
             inv = self._normalise(inv)
             frame = self._input_frame(inv)
             expert = self._choose_expert(inv, frame)
             spec = self.registry.spec(expert)
-            if inv.region is None and spec.needs_region(inv.task, inv.op):
+            if inv.signal is not None and not spec.takes_signal(None):
+                inv = inv.model_copy(update={"signal": None})  # text fallback: this expert takes no embeddings
+            if inv.region is None and spec.needs_region(inv.task, inv.op, signal=inv.signal is not None):
                 inv = self._resolve_region(inv, spec.region_kinds)
             elif inv.region is not None and inv.task != "segment" and "mask" in spec.region_kinds and \
                     self._region_kind(inv.region) in ("box", "points") and (
@@ -154,17 +144,16 @@ class _Checker:
                 # edit the object in the box, not the whole box (a segment step would only insert itself again)
                 inv = self._segment_first(inv, inv.region)
             self._check_region(inv, frame, spec.region_kinds)
-            self._check_signal(inv)
         except VitronError as exc:
             self.frames[inv.id] = _Frame(None)
             self.problem(inv.id, exc.category, str(exc), isinstance(exc, MissingRegionError))
             self.plan.invocations.append(inv)
             return
         self.frames[inv.id] = frame
-        self.output_region[inv.id] = _OUTPUT_REGION.get(inv.task)
         self.plan.experts[inv.id] = expert
         self.plan.invocations.append(inv)
 
+    # -- inputs -------------------------------------------------------------------------------
     def _normalise(self, inv: Invocation) -> Invocation:
         update: dict[str, Any] = {}
         if inv.module in MODULE_LETTERS:
@@ -173,7 +162,7 @@ class _Checker:
             raise BadInputError(
                 f"unknown module {inv.module!r}; use 'auto' or one of: {', '.join(self.registry.names())}"
             )
-        if inv.task in ("edit_image", "edit_video") and inv.op is None:
+        if task_spec(inv.task).is_edit and inv.op is None:
             raise BadInputError(f"{inv.task} needs args.op, one of: {', '.join(EDIT_OPS)}")
         for ref in inv.references:
             if ref not in self.frames:
@@ -183,14 +172,23 @@ class _Checker:
         for item in inv.inputs:
             if not is_invocation_id(item) and item not in self.media:
                 raise BadInputError(f"input {item} does not exist; known media: {', '.join(self.media) or 'none'}")
-        if not inv.inputs and TASK_INPUT[inv.task] is not None:
+        if inv.signal is not None and (self.signals is None or inv.signal not in self.signals):
+            raise BadInputError(f"signal {inv.signal} is not in this thread's signal store")
+        wanted = task_spec(inv.task).input_kind
+        if not inv.inputs and wanted is not None:
             default = self._default_input(inv)
             if default is None:
-                raise BadInputError(f"{inv.task} needs an input {TASK_INPUT[inv.task]}, and none has been given")
+                raise BadInputError(f"{inv.task} needs an input {wanted}, and none has been given")
             update["inputs"] = [default]
+            if inv.region is not None and inv.region.ref in self.media:  # the referred mask, carried onto it
+                carried = carried_mask(self.media, inv.region.ref, default)
+                if carried is not None and carried != inv.region.ref:
+                    update["region"] = inv.region.model_copy(update={"ref": carried})
         return inv.model_copy(update=update) if update else inv
 
     def _default_input(self, inv: Invocation) -> str | None:
+        """The medium an invocation without inputs acts on: for a region that refers to an earlier output,
+        the latest version of the medium it lies on; else the newest fitting medium, this turn's first."""
         region = inv.region
         if region is not None and region.ref:
             if is_invocation_id(region.ref):
@@ -198,14 +196,17 @@ class _Checker:
                 return earlier.inputs[0] if earlier.inputs else None
             ref = self.media.get(region.ref)
             if ref is not None and ref.parents:
-                return ref.parents[0]
-        wanted = TASK_INPUT[inv.task]
-        for media_id in reversed(self.new_media):
-            if self.media[media_id].kind == wanted:
-                return media_id
-        for ref in reversed(list(self.media.values())):
-            if ref.kind == wanted and not is_preview(ref):
-                return ref.id
+                return latest_version(self.media, ref.parents[0])
+        spec = task_spec(inv.task)
+        kinds = [spec.input_kind, *(["video"] if spec.keyframe else [])]  # image tasks also run on a video's frame
+        for kind in kinds:
+            found = next((m for m in reversed(self.new_media) if self.media[m].kind == kind), None)
+            if found is not None:
+                return found
+        for kind in kinds:
+            found = next((r.id for r in reversed(list(self.media.values())) if r.kind == kind and not r.preview), None)
+            if found is not None:
+                return found
         return None
 
     def _input_frame(self, inv: Invocation) -> _Frame:
@@ -220,16 +221,13 @@ class _Checker:
             raise BadInputError(f"input {first} holds boxes, not an image or video")
         return _Frame(kind, ref.width, ref.height, ref.frames)
 
+    # -- experts ------------------------------------------------------------------------------
     def _choose_expert(self, inv: Invocation, frame: _Frame) -> str:
-        phrase = inv.command if inv.task in PHRASE_TASKS else None  # closed-set experts only for words they know
-        keyframe = frame.kind == "video" and inv.task in KEYFRAME_TASKS  # image experts run on one frame
+        task = task_spec(inv.task)
+        phrase = inv.command if task.names_target and not task.is_edit else None  # closed-set vocabulary
+        keyframe = frame.kind == "video" and task.keyframe  # image experts run on one frame
         if inv.module == AUTO_MODULE:
-            try:
-                return self.registry.best_for(inv.task, inv.op, frame.kind, phrase)
-            except UnavailableError:
-                if not keyframe:
-                    raise
-                return self.registry.best_for(inv.task, inv.op, "image", phrase)
+            return self._best(inv, frame.kind, phrase, keyframe)
         spec = self.registry.spec(inv.module)
         if keyframe and "video" not in spec.input_kinds and "image" in spec.input_kinds:
             frame = _Frame("image", frame.width, frame.height)
@@ -240,6 +238,14 @@ class _Checker:
             )
         if frame.kind is not None and frame.kind not in spec.input_kinds:
             raise BadInputError(f"{inv.module} takes {', '.join(spec.input_kinds)} input, not {frame.kind}")
+        if not spec.takes_args(inv.task, inv.args):
+            given = [a for a in task.routing_args if inv.args.get(a)]
+            if given:
+                raise BadInputError(f"{inv.module} ignores args.{' and args.'.join(given)}; use module 'auto' to "
+                                    "reach an expert that places phrases in boxes, or drop them")
+            raise BadInputError(f"{inv.module} needs args.{' and args.'.join(spec.reads_args)} for {inv.label}")
+        if inv.signal is not None and not spec.takes_signal(self._signal_space(inv)):
+            raise BadInputError(self._signal_mismatch(inv, inv.module))
         state = self.registry.availability(inv.module)
         if not state.ok:
             raise UnavailableError(f"{inv.module} is not usable here: {state.reason}. {state.fix}")
@@ -247,32 +253,68 @@ class _Checker:
             raise UnavailableError(f"{inv.module} only knows: {', '.join(spec.vocabulary or ())}; not {show(phrase)}")
         return inv.module
 
+    def _best(self, inv: Invocation, kind: str | None, phrase: str | None, keyframe: bool) -> str:
+        """The registry's pick for an ``auto`` invocation; with a signal, one of its space first."""
+        kinds = [kind, "image"] if keyframe else [kind]
+        if inv.signal is not None:
+            space = self._signal_space(inv)
+            for option in kinds:
+                for name in self.registry.candidates(inv.task, inv.op, option, inv.args):
+                    if self.registry.spec(name).takes_signal(space) and self.registry.availability(name).ok \
+                            and (phrase is None or self.registry.spec(name).knows(phrase)):
+                        return name
+            if space is not None:  # projected for one expert's space: another expert cannot read it
+                raise BadInputError(self._signal_mismatch(inv, None))
+        for option in kinds:
+            try:
+                return self.registry.best_for(inv.task, inv.op, option, phrase, inv.args)
+            except UnavailableError:
+                if option == kinds[-1]:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _signal_space(self, inv: Invocation) -> str | None:
+        return self.signals.space(inv.signal) if self.signals is not None and inv.signal else None
+
+    def _signal_mismatch(self, inv: Invocation, module: str | None) -> str:
+        space = self._signal_space(inv)
+        fits = sorted({n for n in self.registry.candidates(inv.task, inv.op)
+                       if self.registry.spec(n).takes_signal(space)})
+        who = f"{module} takes no signal embeddings" if module and self.registry.spec(module).embedding_space is None \
+            else f"no installed expert for {inv.label} takes embeddings in {space or 'any space'}" if not module \
+            else f"{module} takes {self.registry.spec(module).embedding_space}, not {space}"
+        return f"signal {inv.signal}: {who}; {'use ' + ', '.join(fits) if fits else 'drop the signal to use the text'}"
+
+    # -- regions ------------------------------------------------------------------------------
     def _resolve_region(self, inv: Invocation, kinds: tuple[str, ...]) -> Invocation:
-        """Insert ground (and segment, when a mask is wanted) for a target named only in words."""
+        """Insert ground (and segment, when a mask is wanted) for a target named only in words; a singular
+        phrase grounds one object, a plural one every instance."""
         target = inv.command.strip()
-        if inv.task not in ("segment", "track", "edit_image", "edit_video") or not target:
+        if not task_spec(inv.task).names_target or inv.task == "ground" or not target:
             raise MissingRegionError(f"{inv.label} needs a region ({', '.join(kinds)}); draw a box or name the target")
         try:
             self.registry.best_for("ground", None, "image", target)
         except UnavailableError as exc:
-            raise UnavailableError(
+            raise MissingRegionError(
                 f"cannot locate {show(target)} without a region: {exc}. Draw a box around it instead"
             ) from None
-        ground = Invocation(id=self.new_id(), task="ground", command=target, inputs=inv.inputs)
+        ground = Invocation(id=self.new_id(), task="ground", command=target, inputs=inv.inputs,
+                            args={"instances": instances_of(target)})
         self._insert(ground)
-        if "box" in kinds and inv.task not in ("edit_image", "edit_video"):
+        if "box" in kinds and not task_spec(inv.task).is_edit:
             return inv.model_copy(update={"region": Region(ref=ground.id)})
         return self._segment_first(inv, Region(ref=ground.id))
 
     def _segment_first(self, inv: Invocation, region: Region) -> Invocation:
-        """Insert a segmentation of ``region`` and point ``inv`` at its mask.
+        """Insert a segmentation of ``region`` and point ``inv`` at its mask, on the same frame.
 
-        A video edit needs masks on every frame (``track``); tracking itself starts from one frame's mask.
+        A video edit needs masks on every frame (``track``); tracking itself starts from one frame's mask,
+        the frame the region was drawn on.
         """
         task = "track" if inv.task == "edit_video" else "segment"
         segment = Invocation(id=self.new_id(), task=task, command=inv.command, inputs=inv.inputs, region=region)
         self._insert(segment)
-        return inv.model_copy(update={"region": Region(ref=segment.id)})
+        return inv.model_copy(update={"region": Region(ref=segment.id, frames=region.frames)})
 
     def _region_kind(self, region: Region) -> str | None:
         return self._ref_kind(region.ref) if region.ref else region.kind
@@ -281,7 +323,11 @@ class _Checker:
         before = len(self.plan.problems)
         self.add(inv)
         if len(self.plan.problems) > before:
-            raise UnavailableError(f"the inserted step {inv.id} ({inv.label} {show(inv.command)}) cannot run")
+            added = self.plan.problems[before:]
+            if any(p.missing_region for p in added):
+                raise MissingRegionError(added[0].message)
+            raise UnavailableError(f"the inserted step {inv.id} ({inv.label} {show(inv.command)}) cannot run: "
+                                   f"{added[0].message}")
         self.plan.inserted.append(inv.id)
 
     def _check_region(self, inv: Invocation, frame: _Frame, kinds: tuple[str, ...]) -> None:
@@ -292,6 +338,9 @@ class _Checker:
             kind = self._region_kind(region)
             if kind not in kinds:
                 raise RegionError(f"region {region.ref} is a {kind}; {inv.label} here accepts {', '.join(kinds) or 'no region'}")
+            if region.frames is not None and frame.kind is not None:
+                check_region_bounds(Region(ref=region.ref, frames=region.frames), frame.width, frame.height,
+                                    frame.frames, inv.inputs[0])
             return
         if region.kind not in kinds:
             raise RegionError(f"{inv.label} with this expert accepts regions: {', '.join(kinds) or 'none'}, not {region.kind}")
@@ -300,7 +349,8 @@ class _Checker:
 
     def _ref_kind(self, ref: str) -> str | None:
         if is_invocation_id(ref):
-            kind = self.output_region.get(ref)
+            earlier = next((i for i in self.plan.invocations if i.id == ref), None)
+            kind = task_spec(earlier.task).region_output if earlier is not None else None
             if kind is None:
                 raise RegionError(f"region {ref} refers to an invocation that yields no mask or boxes")
             return kind
@@ -311,7 +361,3 @@ class _Checker:
         if kind is None:
             raise RegionError(f"region {ref} is a {media.kind}; a region must be a mask or boxes output")
         return kind
-
-    def _check_signal(self, inv: Invocation) -> None:
-        if inv.signal is not None and (self.signals is None or inv.signal not in self.signals):
-            raise BadInputError(f"signal {inv.signal} is not in this thread's signal store")

@@ -110,6 +110,8 @@ class VitronPlanner:
             expert = self._expert_for(inv, inp.catalogue)
             if expert is not None and run < len(runs):
                 signals[inv.id] = self._project(expert, generated, runs[run].start, runs[run].stop)
+                if expert in inp.catalogue:
+                    signals[inv.id]["space"] = inp.catalogue[expert].embedding_space
                 inv = inv.model_copy(update={"module": expert})
             invocations.append(inv)
         needs_followup = self.answer_after_tools and bool(invocations)

@@ -10,7 +10,6 @@ import hashlib
 import json
 import os
 import threading
-from collections import OrderedDict
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any, Literal
@@ -18,7 +17,8 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
-from ..errors import MediaError
+from ..errors import MediaError, RegionError
+from .cache import DecodeCache
 from .media_io import MediaLimits, decode_image, decode_video, encode_jpeg, encode_png, encode_video, probe_file
 
 __all__ = ["MediaKind", "MediaRef", "MediaStore"]
@@ -31,8 +31,14 @@ class MediaRef(BaseModel):
 
     ``file``: path relative to the store root (never absolute, so a thread can move).
     ``width``/``height``: pixels of the frame; ``frames``/``fps`` for videos (1/None for stills).
-    ``source``: ``user`` or the expert that produced it; ``parents``: ids it was made from.
-    ``data``: small JSON facts (detections for ``boxes``).
+    ``source``: ``user`` or the expert that produced it; ``parents``: media ids it was made from, the
+    medium it lies on first (a mask's image).
+    ``preview``: an overlay or drawing made for people to look at; never a default input.
+    ``version_of``: for an edited image or video, the medium it is an edit of (edits stack on the latest).
+    ``carried_from``: for a mask an edit carried onto its output, the mask it continues (moved with the object).
+    ``keyframe``: for a mask made on one frame of a video, that frame (tracking starts there).
+    ``instances``: for a mask of several objects, the ids of the one-object masks it is the union of.
+    ``data``: small JSON facts (detections for ``boxes``, areas).
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -45,6 +51,11 @@ class MediaRef(BaseModel):
     fps: float | None = None
     source: str = "user"
     parents: tuple[str, ...] = ()
+    preview: bool = False
+    version_of: str | None = None
+    carried_from: str | None = None
+    keyframe: int | None = None
+    instances: tuple[str, ...] = ()
     data: dict[str, Any] = {}
 
 
@@ -55,11 +66,12 @@ class MediaStore:
         self,
         root: str | os.PathLike[str],
         limits: MediaLimits | None = None,
-        cache_bytes: int = 256 * 2**20,
+        cache: DecodeCache | None = None,
         preview_format: str = "jpg",
         allowed_roots: Iterable[str | os.PathLike[str]] | None = None,
     ) -> None:
-        """``cache_bytes``: decoded stills kept in memory, so a turn decodes each image once.
+        """``cache``: decoded stills kept in memory, so a turn decodes each image once; share one between
+        the stores of many threads to bound the process's memory (default: a 256 MiB one of its own).
         ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people.
         ``allowed_roots``: folders every ingested file must resolve inside (None: anywhere)."""
         if preview_format not in ("jpg", "png"):
@@ -69,9 +81,7 @@ class MediaStore:
         self.limits = limits or MediaLimits()
         self.allowed_roots = None if allowed_roots is None else tuple(allowed_roots)
         (self.root / "blobs").mkdir(parents=True, exist_ok=True)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._cache_bytes = cache_bytes
-        self._cache_lock = threading.Lock()
+        self.cache = cache if cache is not None else DecodeCache()
 
     # -- ingest ---------------------------------------------------------------------------------
     def ingest(
@@ -119,9 +129,11 @@ class MediaStore:
 
     # -- outputs --------------------------------------------------------------------------------
     def put_image(
-        self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = (), preview: bool = False
+        self, array: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = (), preview: bool = False,
+        version_of: str | None = None,
     ) -> MediaRef:
-        """Store an (H, W, 3) uint8 image: PNG, or ``preview_format`` for a ``preview`` made for people."""
+        """Store an (H, W, 3) uint8 image: PNG, or ``preview_format`` for a ``preview`` made for people.
+        ``version_of``: the image this one is an edit of."""
         if array.ndim != 3 or array.shape[2] != 3 or array.dtype != np.uint8:
             raise ValueError(f"image must be (H, W, 3) uint8, got {array.shape} {array.dtype}")
         if preview and self.preview_format == "jpg":
@@ -132,10 +144,12 @@ class MediaStore:
             self._remember(file, array)
         h, w = array.shape[:2]
         return MediaRef(id=media_id, kind="image", file=file, width=w, height=h, source=source, parents=tuple(parents),
-                        data={"preview": True} if preview else {})
+                        preview=preview, version_of=version_of)
 
-    def put_mask(self, mask: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = ()) -> MediaRef:
-        """Store an (H, W) bool mask as a PNG (0/255)."""
+    def put_mask(self, mask: np.ndarray, media_id: str, *, source: str, parents: Iterable[str] = (),
+                 **lineage: Any) -> MediaRef:
+        """Store an (H, W) bool mask as a PNG (0/255). ``lineage``: ``MediaRef`` fields such as ``keyframe``,
+        ``carried_from`` or ``instances``."""
         if mask.ndim != 2:
             raise ValueError(f"mask must be (H, W), got {mask.shape}")
         file = self._write(encode_png(mask.astype(bool)), "png")
@@ -143,8 +157,44 @@ class MediaStore:
         area = int(mask.astype(bool).sum())
         return MediaRef(
             id=media_id, kind="mask", file=file, width=w, height=h, source=source, parents=tuple(parents),
-            data={"area": area},
+            data={"area": area}, **lineage,
         )
+
+    def ingest_mask(self, source: str | os.PathLike[str] | np.ndarray, media_id: str, *, on: MediaRef,
+                    keyframe: int | None = None) -> MediaRef:
+        """A region the user gives as a mask (a mask image file, or an (H, W) array: nonzero = inside), checked
+        against the medium ``on`` it is drawn on and stored as a ``mask`` lying on it.
+
+        ``keyframe``: on a video, the frame it is drawn on. Raises ``RegionError`` with what to fix.
+        """
+        if isinstance(source, np.ndarray):
+            array, name = source, "the mask"
+        else:
+            roots = self.allowed_roots
+            path = self._check_inside(Path(source), roots) if roots is not None else Path(source)
+            probed = probe_file(path, self.limits, expect="image", name=Path(source).name)
+            array, name = decode_image(probed.data, Path(source).name), Path(source).name
+        array = np.asarray(array)
+        if array.ndim == 3:
+            array = array.max(axis=2)  # any bright channel counts; a white-on-black RGB file is the usual form
+        if array.ndim != 2:
+            raise RegionError(f"{name} must be an (H, W) mask, got shape {array.shape}")
+        if array.dtype == bool:
+            mask = array
+        elif array.dtype.kind in "ui":
+            mask = array > (127 if array.max(initial=0) > 1 else 0)
+        elif array.dtype.kind == "f":
+            mask = array > 0.5
+        else:
+            raise RegionError(f"{name} must be a boolean or numeric mask, got {array.dtype}")
+        if mask.shape != (on.height, on.width):
+            raise RegionError(f"{name} is {mask.shape[1]}x{mask.shape[0]} but {on.id if on.id != 'pending' else 'the medium'} "
+                              f"is {on.width}x{on.height}; draw the mask on that medium at its size")
+        if not mask.any():
+            raise RegionError(f"{name} is empty (no pixel is set); mark the object in white on black")
+        if keyframe is not None and not 0 <= keyframe < on.frames:
+            raise RegionError(f"frame {keyframe} is outside the medium, which has {on.frames} frame(s) (0-based)")
+        return self.put_mask(mask, media_id, source="user", parents=(on.id,), keyframe=keyframe)
 
     def put_boxes(
         self, detections: list[dict[str, Any]], media_id: str, *, width: int, height: int, source: str,
@@ -159,9 +209,11 @@ class MediaStore:
         )
 
     def put_mask_video(
-        self, masks: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = ()
+        self, masks: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = (),
+        **lineage: Any,
     ) -> MediaRef:
-        """Store (T, H, W) bool masks, one per frame, losslessly (bit-packed, compressed ``.npz``)."""
+        """Store (T, H, W) bool masks, one per frame, losslessly (bit-packed, compressed ``.npz``).
+        ``lineage``: ``MediaRef`` fields such as ``carried_from`` or ``instances``."""
         import io
 
         if masks.ndim != 3:
@@ -173,18 +225,20 @@ class MediaStore:
         t, h, w = masks.shape
         return MediaRef(
             id=media_id, kind="mask_video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
-            parents=tuple(parents), data={"area": [int(a) for a in masks.reshape(t, -1).sum(axis=1)]},
+            parents=tuple(parents), data={"area": [int(a) for a in masks.reshape(t, -1).sum(axis=1)]}, **lineage,
         )
 
     def put_video(
-        self, frames: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = ()
+        self, frames: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = (),
+        preview: bool = False, version_of: str | None = None,
     ) -> MediaRef:
-        """Store (T, H, W, 3) uint8 frames as a browser-playable MP4."""
+        """Store (T, H, W, 3) uint8 frames as a browser-playable MP4; ``preview``: made for people to look at;
+        ``version_of``: the video this one is an edit of."""
         file = self._write(encode_video(frames, fps), "mp4")
         t, h, w = frames.shape[:3]
         return MediaRef(
             id=media_id, kind="video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
-            parents=tuple(parents),
+            parents=tuple(parents), preview=preview, version_of=version_of,
         )
 
     # -- reading --------------------------------------------------------------------------------
@@ -203,11 +257,9 @@ class MediaStore:
             return self.load_video(ref, max_frames=1)[0][0]
         if ref.kind not in ("image", "mask"):
             raise MediaError(f"{ref.id} is a {ref.kind}, not an image")
-        with self._cache_lock:
-            cached = self._cache.get(ref.file)
-            if cached is not None:
-                self._cache.move_to_end(ref.file)
-                return cached.copy()
+        cached = self.cache.get(str(self.root / ref.file))
+        if cached is not None:
+            return cached
         image = decode_image(self.path(ref).read_bytes(), ref.id)
         self._remember(ref.file, image)
         return image
@@ -235,13 +287,7 @@ class MediaStore:
         return decode_video(self.path(ref).read_bytes(), ref.id, self.limits, max_frames=max_frames)
 
     def _remember(self, file: str, image: np.ndarray) -> None:
-        if image.nbytes > self._cache_bytes:
-            return
-        with self._cache_lock:
-            self._cache[file] = image.copy()
-            self._cache.move_to_end(file)
-            while sum(a.nbytes for a in self._cache.values()) > self._cache_bytes:
-                self._cache.popitem(last=False)
+        self.cache.put(str(self.root / file), image)
 
     def _write(self, data: bytes, ext: str) -> str:
         digest = hashlib.sha256(data).hexdigest()[:40]

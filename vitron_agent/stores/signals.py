@@ -32,16 +32,18 @@ class SignalStore:
         self.root = Path(root).resolve()
         self.root.mkdir(parents=True, exist_ok=True)
 
-    def put(self, features: Any, **parts: Any) -> str:
+    def put(self, features: Any, *, space: str | None = None, **parts: Any) -> str:
         """Store one signal (``features``, e.g. (k, d)) and optional named parts; return its id.
 
+        ``space``: the conditioning space ``features`` were projected into (an ``ExpertSpec.embedding_space``
+        such as ``clip-text 77x768``); the validator sends the signal only to an expert of that space.
         Named parts keep e.g. the task-specific and task-invariant halves apart.
         """
         from safetensors.numpy import save
 
         tensors = {"features": _to_numpy(features)}
         tensors.update({name: _to_numpy(value) for name, value in parts.items()})
-        blob = save(tensors)
+        blob = save(tensors, metadata={"space": space} if space else None)
         signal_id = "s" + hashlib.sha256(blob).hexdigest()[:16]
         target = self.root / f"{signal_id}.safetensors"
         if not target.exists():  # a temp file per writer: threads may store the same signal at once
@@ -63,6 +65,14 @@ class SignalStore:
         if not target.exists():
             raise BadInputError(f"signal {signal_id} is not in the signal store at {self.root}")
         return load(target.read_bytes())
+
+    def space(self, signal_id: str) -> str | None:
+        """The conditioning space the signal was stored with, or None when its producer did not say."""
+        from safetensors import safe_open
+
+        self.get_all(signal_id)  # checks the id and that it exists
+        with safe_open(str(self.root / f"{signal_id}.safetensors"), framework="numpy") as stored:
+            return (stored.metadata() or {}).get("space")
 
     def __contains__(self, signal_id: object) -> bool:
         return isinstance(signal_id, str) and bool(_ID.match(signal_id)) and (self.root / f"{signal_id}.safetensors").exists()

@@ -28,7 +28,8 @@ from ..agent import new_thread_id
 from ..config import AgentConfig
 from ..errors import BadInputError, UnavailableError, VitronError
 from ..stores.media_io import MediaLimits
-from .canvas import canvas_source, check_upload, click, format_box, parse_box, region_for, render_canvas
+from .canvas import (add_point, canvas_source, check_upload, click, format_box, parse_region, region_for,
+                     render_canvas)
 from .history import latest_medium, live_messages, note, progress_message, render_thread, render_turn
 
 __all__ = ["build_app", "launch", "serve", "web_config", "upload_folder"]
@@ -40,6 +41,8 @@ except ImportError:
     raise UnavailableError('the web UI needs gradio; install it with: pip install "vitron-agent[ui]"') from None
 
 _log = logging.getLogger(__name__)
+_DRAW_MODES = {"a box (two corners)": None, "points on the object": True, "points on the background": False}
+"""The canvas's click modes: a box, or points (positive on the object, negative on the background)."""
 _THREAD_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _HINT = "e.g. segment the object in the box · find the faces · remove it"
 
@@ -87,12 +90,15 @@ def build_app(agent: Any, title: str = "vitron-agent") -> Any:
                 upload = gr.File(label="Attach images or videos", file_count="multiple", type="filepath",
                                  elem_id="vitron-upload")
                 attached = gr.Markdown("", elem_id="vitron-attached")
-                canvas = gr.Image(label="Click two corners to draw a box", interactive=False, format="jpeg",
-                                  elem_id="vitron-canvas", buttons=["fullscreen"])
+                canvas = gr.Image(label="Click two corners to draw a box, or click points", interactive=False,
+                                  format="jpeg", elem_id="vitron-canvas", buttons=["fullscreen"])
+                draw = gr.Radio(list(_DRAW_MODES), value=next(iter(_DRAW_MODES)), label="Clicks draw",
+                                elem_id="vitron-draw")
                 frame = gr.Slider(0, 1, value=0, step=1, label="Video frame to draw on", visible=False)
                 with gr.Row():
-                    region = gr.Textbox(label="Region x1,y1,x2,y2 (pixels)", scale=3, elem_id="vitron-region")
-                    clear = gr.Button("Clear box", size="sm", scale=1)
+                    region = gr.Textbox(label="Region: x1,y1,x2,y2 or points x,y,+; x,y,- (pixels)", scale=3,
+                                        elem_id="vitron-region")
+                    clear = gr.Button("Clear", size="sm", scale=1)
                 with gr.Accordion("Last turn as JSON", open=False):
                     trace = gr.JSON(elem_id="vitron-trace")
 
@@ -105,7 +111,7 @@ def build_app(agent: Any, title: str = "vitron-agent") -> Any:
         app.load(s.on_load, [thread], turn_outputs)
         upload.upload(s.on_upload, [upload, pending, chat, thread], [upload, pending, attached, chat, source, canvas,
                                                                        frame, anchor, region])
-        canvas.select(s.on_click, [anchor, source, frame], [anchor, region, canvas])
+        canvas.select(s.on_click, [anchor, source, frame, draw, region], [anchor, region, canvas])
         region.submit(s.on_region_typed, [region, source, frame], [canvas, anchor])
         frame.release(s.on_region_typed, [region, source, frame], [canvas, anchor])
         clear.click(s.on_clear, [source, frame], [anchor, region, canvas])
@@ -174,18 +180,24 @@ class _Session:
         src = canvas_source(pending, latest_medium(self.agent, _valid(thread)))
         return (None, pending, _describe(pending), chat, src, self._canvas(src), _frame_update(src), None, "")
 
-    def on_click(self, anchor: list[int] | None, src: dict | None, frame: int, evt: gr.SelectData):
+    def on_click(self, anchor: list[int] | None, src: dict | None, frame: int, mode: str, text: str,
+                 evt: gr.SelectData):
         if src is None or evt.index is None:
             return anchor, "", None
-        anchor, box = click(anchor, *evt.index[:2])
-        return anchor, format_box(box), self._canvas(src, frame, box, anchor)
+        x, y = evt.index[:2]
+        positive = _DRAW_MODES.get(mode)
+        if positive is not None:  # a point mode: each click adds one point
+            text = add_point(text, x, y, positive)
+            return None, text, self._canvas(src, frame, parse_region(text))
+        anchor, box = click(anchor, x, y)
+        return anchor, format_box(box), self._canvas(src, frame, {"box": box} if box else None, anchor)
 
     def on_region_typed(self, text: str, src: dict | None, frame: int):
         try:
-            box = parse_box(text)
+            region = parse_region(text)
         except BadInputError:
-            box = None
-        return self._canvas(src, frame, box), None
+            region = None
+        return self._canvas(src, frame, region), None
 
     def on_clear(self, src: dict | None, frame: int):
         return None, "", self._canvas(src, frame)
@@ -197,17 +209,18 @@ class _Session:
         thread = _valid(thread) or new_thread_id()
         text = (text or "").strip()
         try:
-            box = parse_box(region_text)
-            region = region_for(box, src, int(frame or 0))
+            drawn = parse_region(region_text)
+            region = region_for(drawn, src, int(frame or 0))
         except BadInputError as exc:
             yield {c["chat"]: chat + [note(str(exc))]}
             return
         if waiting and waiting.get("type") == "region" and not text and not pending:
-            if box is None:
-                yield {c["chat"]: chat + [note("Draw a box first: click two corners on the image.")]}
+            if drawn is None:
+                yield {c["chat"]: chat + [note("Draw a region first: click two corners, or click points.")]}
                 return
-            yield from self._resume(thread, chat + [{"role": "user", "content": f"Region: {format_box(box)}"}],
-                                    {"box": box})
+            answer = region if isinstance(region, dict) else {"box": region}
+            yield from self._resume(thread, chat + [{"role": "user", "content": f"Region: {region_text.strip()}"}],
+                                    answer)
             return
         if not text and not pending:
             yield {c["chat"]: chat + [note(f"Type a request ({_HINT}).")]}
@@ -283,9 +296,10 @@ class _Session:
                 c["frame"]: gr.Slider(visible=False), c["anchor"]: None, c["region"]: "", c["trace"]: None,
                 c["waiting"]: None, c["approval"]: gr.Row(visible=False)}
 
-    def _canvas(self, src: dict | None, frame: int = 0, box: list | None = None, anchor: list | None = None) -> Any:
+    def _canvas(self, src: dict | None, frame: int = 0, region: dict | None = None, anchor: list | None = None) -> Any:
+        region = region or {}
         try:
-            return render_canvas(src, int(frame or 0), box, anchor)
+            return render_canvas(src, int(frame or 0), region.get("box"), anchor, region.get("points"))
         except (BadInputError, OSError):
             return None
 

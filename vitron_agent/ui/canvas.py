@@ -1,10 +1,12 @@
-"""The region panel: uploads checked before a turn, and a box drawn by two clicks on an image or a video frame.
+"""The region panel: uploads checked before a turn, and a region drawn on an image or a video frame: a box by two
+clicks, or points clicked one by one (on the object, or on the background).
 
 No Gradio here. Attachments and canvas sources are small JSON-safe dicts, kept in the browser session:
 ``attachment``: ``{"path", "name", "kind", "width", "height", "frames"}`` (an uploaded file that passed
 validation); ``source``: ``{"path", "kind", "frames", "label"}`` (what the canvas shows: the first pending
 image, else the first pending video, else the thread's latest medium, as the agent picks a region's target).
-Boxes are ``[x1, y1, x2, y2]`` pixels of that medium, integers, x1 < x2 and y1 < y2.
+Boxes are ``[x1, y1, x2, y2]`` pixels of that medium, integers, x1 < x2 and y1 < y2; points are
+``[x, y, positive]``. The region text box holds either ``x1,y1,x2,y2`` or points ``x,y,+; x,y,-``.
 """
 
 from __future__ import annotations
@@ -17,9 +19,11 @@ import numpy as np
 from ..errors import BadInputError, RegionError
 from ..stores.media_io import MediaLimits, decode_image, decode_video, probe_file
 
-__all__ = ["check_upload", "canvas_source", "render_canvas", "click", "parse_box", "format_box", "region_for"]
+__all__ = ["check_upload", "canvas_source", "render_canvas", "click", "parse_region", "format_box", "format_points",
+           "add_point", "region_for"]
 
 _BOX_COLOR = (255, 64, 64)
+_POINT_COLORS = {True: (64, 220, 64), False: (255, 64, 64)}
 
 
 def check_upload(path: str | Path, limits: MediaLimits) -> dict[str, Any]:
@@ -41,9 +45,10 @@ def canvas_source(pending: list[dict[str, Any]], latest: dict[str, Any] | None =
 
 
 def render_canvas(source: dict[str, Any] | None, frame: int = 0, box: list[int] | None = None,
-                  anchor: list[int] | None = None) -> np.ndarray | None:
-    """(H, W, 3) uint8 RGB of the source (frame ``frame`` of a video) with ``box`` drawn and the first
-    click ``anchor`` marked, both in pixels of the source; None when there is nothing to show."""
+                  anchor: list[int] | None = None, points: list[list[Any]] | None = None) -> np.ndarray | None:
+    """(H, W, 3) uint8 RGB of the source (frame ``frame`` of a video) with ``box`` drawn, the first click
+    ``anchor`` marked and ``points`` shown (green +: on the object, red x: background), all in pixels of the
+    source; None when there is nothing to show."""
     import cv2
 
     if source is None:
@@ -61,6 +66,9 @@ def render_canvas(source: dict[str, Any] | None, frame: int = 0, box: list[int] 
         cv2.rectangle(image, (x1, y1), (x2, y2), _BOX_COLOR, width)
     if anchor is not None:
         cv2.drawMarker(image, (int(anchor[0]), int(anchor[1])), _BOX_COLOR, cv2.MARKER_CROSS, 8 * width, width)
+    for x, y, positive in points or ():
+        marker = cv2.MARKER_CROSS if positive else cv2.MARKER_TILTED_CROSS
+        cv2.drawMarker(image, (int(round(x)), int(round(y))), _POINT_COLORS[bool(positive)], marker, 8 * width, width)
     return image
 
 
@@ -79,33 +87,68 @@ def click(anchor: list[int] | None, x: int, y: int) -> tuple[list[int] | None, l
     return None, [x1, y1, x2, y2]
 
 
-def parse_box(text: str | None) -> list[float] | None:
-    """``"x1,y1,x2,y2"`` (pixels; spaces or brackets allowed) to a box; empty text is no box."""
-    text = (text or "").strip().strip("[]()")
-    if not text:
+def parse_region(text: str | None) -> dict[str, Any] | None:
+    """The region text: ``x1,y1,x2,y2`` (pixels; spaces or brackets allowed) -> ``{"box": [...]}``; points
+    ``x,y,+; x,y,-`` (``+`` on the object, the default; ``-`` background) -> ``{"points": [[x, y, True], ...]}``;
+    empty text -> None."""
+    groups = [g.strip() for g in (text or "").split(";") if g.strip()]
+    if not groups:
         return None
-    parts = [p for p in text.replace(",", " ").split() if p]
+    parts = [p for p in groups[0].strip("[]()").replace(",", " ").split() if p]
+    if len(groups) > 1 or len(parts) in (2, 3):
+        return {"points": [_point(group) for group in groups]}
     try:
         box = [float(p) for p in parts]
     except ValueError:
-        raise RegionError(f"region must be 4 numbers x1,y1,x2,y2 in pixels, got {text!r}") from None
+        raise RegionError(f"region must be 4 numbers x1,y1,x2,y2 in pixels (or points x,y,+; x,y,-), "
+                          f"got {text!r}") from None
     if len(box) != 4:
         raise RegionError(f"region must be 4 numbers x1,y1,x2,y2 in pixels, got {len(box)} number(s)")
     if not (box[0] < box[2] and box[1] < box[3]):
         raise RegionError(f"region {text!r} is inverted or empty; need x1 < x2 and y1 < y2")
-    return box
+    return {"box": box}
+
+
+def _point(text: str) -> list[Any]:
+    parts = [p for p in text.strip().strip("[]()").replace(",", " ").split() if p]
+    sign = parts.pop() if len(parts) == 3 else "+"
+    try:
+        if len(parts) != 2 or sign not in ("+", "-"):
+            raise ValueError
+        return [float(parts[0]), float(parts[1]), sign == "+"]
+    except ValueError:
+        raise RegionError(f"a point must be x,y or x,y,+ or x,y,- in pixels, got {text.strip()!r}") from None
 
 
 def format_box(box: list[float] | None) -> str:
     return "" if box is None else ",".join(f"{c:g}" for c in box)
 
 
-def region_for(box: list[float] | None, source: dict[str, Any] | None, frame: int) -> Any:
-    """The turn's ``region`` argument: the box, with the annotated frame ``(f, f)`` on a video."""
-    if box is None:
+def format_points(points: list[list[Any]]) -> str:
+    return "; ".join(f"{x:g},{y:g},{'+' if positive else '-'}" for x, y, positive in points)
+
+
+def add_point(text: str | None, x: float, y: float, positive: bool) -> str:
+    """The region text with one more point (a box in it is replaced: a region is a box or points)."""
+    try:
+        current = parse_region(text)
+    except BadInputError:
+        current = None
+    points = current["points"] if current and "points" in current else []
+    return format_points([*points, [float(x), float(y), bool(positive)]])
+
+
+def region_for(region: dict[str, Any] | None, source: dict[str, Any] | None, frame: int) -> Any:
+    """The turn's ``region`` argument from ``parse_region``'s value: a box or points (``{"x", "y", "positive"}``),
+    with the annotated frame ``(f, f)`` on a video."""
+    if region is None:
         return None
+    if "points" in region:
+        shaped: dict[str, Any] = {"points": [{"x": x, "y": y, "positive": p} for x, y, p in region["points"]]}
+    else:
+        shaped = {"box": region["box"]}
     if source is not None and source["kind"] == "video":
         if not 0 <= int(frame) < int(source["frames"]):
             raise BadInputError(f"frame {frame} is outside the video ({source['frames']} frames)")
-        return {"box": box, "frames": [int(frame), int(frame)]}
-    return box
+        return {**shaped, "frames": [int(frame), int(frame)]}
+    return shaped["box"] if "box" in shaped else shaped

@@ -11,6 +11,9 @@ import json
 from collections.abc import Callable
 from typing import Any
 
+from ..graph.calls import Call, calls_of_turn
+from ..stores.media import MediaRef
+
 __all__ = ["render_thread", "render_turn", "latest_medium", "progress_message", "live_messages", "interrupt_message",
            "note"]
 
@@ -40,8 +43,6 @@ def render_turn(agent: Any, thread: str, publish: Publish, turn: int | None = No
     media = state.get("media", {})
 
     def file(media_id: str, alt: str) -> dict[str, Any]:
-        from ..stores.media import MediaRef
-
         return {"path": publish(str(store.path(MediaRef(**media[media_id])))), "alt_text": alt}
 
     out: list[dict[str, Any]] = []
@@ -49,17 +50,17 @@ def render_turn(agent: Any, thread: str, publish: Publish, turn: int | None = No
         out.append({"role": "user", "content": human.content})
         out += [{"role": "user", "content": file(m, f"{m}: your {media[m]['kind']}")}
                 for m in human.additional_kwargs.get("media", []) if m in media]
-    records = [r for r in state.get("calls", {}).values() if r["turn"] == turn]
+    records = list(calls_of_turn(state, turn).values())
     if records:
         out.append(_trace_message(records))
     final = next((m for m in reversed(replies) if not getattr(m, "tool_calls", None)), None)
     if final is not None and str(final.content).strip():
         out.append({"role": "assistant", "content": str(final.content)})
     for record in records:
-        for media_id in record.get("artifacts", []) if record.get("status") == "done" else []:
+        for media_id in record.artifacts if record.status == "done" else ():
             ref = media.get(media_id)
             if ref is not None and ref["kind"] in _SHOWN_KINDS:
-                out.append({"role": "assistant", "content": file(media_id, _alt(ref))})
+                out.append({"role": "assistant", "content": file(media_id, _alt(MediaRef(**ref)))})
     if turn == state.get("turn", 0):
         paused = agent.result(thread).interrupt
         if paused:
@@ -70,16 +71,13 @@ def render_turn(agent: Any, thread: str, publish: Publish, turn: int | None = No
 def latest_medium(agent: Any, thread: str | None, media_id: str | None = None) -> dict[str, Any] | None:
     """Canvas source for the thread's newest image or video that is not a preview (the medium a region
     goes on when a turn attaches none), or for ``media_id``; None if there is none."""
-    from ..stores.media import MediaRef
-
     if not thread:
         return None
     media = agent.state(thread).get("media", {})
     if media_id is not None:
         candidates = [media[media_id]] if media_id in media else []
     else:
-        candidates = [m for m in media.values()
-                      if m["kind"] in _SHOWN_KINDS and not m.get("data", {}).get("preview")]
+        candidates = [m for m in media.values() if m["kind"] in _SHOWN_KINDS and not m.get("preview")]
     if not candidates:
         return None
     ref = MediaRef(**candidates[-1])
@@ -148,28 +146,27 @@ def _turn_messages(messages: list[Any], turn: int) -> tuple[Any, list[Any]]:
     return human, replies
 
 
-def _trace_message(records: list[dict[str, Any]]) -> dict[str, Any]:
+def _trace_message(records: list[Call]) -> dict[str, Any]:
     """The turn's invocations as a collapsed JSON block: what ran, on what, how it went."""
     rows = []
     for r in records:
-        inv = r["invocation"]
-        row = {"id": inv["id"], "task": inv["task"], "expert": r.get("expert"), "status": r["status"]}
-        row.update({k: inv[k] for k in ("command", "inputs", "args", "depends_on") if inv.get(k)})
-        if inv.get("region"):
-            row["region"] = {k: v for k, v in inv["region"].items() if v is not None}
-        if r.get("inserted"):
+        inv = r.invocation.model_dump(mode="json", exclude_none=True)
+        row = {"id": r.id, "task": r.invocation.task, "expert": r.expert, "status": r.status}
+        row.update({k: inv[k] for k in ("command", "inputs", "args", "depends_on", "region") if inv.get(k)})
+        if r.inserted:
             row["inserted"] = True
-        row.update({k: r[k] for k in ("artifacts", "seconds", "summary") if r.get(k)})
-        if r.get("error"):
-            row["error"] = r["error"]["message"]
+        row.update({k: v for k, v in (("artifacts", list(r.artifacts)), ("seconds", r.seconds),
+                                      ("summary", r.summary)) if v})
+        if r.error is not None:
+            row["error"] = r.error.message
         rows.append(row)
     steps = ", ".join(f"{row['id']} {row['task']} by {row['expert']} ({row['status']})" for row in rows)
-    seconds = sum(float(r.get("seconds") or 0) for r in records)
+    seconds = sum(float(r.seconds or 0) for r in records)
     return {"role": "assistant", "content": "```json\n" + json.dumps(rows, indent=1) + "\n```",
             "metadata": {"title": f"Trace: {steps}", "status": "done", "duration": round(seconds, 2)}}
 
 
-def _alt(ref: dict[str, Any]) -> str:
-    if ref.get("data", {}).get("preview"):
-        return f"{ref['id']}: overlay on {', '.join(ref.get('parents', [])) or 'the input'}"
-    return f"{ref['id']}: {ref['kind']} by {ref.get('source', 'an expert')}"
+def _alt(ref: MediaRef) -> str:
+    if ref.preview:
+        return f"{ref.id}: overlay on {', '.join(ref.parents) or 'the input'}"
+    return f"{ref.id}: {ref.kind} by {ref.source}"
