@@ -86,7 +86,8 @@ def region_mask(call: ExpertCall, shape: tuple[int, int], expert: str, required:
 def move_object(image: np.ndarray, mask: np.ndarray, call: ExpertCall,
                 fill: Callable[[np.ndarray, np.ndarray], np.ndarray]) -> ExpertResult:
     """Cut the masked object out, ``fill`` its hole (any remover: OpenCV or a diffusion inpainter), paste it
-    shifted by ``args.direction`` (left, right, up, down) and ``args.distance`` (fraction of the side, 0.2)."""
+    shifted by ``args.direction`` (left, right, up, down) and ``args.distance`` (fraction of the side, 0.2).
+    The result's mask is the object where it now is, so a later edit of "it" finds it there."""
     direction = str(call.args.get("direction", "")).lower()
     if direction not in DIRECTIONS:
         raise BadInputError(f"move needs args.direction, one of: {', '.join(DIRECTIONS)}; got {direction!r}")
@@ -101,7 +102,9 @@ def move_object(image: np.ndarray, mask: np.ndarray, call: ExpertCall,
     dst_ys, dst_xs = src_ys + shift_y, src_xs + shift_x
     inside = (dst_ys >= 0) & (dst_ys < height) & (dst_xs >= 0) & (dst_xs < width)
     out[dst_ys[inside], dst_xs[inside]] = image[src_ys[inside], src_xs[inside]]
-    return ExpertResult(images=[out], text=f"moved the region {direction} by {abs(shift_x or shift_y)} px",
+    moved = np.zeros_like(mask, dtype=bool)
+    moved[dst_ys[inside], dst_xs[inside]] = True
+    return ExpertResult(images=[out], masks=[moved], text=f"moved the region {direction} by {abs(shift_x or shift_y)} px",
                         data={"shift": [shift_x, shift_y]})
 
 

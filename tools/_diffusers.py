@@ -95,7 +95,8 @@ class DiffusersExpert(Expert):
 
     def conditioning(self, call: ExpertCall) -> dict[str, Any]:
         """``prompt=`` for text; ``prompt_embeds=`` from the signal (the text encoder's 77 x hidden space),
-        blended with the text's encoding by ``args.signal_weight`` when both exist."""
+        blended with the text's encoding by ``args.signal_weight`` when both exist. ``args.negative`` (the
+        negative prompt) applies either way."""
         import torch
 
         if call.signal is None:
@@ -113,4 +114,4 @@ class DiffusersExpert(Expert):
         if call.command and weight < 1.0:
             text, _ = self.pipe.encode_prompt(call.command, self.pipe.device, 1, False)
             embeds = weight * embeds + (1.0 - weight) * text
-        return {"prompt_embeds": embeds}
+        return {"prompt_embeds": embeds, "negative_prompt": call.args.get("negative")}

@@ -34,7 +34,7 @@ class OpenCVInpaintExpert(OpenCVExpert):
         input_kinds=("image",),
         region_kinds=("mask",),  # a box is segmented first, so only the object changes
         region_required=True,
-        outputs=("image",),
+        outputs=("image", "mask"),  # a move also gives the object's mask where it now is
         requires=("cv2",),
         quality=1,
     )

@@ -32,7 +32,7 @@ class SDInpaintExpert(DiffusersExpert):
         input_kinds=("image",),
         region_kinds=("mask", "box"),
         region_required=True,
-        outputs=("image",),
+        outputs=("image", "mask"),  # a move also gives the object's mask where it now is
         weights="stable-diffusion-v1-5/stable-diffusion-inpainting",
         extra="diffusion",
         requires=("torch", "diffusers", "transformers"),

@@ -82,7 +82,7 @@ def _ask_host(question: dict[str, Any], agent: Any, thread: str) -> Any:
 
     try:
         return interrupt(question)
-    except RuntimeError:  # not inside a graph run (LangGraph's GraphInterrupt, which pauses one, passes on)
+    except (RuntimeError, KeyError):  # not inside a graph's task (GraphInterrupt, which pauses one, passes on)
         raise ToolException(f"paused for the user: {question}. Answer with agent.resume({thread!r}, value) "
                             "(True to approve, or {'box': [x1, y1, x2, y2]}), or run the tools in a LangGraph "
                             "graph with a checkpointer, which pauses for the answer") from None

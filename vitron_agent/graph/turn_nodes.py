@@ -14,6 +14,7 @@ from langgraph.runtime import Runtime
 from ..errors import BadInputError, VitronError
 from ..planners.base import CallInfo, MediaInfo, PlannerInput, PlannerOutput
 from ..protocol.invocation import Invocation, Region
+from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef
 from .calls import Call, CallError, calls_of_turn, close_unfinished, read_calls, read_media
 from .context import AgentContext
@@ -127,16 +128,26 @@ def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContex
 
 
 def _explicit_plan(explicit: list[Invocation] | str, state: AgentState) -> PlannerOutput:
-    """The caller's invocations: objects, or VITRON's tag text (regions normalised to the medium)."""
-    if not isinstance(explicit, str):
-        return PlannerOutput(invocations=list(explicit))
-    from ..protocol.text_form import parse
+    """The caller's invocations: objects, or VITRON's tag text (regions normalised to the medium). One that
+    acts on an object but names no region gets the region the caller drew this turn, on that medium."""
+    request = TurnRequest.read(state)
+    if isinstance(explicit, str):
+        from ..protocol.text_form import parse
 
-    media = [m for m in media_infos(read_media(state)) if m.kind in ("image", "video")]
-    new_ids = TurnRequest.read(state).new_ids
-    default = new_ids[-1] if new_ids else (media[-1].id if media else None)
-    parsed = parse(explicit, {m.id: (m.width, m.height) for m in media}, default_input=default)
-    return PlannerOutput(reply=parsed.reply, invocations=parsed.invocations)
+        media = [m for m in media_infos(read_media(state)) if m.kind in ("image", "video")]
+        default = request.new_ids[-1] if request.new_ids else (media[-1].id if media else None)
+        parsed = parse(explicit, {m.id: (m.width, m.height) for m in media}, default_input=default)
+        output = PlannerOutput(reply=parsed.reply, invocations=parsed.invocations)
+    else:
+        output = PlannerOutput(invocations=list(explicit))
+    if request.region is None:
+        return output
+    drawn = {"region": request.region, "inputs": [request.region_media] if request.region_media else []}
+    output.invocations = [inv.model_copy(update={k: v for k, v in drawn.items() if not getattr(inv, k)})
+                          if inv.region is None and task_spec(inv.task).names_target and inv.task != "ground"
+                          and (not inv.inputs or inv.inputs == drawn["inputs"]) else inv
+                          for inv in output.invocations]
+    return output
 
 
 def _token_writer(round_: int) -> Callable[[str], None]:
