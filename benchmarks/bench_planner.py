@@ -92,9 +92,9 @@ def _half_billion(folder: Path):
     from transformers import CLIPVisionConfig, CLIPVisionModel, Qwen2Config, Qwen2ForCausalLM
 
     from vitron_agent.model import assemble
-    from vitron_agent.model.tiny import _tokenizer
+    from vitron_agent.model.tiny import tiny_tokenizer
 
-    tokenizer = _tokenizer(1024)
+    tokenizer = tiny_tokenizer(1024)
     dtype = torch.bfloat16 if torch.cuda.is_available() else torch.float32
     with torch.device("cuda" if torch.cuda.is_available() else "cpu"):
         tower = CLIPVisionModel(CLIPVisionConfig(hidden_size=1024, intermediate_size=4096, num_hidden_layers=24,

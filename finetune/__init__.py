@@ -9,7 +9,7 @@ package loads no model library.
 
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from vitron_agent.lazy import lazy_exports
 
 _EXPORTS = {
     "STAGES": "vitron_agent.finetune.cli",

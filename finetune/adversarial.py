@@ -14,7 +14,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..model.modeling import VitronModel
+from vitron_agent.model.modeling import VitronModel
+
 from .objectives import AlignmentObjective
 
 __all__ = ["reverse_gradient", "TaskDiscriminator", "SynergyObjective", "reversal_weight"]

@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .cli import stage_main
 from .config import PromptOptions, TrainConfig
 
@@ -67,7 +68,7 @@ def run(config: AlignConfig, callbacks: Sequence[Callback] = ()) -> TrainResult:
     from .stage import load_start, run_stage, seed, train_only
 
     if config.base_vision or config.base_text:
-        from ..model.loading import from_base
+        from vitron_agent.model.loading import from_base
 
         seed(config)
         model, processor = from_base(config.base_vision, config.base_text, **config.model_options)

@@ -13,9 +13,10 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, Sampler
 
-from ..errors import BadInputError
-from ..model.dialogue import DrawnRegion, Prompt
-from ..model.processor import VitronProcessor, sample_frames
+from vitron_agent.errors import BadInputError
+from vitron_agent.model.dialogue import DrawnRegion, Prompt
+from vitron_agent.model.processor import VitronProcessor, sample_frames
+
 from .data.examples import Example, frame_files, load_frames, load_image
 
 __all__ = ["IGNORE", "Encoded", "ExampleDataset", "Collator", "EpochSampler"]

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
 
 __all__ = ["CheckpointState", "save_checkpoint", "load_checkpoint", "latest_checkpoint", "prune_checkpoints"]
 

@@ -11,7 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ..errors import BadInputError, VitronError
+from vitron_agent.errors import BadInputError, VitronError
 
 if TYPE_CHECKING:
     from .trainer import TrainResult

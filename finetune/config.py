@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
 
 __all__ = ["TrainConfig", "LoraOptions", "PromptOptions", "load_config", "config_from_dict", "parse_overrides"]
 

@@ -14,12 +14,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .cli import stage_main
 from .config import LoraOptions, PromptOptions, TrainConfig
 
 if TYPE_CHECKING:
-    from ..model.modeling import VitronModel
+    from vitron_agent.model.modeling import VitronModel
+
     from .data.examples import Example
     from .trainer import Callback, TrainResult
 

@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .cli import stage_main
 from .config import LoraOptions, PromptOptions, TrainConfig
 

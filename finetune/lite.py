@@ -36,7 +36,7 @@ from vitron_agent.planners.lite_model import (
 
 from .lite_data import generate_examples
 
-__all__ = ["LAYERS", "LiteHeads", "token_tags", "train", "main"]
+__all__ = ["LAYERS", "LiteHeads", "token_tags", "feature_tensors", "train", "main"]
 
 LAYERS = (3, 4, 5, 6)
 """The encoder layers whose outputs the heads read, side by side."""
@@ -104,7 +104,7 @@ def token_tags(spans: dict[str, tuple[int, int]], offsets: list[tuple[int, int]]
     return out
 
 
-def _tensors(examples: list, encoder, batch: int = 128, layers: tuple[int, ...] = LAYERS) -> dict:
+def feature_tensors(examples: list, encoder, batch: int = 128, layers: tuple[int, ...] = LAYERS) -> dict:
     """Token states, masks, flags and labels of ``examples``, padded to one length."""
     states, masks, chars, tags = [], [], [], []
     for i in range(0, len(examples), batch):
@@ -143,7 +143,7 @@ def train(out: Path, examples: int = 12000, epochs: int = 25, batch: int = 64, l
     start = time.time()
     torch.manual_seed(seed)
     encoder = MiniLM()
-    data = _tensors(generate_examples(examples, seed=seed), encoder)
+    data = feature_tensors(generate_examples(examples, seed=seed), encoder)
     n_eval = len(data["task"]) // 10
     held = {k: v[:n_eval] for k, v in data.items()}
     train_set = {k: v[n_eval:] for k, v in data.items()}

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 from vitron_agent.planners.lite_model import CJK
 
-__all__ = ["LiteExample", "generate_examples"]
+__all__ = ["LiteExample", "generate_examples", "assemble_request"]
 
 
 @dataclass
@@ -253,7 +253,7 @@ _SPAN_SLOTS = ("target", "new", "color", "style", "direction", "prompt")
 """Slots recorded as spans (``planners.lite_model.SPAN_FIELDS``); other slots are plain filler."""
 
 
-def _assemble(parts: list[str], fill: dict[str, str], rng: random.Random, typos: float) -> tuple[str, dict]:
+def assemble_request(parts: list[str], fill: dict[str, str], rng: random.Random, typos: float) -> tuple[str, dict]:
     """Join ``parts``; ``{name}`` parts take ``fill[name]``, recorded as spans when ``name`` is a span field."""
     text, spans = "", {}
     for part in parts:
@@ -377,7 +377,7 @@ def _example(rng: random.Random, task: str, op: str = "none") -> LiteExample:
         parts = [rng.choice(_CHAT)]
     if task not in ("chat", "answer"):
         parts = [rng.choice(_PREFIX), *parts, rng.choice(_SUFFIX)]
-    text, spans = _assemble(parts, fill, rng, typos=0.1)
+    text, spans = assemble_request(parts, fill, rng, typos=0.1)
     return LiteExample(text=text, task=task, op=op, spans=spans, **meta)
 
 

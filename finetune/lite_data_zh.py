@@ -112,7 +112,7 @@ def _target(rng: random.Random) -> str:
 
 def example_zh(rng: random.Random, task: str, op: str = "none"):
     """One Chinese ``LiteExample`` for ``task`` (and edit ``op``), context flags and region source set."""
-    from .lite_data import LiteExample, _assemble
+    from .lite_data import LiteExample, assemble_request
 
     fill = {"new": rng.choice(_NEW), "count": rng.choice(_COUNT), "color": rng.choice(_COLORS),
             "style": rng.choice(_STYLES), "direction": rng.choice(list(_DIRS)), "prompt": rng.choice(_PROMPTS),
@@ -151,5 +151,5 @@ def example_zh(rng: random.Random, task: str, op: str = "none"):
         parts = [rng.choice(_PREFIX), *parts, rng.choice(_SUFFIX)]
     if "{r}" not in form and task != "answer":
         meta = {}
-    text, spans = _assemble(parts, fill, rng, typos=0.0)
+    text, spans = assemble_request(parts, fill, rng, typos=0.0)
     return LiteExample(text=text, task=task, op=op, spans=spans, **meta)

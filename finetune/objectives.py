@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..model.modeling import VitronModel
+from vitron_agent.model.modeling import VitronModel
 
 __all__ = ["MEDIA_KEYS", "LanguageObjective", "AlignmentObjective", "SignalFeatures"]
 

@@ -8,14 +8,16 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .config import LoraOptions, PromptOptions, TrainConfig
 
 if TYPE_CHECKING:
     import torch
 
-    from ..model.modeling import VitronModel
-    from ..model.processor import VitronProcessor
+    from vitron_agent.model.modeling import VitronModel
+    from vitron_agent.model.processor import VitronProcessor
+
     from .data.examples import Example
     from .trainer import Callback, TrainResult
 
@@ -33,7 +35,7 @@ def seed(config: TrainConfig) -> None:
 
 def load_start(config: TrainConfig) -> tuple[VitronModel, VitronProcessor]:
     """The stage's starting checkpoint, in float32 and train mode; RNGs seeded."""
-    from ..model.loading import load_vitron
+    from vitron_agent.model.loading import load_vitron
 
     seed(config)
     if not config.model:
@@ -72,7 +74,7 @@ def apply_lora(model: VitronModel, options: LoraOptions) -> bool:
     """LoRA adapters on the LM when ``lora_r`` > 0 (the LM's own weights stay frozen); True if added."""
     if options.lora_r <= 0:
         return False
-    from ..model.lora import add_lora
+    from vitron_agent.model.lora import add_lora
 
     add_lora(model, r=options.lora_r, alpha=options.lora_alpha, dropout=options.lora_dropout,
              targets=options.lora_targets)
@@ -137,8 +139,8 @@ def save_final(trainer: Any, processor: VitronProcessor) -> Path:
     import contextlib
     import copy
 
-    from ..model.loading import save_vitron
-    from ..model.lora import merge_lora
+    from vitron_agent.model.loading import save_vitron
+    from vitron_agent.model.lora import merge_lora
 
     acc = trainer.accelerator
     folder = Path(trainer.config.output_dir) / "model"

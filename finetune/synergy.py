@@ -16,7 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .cli import stage_main
 from .decoder_align import DecoderAlignConfig
 

@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .data.examples import SignalTarget
 
 __all__ = ["ENCODER_KINDS", "TextEncoderTarget", "SamBoxTarget", "build_encoder", "attach_targets"]

@@ -22,7 +22,8 @@ from typing import Any
 import torch
 from torch.utils.data import DataLoader
 
-from ..errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .batching import EpochSampler
 from .checkpoint import latest_checkpoint, load_checkpoint, prune_checkpoints, save_checkpoint
 from .config import TrainConfig

@@ -103,14 +103,14 @@ def test_the_numpy_heads_compute_what_the_trained_torch_heads_compute(lite):
     torch = pytest.importorskip("torch")
     from safetensors.torch import load_file
 
-    from vitron_agent.finetune.lite import LiteHeads, _tensors
+    from vitron_agent.finetune.lite import LiteHeads, feature_tensors
     from vitron_agent.finetune.lite_data import generate_examples
     from vitron_agent.planners.lite_model import WEIGHTS_DIR, heads_forward
 
     model = lite.load()
     heads = LiteHeads(tuple(model.config["layers"]), **{k: model.config[k] for k in ("width", "tagger", "char_dim")})
     heads.load_state_dict(load_file(str(WEIGHTS_DIR / "heads.safetensors")))
-    data = _tensors(generate_examples(24, seed=7), model.encoder, layers=tuple(model.config["layers"]))
+    data = feature_tensors(generate_examples(24, seed=7), model.encoder, layers=tuple(model.config["layers"]))
     with torch.no_grad():
         expected = heads.eval()(data["states"], data["mask"], data["chars"], data["flags"])
     got = heads_forward(model.heads, *(data[k].numpy() for k in ("states", "mask", "chars", "flags")))

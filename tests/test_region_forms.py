@@ -72,7 +72,7 @@ def test_cli_frame_puts_the_box_on_that_frame_of_the_video(tmp_path):
     frames, offsets = pan_clip(data.rocket(), frames=30, step=2)
     clip = tmp_path / "pan.mp4"
     clip.write_bytes(encode_video(frames, 12.0))
-    x1, y1, x2, y2 = ROCKET[0] - offsets[20], ROCKET[1], ROCKET[2] - offsets[20], ROCKET[3]
+    x1, y1, x2 = ROCKET[0] - offsets[20], ROCKET[1], ROCKET[2] - offsets[20]
     done = run_cli("run", "--video", str(clip), "--region", f"{x1 - 12},{y1 - 8},{x2 + 12},360", "--frame", "20",
                    "--json", "track the object in the box", state=tmp_path / "state")
     assert done.returncode == 0, done.stderr

@@ -96,11 +96,11 @@ def test_the_chat_cli_prints_the_reply_as_it_streams_and_not_twice(make_agent, s
 
 def test_the_web_ui_grows_the_reply_while_the_planner_writes(make_agent, synthetic_registry):
     pytest.importorskip("gradio")
-    from vitron_agent.ui.app import _Session
+    from vitron_agent.ui.app import WebSession
     from vitron_agent.ui.history import live_messages
 
     agent = make_agent(registry=synthetic_registry, planner=_planner(AIMessage(content=HELLO)))
-    session = _Session(agent)
+    session = WebSession(agent)
     keys = ("chat", "thread", "thread_label", "text", "pending", "attached", "source", "canvas", "frame",
             "anchor", "region", "trace", "waiting", "approval", "upload")
     session.bind(**{k: k for k in keys})

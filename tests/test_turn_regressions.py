@@ -279,9 +279,8 @@ def test_recolour_then_move_then_restyle_make_one_image_with_all_three(make_agen
 def test_a_tool_call_with_a_box_gets_its_segmentation_step_in_create_agent(make_agent, photos):
     pytest.importorskip("langchain")
     from langchain.agents import create_agent
-    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
-
     from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
+    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
 
     from vitron_agent import expert_tools
 

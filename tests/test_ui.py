@@ -132,13 +132,13 @@ def test_the_app_builds_and_the_cli_binds_to_localhost(tmp_path):
 
 def test_a_region_question_is_answered_by_the_box_drawn_on_the_canvas(tmp_path, photos):
     pytest.importorskip("gradio")
-    from vitron_agent.ui.app import _Session
+    from vitron_agent.ui.app import WebSession
 
     config = AgentConfig(state_dir=tmp_path / "state", human_in_the_loop=True)
     with VitronAgent(config) as agent:
         paused = agent.invoke("", images=[photos["coffee"]], invocations=[{"task": "segment"}])
         assert paused.interrupt["type"] == "region"
-        session = _Session(agent)
+        session = WebSession(agent)
         keys = ("chat", "thread", "thread_label", "text", "pending", "attached", "source", "canvas", "frame",
                 "anchor", "region", "trace", "waiting", "approval", "upload")
         session.bind(**{k: k for k in keys})
@@ -160,10 +160,10 @@ def test_display_copies_are_served_from_a_folder_that_goes_with_the_session(tmp_
     pytest.importorskip("gradio")
     import gc
 
-    from vitron_agent.ui.app import _Session
+    from vitron_agent.ui.app import WebSession
 
     with VitronAgent(AgentConfig(state_dir=tmp_path / "state")) as agent:
-        session = _Session(agent)
+        session = WebSession(agent)
         copy = Path(session.publish(str(photos["coffee"])))
         assert copy.read_bytes() == Path(photos["coffee"]).read_bytes() and copy.parent == session.published
         folder = session.published

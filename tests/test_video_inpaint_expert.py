@@ -112,13 +112,13 @@ def _sharpen_self_attention(unet, factor: float = 8.0) -> None:
 def test_cross_frame_keys_and_values_are_the_anchor_then_the_frame(inpaint_dir):
     import torch
 
-    from vitron_agent.tools.video_diffusion_edit import _CrossFrameAttention, _Layout
+    from vitron_agent.tools.video_diffusion_edit import CrossFrameAttention, FrameLayout
 
     expert = _expert(inpaint_dir)
     attn = next(m for n, m in expert.pipe.unet.named_modules() if n.endswith("attn1"))
     original = attn.processor
     tokens = torch.randn(6, 20, attn.to_q.in_features, generator=torch.Generator().manual_seed(0))
-    attn.set_processor(_CrossFrameAttention(original, _Layout(frames=3)))  # [uncond f0-f2, cond f0-f2]
+    attn.set_processor(CrossFrameAttention(original, FrameLayout(frames=3)))  # [uncond f0-f2, cond f0-f2]
     try:
         with torch.no_grad():
             out = attn(tokens)
@@ -142,7 +142,7 @@ def test_cross_frame_attention_is_installed_for_the_call_only(inpaint_dir, movin
     seen: list[dict[str, str]] = []
     with_cf = expert.run(_call(frames, masks, "replace", new="a blue bowl",
                                progress=lambda f, m: seen.append(_processors(unet)))).videos[0].frames
-    assert seen and all(name.endswith("attn1.processor") == (kind == "_CrossFrameAttention")
+    assert seen and all(name.endswith("attn1.processor") == (kind == "CrossFrameAttention")
                         for name, kind in seen[0].items())
     assert unet.attn_processors == before  # the very same processor objects are back
 
@@ -150,7 +150,7 @@ def test_cross_frame_attention_is_installed_for_the_call_only(inpaint_dir, movin
     seen.clear()
     plain = expert.run(_call(frames, masks, "replace", new="a blue bowl",
                              progress=lambda f, m: seen.append(_processors(unet)))).videos[0].frames
-    assert "_CrossFrameAttention" not in seen[0].values()
+    assert "CrossFrameAttention" not in seen[0].values()
     # The anchor attends to itself twice over (same result); the other frames now also see the anchor.
     assert np.abs(with_cf[0].astype(int) - plain[0]).max() <= 1
     for t in (1, 3, 4):

@@ -236,9 +236,9 @@ def test_greedy_and_seeded_sampling(folders):
 
 
 def test_the_cli_takes_a_vitron_checkpoint_as_planner(folders):
-    from vitron_agent.cli import _planner
+    from vitron_agent.planners.spec import planner_from_spec
 
-    chosen = _planner(f"vitron:{folders['vitron']}")
+    chosen = planner_from_spec(f"vitron:{folders['vitron']}")
     assert isinstance(chosen, VitronPlanner) and chosen.processor.num_signal_tokens == 4
 
 

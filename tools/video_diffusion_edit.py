@@ -32,7 +32,7 @@ from ._common import feathered_blend, target_words, work_size
 from ._diffusers import DiffusersExpert
 from .sd_inpaint import SDInpaintExpert
 
-__all__ = ["DiffusionVideoEditExpert"]
+__all__ = ["DiffusionVideoEditExpert", "CrossFrameAttention", "FrameLayout"]
 
 
 class DiffusionVideoEditExpert(DiffusersExpert):
@@ -86,7 +86,7 @@ class DiffusionVideoEditExpert(DiffusersExpert):
             raise RegionError(f"{self.spec.name}: the masks are empty on every frame; track the object first")
         steps = self.steps(call, 30)
         edited = frames.copy()
-        layout = _Layout()
+        layout = FrameLayout()
         with self._attention(layout):
             done = 0
             for batch in self._batches(todo):
@@ -139,14 +139,14 @@ class DiffusionVideoEditExpert(DiffusersExpert):
         return np.stack([cv2.resize(i, (width, height), interpolation=cv2.INTER_CUBIC) for i in images])
 
     @contextmanager
-    def _attention(self, layout: _Layout) -> Iterator[None]:
+    def _attention(self, layout: FrameLayout) -> Iterator[None]:
         """Cross-frame processors on every ``attn1`` of the UNet while inside; the originals back after."""
         if not self.cross_frame:
             yield
             return
         unet = self.pipe.unet
         originals = dict(unet.attn_processors)
-        unet.set_attn_processor({name: _CrossFrameAttention(proc, layout) if name.endswith("attn1.processor")
+        unet.set_attn_processor({name: CrossFrameAttention(proc, layout) if name.endswith("attn1.processor")
                                  else proc for name, proc in originals.items()})
         try:
             yield
@@ -168,13 +168,13 @@ class DiffusionVideoEditExpert(DiffusersExpert):
 
 
 @dataclasses.dataclass
-class _Layout:
+class FrameLayout:
     """Frames per classifier-free-guidance half of the UNet batch in the current pipeline call."""
 
     frames: int = 1
 
 
-class _CrossFrameAttention:
+class CrossFrameAttention:
     """Self-attention whose keys and values are the anchor frame's tokens followed by the frame's own.
 
     The UNet batch is blocks of ``layout.frames`` frames ([uncond frames..., cond frames...] under
@@ -182,7 +182,7 @@ class _CrossFrameAttention:
     (cross-attention, attention masks) go to the layer's original processor.
     """
 
-    def __init__(self, original: Any, layout: _Layout) -> None:
+    def __init__(self, original: Any, layout: FrameLayout) -> None:
         self.original, self.layout = original, layout
 
     def __call__(self, attn: Any, hidden_states: Any, encoder_hidden_states: Any = None, attention_mask: Any = None,

@@ -10,7 +10,7 @@ Names are imported on first use (PEP 562), so ``import vitron_agent`` loads no m
 
 from __future__ import annotations
 
-from ._lazy import lazy_exports
+from .lazy import lazy_exports
 
 __version__ = "0.1.0"
 

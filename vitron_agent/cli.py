@@ -127,6 +127,7 @@ def make_agent(args: argparse.Namespace) -> Any:
 
 
 def _planner(spec: str) -> Any:
+    """The planner a ``--planner`` value names (imported only when a command needs one)."""
     from .planners.spec import planner_from_spec
 
     return planner_from_spec(spec)
@@ -208,12 +209,13 @@ def _invocations(text: str) -> list[dict[str, Any]] | str:
 
 def _cmd_experts(args: argparse.Namespace) -> int:
     from .experts.registry import ExpertRegistry
+    from .protocol.tasks import task_spec
 
     registry = ExpertRegistry.default()
     rows = []
     for name, spec in registry.specs().items():
         state = registry.availability(name)
-        tasks = [f"{t} ({', '.join(spec.edit_ops)})" if t.startswith("edit_") else t for t in spec.tasks]
+        tasks = [f"{t} ({', '.join(spec.edit_ops)})" if task_spec(t).is_edit else t for t in spec.tasks]
         rows.append({"name": name, "tasks": tasks, "available": state.ok, "reason": state.reason,
                      "fix": state.fix, "weights": spec.weights, "looked_in": state.weights_path,
                      "extra": spec.extra, "description": spec.description})

@@ -16,7 +16,6 @@ __all__ = [
     "ParseError",
     "UnavailableError",
     "ExpertFailure",
-    "BudgetExceeded",
 ]
 
 
@@ -66,8 +65,3 @@ class ExpertFailure(VitronError):
 
     category = "expert_failed"
 
-
-class BudgetExceeded(VitronError):
-    """A per-turn limit (expert calls, planner rounds) was reached."""
-
-    category = "budget"

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..._lazy import lazy_exports
+from vitron_agent.lazy import lazy_exports
 
 _EXPORTS = {
     "Box": "vitron_agent.finetune.data.dialogues",

@@ -11,8 +11,9 @@ import random
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 
-from ...protocol.invocation import Region
-from ...protocol.text_form import region_to_text
+from vitron_agent.protocol.invocation import Region
+from vitron_agent.protocol.text_form import region_to_text
+
 from .dialogues import Dialogue, DialogueBuilder, Medium, Scene, SceneObject, snap
 from .readers import Caption, Conversation, Referring, VideoTrack, image_size
 
@@ -93,7 +94,7 @@ def referring_dialogues(records: Iterable[Referring], rng: random.Random) -> lis
 def track_dialogues(tracks: Iterable[VideoTrack], video_frames: int, rng: random.Random) -> list[Dialogue]:
     """Per annotated object: its box in each frame the model sees (the processor's sampled frames that
     carry an annotation, else every annotated one) and the span of frames it is annotated in."""
-    from ...model.processor import sample_frames  # imports torch: only when videos are used
+    from vitron_agent.model.processor import sample_frames  # imports torch: only when videos are used
 
     out = []
     for track in tracks:

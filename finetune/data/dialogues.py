@@ -11,10 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ...model.tokens import signal_mark
-from ...planners.base import MediaInfo
-from ...protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation, Region, is_media_id
-from ...protocol.text_form import region_from_text, region_to_text
+from vitron_agent.model.tokens import signal_mark
+from vitron_agent.planners.base import MediaInfo
+from vitron_agent.protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation, Region, is_media_id
+from vitron_agent.protocol.text_form import region_from_text, region_to_text
+
 from .vocab import EXPERT_FOR, OUTPUT_KIND
 
 __all__ = ["Box", "Medium", "SceneObject", "Scene", "Exchange", "Dialogue", "DialogueBuilder", "snap", "region_form"]

@@ -14,8 +14,8 @@ from typing import Any
 
 import numpy as np
 
-from ...errors import MediaError
-from ...model.dialogue import DrawnRegion, Shown
+from vitron_agent.errors import MediaError
+from vitron_agent.model.dialogue import DrawnRegion, Shown
 
 __all__ = ["SignalTarget", "Example", "PixelSource", "load_image", "frame_files", "load_frames"]
 

@@ -1,7 +1,7 @@
 """A generated dialogue as the planner sees it at inference, and as training text.
 
 ``planner_input`` rebuilds the graph's messages for request ``n`` (human messages with media and
-region, earlier plans as tool calls, tool results), so ``dialogue_examples`` renders training prompts
+region, earlier plans as tool calls, tool results) from the graph's own call records, so ``dialogue_examples`` renders training prompts
 with the very code ``VitronPlanner`` uses (``planners.vitron_prompt.dialogue_turns`` and
 ``model.dialogue``), and the target with ``render_reply``, the protocol renderer plus signal tokens.
 """
@@ -11,17 +11,18 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
-from ...errors import BadInputError
-from ...model.dialogue import Turn, render_dialogue, render_reply
-from ...model.tokens import END
-from ...protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation
+from vitron_agent.errors import BadInputError
+from vitron_agent.model.dialogue import Turn, render_dialogue, render_reply
+from vitron_agent.model.tokens import END
+from vitron_agent.protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation
+
 from .dialogues import Dialogue, Medium
 from .examples import Example, PixelSource
 from .vocab import EXPERT_FOR
 
 if TYPE_CHECKING:
-    from ...experts.base import ExpertSpec
-    from ...planners.base import PlannerInput
+    from vitron_agent.experts.base import ExpertSpec
+    from vitron_agent.planners.base import PlannerInput
 
 __all__ = ["SHORT_SYSTEM", "planner_input", "dialogue_examples", "catalogue"]
 
@@ -31,7 +32,7 @@ SHORT_SYSTEM = "You are VITRON, a vision assistant."
 
 def catalogue(names: Iterable[str] = ()) -> dict[str, ExpertSpec]:
     """Specs of the built-in experts (all, or those named), as the planner's system prompt lists them."""
-    from ...experts.registry import ExpertRegistry
+    from vitron_agent.experts.registry import ExpertRegistry
 
     specs = ExpertRegistry.default(entry_points_too=False).specs()
     wanted = list(names)
@@ -48,9 +49,11 @@ def _expert(inv: Invocation) -> str:
 
 def planner_input(dialogue: Dialogue, n: int, specs: dict[str, ExpertSpec] | None = None) -> PlannerInput:
     """The ``PlannerInput`` of request ``n`` (0-based): the messages as the graph keeps them."""
-    from langchain_core.messages import AIMessage, HumanMessage, ToolMessage
+    from langchain_core.messages import AIMessage, HumanMessage
 
-    from ...planners.base import CallInfo, PlannerInput
+    from vitron_agent.graph.calls import Call, call_key
+    from vitron_agent.graph.turn_nodes import call_info
+    from vitron_agent.planners.base import PlannerInput
 
     messages, history = [], []
     for turn, ex in enumerate(dialogue.exchanges[: n + 1], 1):
@@ -59,15 +62,14 @@ def planner_input(dialogue: Dialogue, n: int, specs: dict[str, ExpertSpec] | Non
             "media": list(ex.media), "region": region, "region_media": ex.region_media}))
         if turn == n + 1:
             break
-        keys = [f"{turn}.0.{inv.id}" for inv in ex.invocations]
-        calls = [{"name": _expert(inv), "id": key, "type": "tool_call",
-                  "args": inv.model_dump(mode="json", exclude={"id", "module"}, exclude_defaults=True) | {"task": inv.task}}
-                 for inv, key in zip(ex.invocations, keys)]
-        messages.append(AIMessage(content=ex.reply, tool_calls=calls, id=f"plan-{turn}-0"))
-        for inv, key, result in zip(ex.invocations, keys, ex.results):
-            messages.append(ToolMessage(content=result, tool_call_id=key, name=_expert(inv)))
+        calls = [Call(key=call_key(turn, 0, inv.id), turn=turn, round=0, invocation=inv, expert=_expert(inv))
+                 for inv in ex.invocations]
+        messages.append(AIMessage(content=ex.reply, tool_calls=[c.tool_call() for c in calls], id=f"plan-{turn}-0"))
+        for call, result in zip(calls, ex.results):
             output = result.rpartition("outputs: ")[2].split(" ")[0] if "outputs: " in result else None
-            history.append(CallInfo(turn, inv.id, inv.task, inv.command, "done", output, _expert(inv), inv.op))
+            done = call.queue().succeed([output] if output else [], output, result, 0.0)
+            messages.append(done.tool_message())
+            history.append(call_info(done))
     current = dialogue.exchanges[n]
     return PlannerInput(text=current.user, messages=messages, media=dialogue.media_before(n), new_media=list(current.media),
                         region=current.region, region_media=current.region_media, history=history,
@@ -86,7 +88,7 @@ def dialogue_examples(dialogue: Dialogue, k: int, specs: dict[str, ExpertSpec] |
     """One example per request: the prompt as ``VitronPlanner`` renders it (untrained), then the
     answer in the tag form with ``k`` signal tokens per signal run, and ``<|end|>`` (trained).
     ``system``: ``planner`` (the planner's own system turn), ``short`` or ``none``."""
-    from ...planners.vitron_prompt import default_medium, dialogue_turns
+    from vitron_agent.planners.vitron_prompt import default_medium, dialogue_turns
 
     examples = []
     for n, ex in enumerate(dialogue.exchanges):

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ...errors import BadInputError
+from vitron_agent.errors import BadInputError
+
 from .dialogues import Box, SceneObject
 from .examples import frame_files
 

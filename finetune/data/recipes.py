@@ -11,7 +11,8 @@ import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from ...protocol.invocation import EDIT_OPS, Invocation, Point, Region
+from vitron_agent.protocol.invocation import EDIT_OPS, Invocation, Point, Region
+
 from . import vocab
 from .dialogues import Box, Dialogue, DialogueBuilder, Medium, Scene, SceneObject
 

@@ -24,9 +24,9 @@ from vitron_agent import AgentConfig, VitronAgent
 from vitron_agent.errors import VitronError
 from vitron_agent.experts.pool import ModelPool
 from vitron_agent.experts.registry import ExpertRegistry
+from vitron_agent.graph.calls import FINAL_STATUSES, Call
 from vitron_agent.graph.context import AgentContext
 from vitron_agent.graph.dispatch_nodes import route_schedule, schedule, validate
-from vitron_agent.graph.calls import FINAL_STATUSES, Call
 from vitron_agent.graph.state import merge_by_key
 from vitron_agent.planners.chat_model import ChatModelPlanner
 from vitron_agent.protocol import Invocation, parse

@@ -121,7 +121,7 @@ class ExpertSpec:
         """Whether this expert handles ``task`` (and edit ``op`` for edit tasks)."""
         if task not in self.tasks:
             return False
-        return op is None or not task.startswith("edit_") or op in self.edit_ops
+        return op is None or not TASK_TABLE[task].is_edit or op in self.edit_ops
 
     def knows(self, phrase: str) -> bool:
         """Whether a closed-set expert's vocabulary covers a target phrase (whole words, plurals too)."""

@@ -13,8 +13,8 @@ from importlib.metadata import entry_points
 from typing import Any
 
 from ..errors import UnavailableError
-from ..protocol._text_regions import show
 from ..protocol.tasks import TASK_TABLE
+from ..protocol.text_regions import show
 from .base import Availability, Expert, ExpertSpec
 
 __all__ = ["BUILTIN_EXPERTS", "ExpertEntry", "ExpertRegistry", "ENTRY_POINT_GROUP"]
@@ -148,7 +148,7 @@ class ExpertRegistry:
         ``args``: the invocation's args; an expert must read exactly the routing args among them (boxes to
         place phrases in go to a box-grounded generator, never to one that ignores them)."""
         names = self.candidates(task, op, input_kind, args)
-        label = f"{task}.{op}" if op and task.startswith("edit_") else task
+        label = f"{task}.{op}" if op and TASK_TABLE[task].is_edit else task
         routing = [a for a in TASK_TABLE[task].routing_args if (args or {}).get(a)]
         label += " with args." + " and args.".join(routing) if routing else ""
         where = f" on {input_kind} input" if input_kind else ""

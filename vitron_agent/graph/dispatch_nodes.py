@@ -15,9 +15,9 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 from langgraph.types import Send, interrupt
 
-from ..protocol._text_regions import show
 from ..protocol.invocation import Invocation, Region, is_invocation_id
 from ..protocol.tasks import task_spec
+from ..protocol.text_regions import show
 from ..stores.signals import SignalStore
 from .calls import Call, call_key, calls_of_turn, output_id, read_media
 from .context import AgentContext

@@ -15,10 +15,10 @@ from typing import Any
 
 from ..errors import BadInputError, MissingRegionError, RegionError, UnavailableError, VitronError
 from ..experts.registry import ExpertRegistry
-from ..protocol._text_regions import show
 from ..protocol.invocation import AUTO_MODULE, EDIT_OPS, MODULE_LETTERS, Invocation, Region, is_invocation_id
 from ..protocol.referring import instances_of
 from ..protocol.tasks import OBJECT_EDITS, task_spec
+from ..protocol.text_regions import show
 from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
 from .calls import carried_mask, latest_version

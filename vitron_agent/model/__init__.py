@@ -8,7 +8,7 @@ Names are imported on first use, so importing this package loads neither torch n
 
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from ..lazy import lazy_exports
 
 _EXPORTS = {
     "VitronConfig": "vitron_agent.model.config",

@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-__all__ = ["build_tiny_vitron", "TINY_EXPERT_HEADS"]
+__all__ = ["build_tiny_vitron", "TINY_EXPERT_HEADS", "tiny_tokenizer"]
 
 TINY_EXPERT_HEADS: dict[str, list[int]] = {"stable_diffusion": [77, 16], "sam": [4, 32]}
 """Heads matching the tiny test experts: a 16-d CLIP text encoder (SD) and a 32-d SAM prompt encoder."""
@@ -22,7 +22,7 @@ _SAMPLES = [
 ]
 
 
-def _tokenizer(vocab_size: int) -> Any:
+def tiny_tokenizer(vocab_size: int) -> Any:
     """A byte-level BPE (any text encodes) trained in-process on the prompts, the built-in experts'
     catalogue lines and the invocation form, so a planning prompt takes few tokens."""
     from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
@@ -59,7 +59,7 @@ def build_tiny_vitron(path: str | Path, *, seed: int = 0, num_signal_tokens: int
     from .loading import assemble, save_vitron
 
     torch.manual_seed(seed)
-    tokenizer = _tokenizer(vocab_size)
+    tokenizer = tiny_tokenizer(vocab_size)
     tower = CLIPVisionModel(CLIPVisionConfig(hidden_size=32, intermediate_size=64, num_hidden_layers=2,
                                              num_attention_heads=2, image_size=32, patch_size=8))
     lm = Qwen2ForCausalLM(Qwen2Config(

@@ -10,8 +10,8 @@ from pydantic import ValidationError
 from ..errors import BadInputError
 from ..experts.base import ExpertSpec
 from ..experts.tool_schema import args_schema, describe_expert
-from ..protocol._text_regions import one_line
 from ..protocol.invocation import Invocation
+from ..protocol.text_regions import one_line
 from .base import PlannerInput, PlannerOutput
 
 __all__ = ["ChatModelPlanner", "render_system_prompt"]

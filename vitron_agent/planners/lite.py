@@ -26,16 +26,17 @@ from pathlib import Path
 from typing import Any
 
 from ..protocol.invocation import Invocation
+from ..protocol.tasks import task_spec
 from .base import PlannerInput, PlannerOutput
 from .rules import (
-    _HELP,
-    _POLITE,
-    _SPLIT,
+    CLAUSE_SPLIT,
+    HELP_TEXT,
+    POLITE,
     RuleBasedPlanner,
-    _clean,
-    _describe,
-    _latest_input,
-    _latest_kind,
+    clean_phrase,
+    describe_invocation,
+    latest_input,
+    latest_kind,
     latest_referent,
 )
 
@@ -84,7 +85,7 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
     if found is None:
         return "recolor", spans
     spans = {k: v for k, v in spans.items() if k != "color"}
-    spans["new"] = _clean(clause[found.start():])
+    spans["new"] = clean_phrase(clause[found.start():])
     target = spans.get("target", "")
     at = clause.lower().find(target.lower()) if target else -1
     if at >= 0 and at + len(target) > found.start():
@@ -154,13 +155,13 @@ class LitePlanner:
                 return ruled
             self.last_fallback += "; the rules found nothing either, so planned with the model's best reading"
         if not invocations:
-            return PlannerOutput(reply=_HELP)
-        said = "; then ".join(_describe(inv) for inv in invocations)
+            return PlannerOutput(reply=HELP_TEXT)
+        said = "; then ".join(describe_invocation(inv) for inv in invocations)
         return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
 
     def _invocations(self, model: Any, inp: PlannerInput, threshold: float) -> list[Invocation]:
         invocations: list[Invocation] = []
-        for clause in _SPLIT.split(inp.text.strip()):
+        for clause in CLAUSE_SPLIT.split(inp.text.strip()):
             if clause.strip():
                 inv = self._clause(model, model.correct(clause.strip()), inp, invocations, threshold)
                 if inv is not None:
@@ -172,7 +173,7 @@ class LitePlanner:
         from .lite_model import flags
 
         context = flags(inp.region is not None, latest_referent(inp, earlier) is not None,
-                        _latest_kind(inp) == "video")
+                        latest_kind(inp) == "video")
         return self.load().predict([clause], [context])[0]
 
     def _clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
@@ -184,15 +185,15 @@ class LitePlanner:
         doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < threshold]
         if doubt:
             raise _Unsure(f"unsure of {', '.join(doubt)} for {clause!r}")
-        spans = {k: _clean(v) for k, v in pred.spans.items() if _clean(v)}
+        spans = {k: clean_phrase(v) for k, v in pred.spans.items() if clean_phrase(v)}
         if pred.task == "chat":
             return None
         if pred.task == "answer":  # a question about the drawn box or an earlier output carries that region
             found = latest_referent(inp, earlier) if pred.region == "output" else None
             region = inp.region if pred.region == "box" else found[0] if found else None
-            return Invocation(task="answer", command=_POLITE.sub("", clause).strip(), region=region,
-                              inputs=[] if region is not None and region.ref else _latest_input(inp))
-        if pred.task in ("generate_image", "generate_video"):
+            return Invocation(task="answer", command=POLITE.sub("", clause).strip(), region=region,
+                              inputs=[] if region is not None and region.ref else latest_input(inp))
+        if task_spec(pred.task).from_text:
             if "prompt" not in spans:
                 raise _Unsure(f"no prompt found in {clause!r}")
             return Invocation(task=pred.task, command=_PROMPT_LEAD.sub("", spans["prompt"]))
@@ -220,9 +221,9 @@ class LitePlanner:
             if inp.region is None:
                 raise _Unsure(f"nothing to act on in {clause!r}: no target, box or earlier output")
             region = inp.region
-        if _latest_kind(inp) == "video" and task in ("segment", "edit_image"):
+        if latest_kind(inp) == "video" and task in ("segment", "edit_image"):
             task = "track" if task == "segment" else "edit_video"
-        inputs = [] if region is not None and region.ref else _latest_input(inp)
+        inputs = [] if region is not None and region.ref else latest_input(inp)
         if task == "animate_image" and not target:
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
             inputs = made[-1:] or inputs

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 
 from ..colors import NAMED_COLORS
 from ..protocol.invocation import Invocation, Region
+from ..protocol.tasks import task_spec
 from .base import PlannerInput, PlannerOutput
 
-__all__ = ["RuleBasedPlanner"]
+__all__ = ["RuleBasedPlanner", "latest_referent", "latest_input", "latest_kind", "clean_phrase", "describe_invocation",
+           "HELP_TEXT", "POLITE", "CLAUSE_SPLIT"]
 
 _COLORS = "|".join(NAMED_COLORS)
-_POLITE = re.compile(
+POLITE = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|next|can you|could you|would you|will you|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets)\b[\s,]*)+",
     re.I,
@@ -79,7 +81,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("generate_image", _r(r"^(?:draw|paint|imagine|sketch|illustrate)\s+(?P<p>.+)$")),
 )
 _QUESTION = _r(r"^(?:what|who|how|why|which|when|is|are|does|do|can|describe|caption|tell me|count)\b|\?\s*$")
-_SPLIT = re.compile(r"\s*(?:;|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z])|[，,；。]?\s*然后|；)\s*", re.I)
+CLAUSE_SPLIT = re.compile(r"\s*(?:;|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z])|[，,；。]?\s*然后|；)\s*", re.I)
 
 
 class RuleBasedPlanner:
@@ -90,17 +92,17 @@ class RuleBasedPlanner:
 
     def plan(self, inp: PlannerInput) -> PlannerOutput:
         invocations: list[Invocation] = []
-        for clause in _SPLIT.split(inp.text.strip()):
+        for clause in CLAUSE_SPLIT.split(inp.text.strip()):
             inv = self._clause(clause, inp, invocations)
             if inv is not None:
                 invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
         if not invocations:
-            return PlannerOutput(reply=_HELP)
-        said = "; then ".join(_describe(inv) for inv in invocations)
+            return PlannerOutput(reply=HELP_TEXT)
+        said = "; then ".join(describe_invocation(inv) for inv in invocations)
         return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
 
     def _clause(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation | None:
-        text = _POLITE.sub("", clause.strip()).strip()
+        text = POLITE.sub("", clause.strip()).strip()
         if not text:
             return None
         for rule in _RULES:
@@ -108,31 +110,31 @@ class RuleBasedPlanner:
             if match:
                 return self._build(rule, match, inp, earlier)
         if _QUESTION.search(text):
-            return Invocation(task="answer", command=text, inputs=_latest_input(inp))
+            return Invocation(task="answer", command=text, inputs=latest_input(inp))
         return None
 
     def _build(self, rule: _Rule, match: re.Match[str], inp: PlannerInput, earlier: list[Invocation]) -> Invocation:
         groups = {k: (v or "").strip() for k, v in match.groupdict().items()}
         task = rule.task
-        if task in ("generate_image", "generate_video"):
-            return Invocation(task=task, command=_clean(groups.get("p", "")) or match.string)
-        target = _clean(groups.get("t") or groups.get("t2") or "")
+        if task_spec(task).from_text:
+            return Invocation(task=task, command=clean_phrase(groups.get("p", "")) or match.string)
+        target = clean_phrase(groups.get("t") or groups.get("t2") or "")
         args: dict[str, str] = {"op": rule.op} if rule.op else {}
         for key, name in (("n", "new"), ("c", "color"), ("c2", "color"), ("s", "style"), ("d", "direction")):
             if groups.get(key):
-                args[name] = _clean(groups[key])
+                args[name] = clean_phrase(groups[key])
         if rule.op == "add":
             target, args["new"] = "", target
             if groups.get("w"):
-                target = _clean(groups["w"])
+                target = clean_phrase(groups["w"])
         if rule.op == "restyle":
             target = ""
-        on_video = _latest_kind(inp) == "video"
+        on_video = latest_kind(inp) == "video"
         if on_video and task in ("segment", "edit_image"):
             task = "track" if task == "segment" else "edit_video"
-        wants_region = task in ("segment", "track", "edit_image", "edit_video") and rule.op != "restyle"
+        wants_region = task_spec(task).names_target and task != "ground" and rule.op != "restyle"
         region, target = _region_for(target, inp, earlier, wants_region=wants_region)
-        inputs = [] if region is not None and region.ref else _latest_input(inp)
+        inputs = [] if region is not None and region.ref else latest_input(inp)
         if task == "animate_image" and _PRONOUN.match(target or "it"):
             target = ""  # "animate it": an image made earlier in this request, else the latest image
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
@@ -140,7 +142,7 @@ class RuleBasedPlanner:
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)
 
 
-def _clean(text: str) -> str:
+def clean_phrase(text: str) -> str:
     return _TRAILING.sub("", text.strip()).strip(" \"'")
 
 
@@ -171,19 +173,19 @@ def latest_referent(inp: PlannerInput, earlier: list[Invocation]) -> tuple[Regio
     return None
 
 
-def _latest_kind(inp: PlannerInput) -> str | None:
+def latest_kind(inp: PlannerInput) -> str | None:
     ids = inp.new_media or [m.id for m in inp.media if m.kind in ("image", "video")]
     medium = inp.medium(ids[-1]) if ids else None
     return medium.kind if medium else None
 
 
-def _latest_input(inp: PlannerInput) -> list[str]:
+def latest_input(inp: PlannerInput) -> list[str]:
     if inp.region is not None and inp.region_media:
         return [inp.region_media]
     return [inp.new_media[-1]] if inp.new_media else []
 
 
-def _describe(inv: Invocation) -> str:
+def describe_invocation(inv: Invocation) -> str:
     words = {"ground": "find", "segment": "segment", "track": "track", "answer": "answer",
              "generate_image": "generate an image of", "generate_video": "generate a video of",
              "animate_image": "animate"}
@@ -195,7 +197,7 @@ def _describe(inv: Invocation) -> str:
     return f"{verb} {what}".strip()
 
 
-_HELP = (
+HELP_TEXT = (
     "I can find things (\"find the faces\"), segment them (\"segment the object in the box\"), edit images "
     "(\"remove it\", \"replace the cat with a dog\"), track objects in videos, and generate images or videos "
     "when their weights are installed. Attach an image and tell me what to do."

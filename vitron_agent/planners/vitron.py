@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from ..errors import BadInputError, ParseError
 from ..experts.base import ExpertSpec
-from ..protocol._text_regions import unescape
 from ..protocol.invocation import AUTO_MODULE, MODULE_LETTERS, Invocation
 from ..protocol.text_form import parse
+from ..protocol.text_regions import unescape
 from .base import PlannerInput, PlannerOutput
 from .vitron_prompt import best_expert, default_medium, dialogue_turns
 

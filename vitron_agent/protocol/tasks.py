@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-from .invocation import TASKS
+from .invocation import EDIT_TASKS, TASKS
 
 __all__ = ["TaskSpec", "TASK_TABLE", "task_spec", "OBJECT_EDITS", "GROUNDED_GENERATION_ARGS"]
 
@@ -52,7 +52,7 @@ class TaskSpec:
 
     @property
     def is_edit(self) -> bool:
-        return self.name in ("edit_image", "edit_video")
+        return self.name in EDIT_TASKS
 
 
 TASK_TABLE: dict[str, TaskSpec] = {row.name: row for row in (

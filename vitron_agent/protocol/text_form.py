@@ -19,7 +19,7 @@ Grammar decisions (the parser is tolerant, the renderer canonical):
   (``&#10;`` for ``\\n``) so an invocation stays on one line. Any ``&#N;`` is read.
 - Instructions are ``task: command``, edits ``edit_image.remove: the cat`` (``op`` leaves ``<args>``);
   synonyms (``segmentation``, ``detect``...) resolve against the module's task.
-- Regions: see ``_text_regions``; drawn on the first input if its size is known, else ``default_input``.
+- Regions: see ``text_regions``; drawn on the first input if its size is known, else ``default_input``.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ from dataclasses import dataclass, field
 from pydantic import ValidationError
 
 from ..errors import ParseError, RegionError
-from ._text_regions import (
+from .invocation import AUTO_MODULE, EDIT_OPS, EDIT_TASKS, MODULE_LETTERS, TASKS, Invocation, Region, is_media_id
+from .text_regions import (
     box_from_text,
     box_to_text,
     error,
@@ -43,7 +44,6 @@ from ._text_regions import (
     show,
     unescape,
 )
-from .invocation import AUTO_MODULE, EDIT_OPS, EDIT_TASKS, MODULE_LETTERS, TASKS, Invocation, Region, is_media_id
 
 __all__ = ["Sizes", "ParsedPlan", "render", "render_invocation", "parse"]
 __all__ += ["box_to_text", "box_from_text", "region_to_text", "region_from_text"]

@@ -10,7 +10,7 @@ Gradio is imported on first use of these names (``pip install "vitron-agent[ui]"
 
 from __future__ import annotations
 
-from .._lazy import lazy_exports
+from ..lazy import lazy_exports
 
 _EXPORTS = {name: "vitron_agent.ui.app" for name in ("build_app", "launch", "serve", "web_config", "upload_folder")}
 

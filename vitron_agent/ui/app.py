@@ -28,11 +28,10 @@ from ..agent import new_thread_id
 from ..config import AgentConfig
 from ..errors import BadInputError, UnavailableError, VitronError
 from ..stores.media_io import MediaLimits
-from .canvas import (add_point, canvas_source, check_upload, click, format_box, parse_region, region_for,
-                     render_canvas)
+from .canvas import add_point, canvas_source, check_upload, click, format_box, parse_region, region_for, render_canvas
 from .history import latest_medium, live_messages, note, progress_message, render_thread, render_turn
 
-__all__ = ["build_app", "launch", "serve", "web_config", "upload_folder"]
+__all__ = ["build_app", "launch", "serve", "web_config", "upload_folder", "WebSession"]
 
 os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")  # offline: no usage pings
 try:
@@ -66,7 +65,7 @@ def web_config(state_dir: str | os.PathLike[str] | None = None, *, max_upload_mb
 
 def build_app(agent: Any, title: str = "vitron-agent") -> Any:
     """The ``gr.Blocks`` app for ``agent`` (a ``VitronAgent``; build its config with ``web_config``)."""
-    session = _Session(agent)
+    session = WebSession(agent)
     secret = _browser_secret(agent.config.state_dir)
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         gr.Markdown(f"## {title}\nAttach an image or video, click two corners on it to draw a box, and ask. "
@@ -146,7 +145,7 @@ def serve(*, host: str = "127.0.0.1", port: int = 7860, state_dir: str | None = 
     return 0
 
 
-class _Session:
+class WebSession:
     """Event handlers. Per-browser values arrive as arguments (Gradio state); the agent is shared."""
 
     def __init__(self, agent: Any) -> None:
