@@ -421,22 +421,28 @@ def test_a_grounding_that_finds_nothing_asks_for_the_region(tmp_path, photos):
 # --- 11. memory per thread ----------------------------------------------------------------------------------------
 
 
-def test_many_new_threads_keep_a_bounded_set_of_stores_and_one_decode_cache(make_agent, tmp_path):
-    big = save_png(np.random.default_rng(0).integers(0, 255, (1024, 1024, 3), dtype=np.uint8), tmp_path / "big.png")
+def test_many_new_threads_keep_a_bounded_set_of_stores_and_one_decode_cache(tmp_path):
+    rng = np.random.default_rng(0)
     registry = ExpertRegistry()
     registry.register(BoxMaskExpert)
-    agent = make_agent(registry=registry)
-    agent.context.max_open_threads = 8
-    agent.context.decode_cache.max_bytes = 16 * 2**20  # 5 decoded images of 3 MiB
-    for n in range(30):
-        result = agent.invoke("", images=[big], thread=f"t{n}",
-                              invocations=[{"task": "segment", "region": {"box": [0, 0, 512, 512]}}])
-        assert result.errors == []
-    assert agent.context.open_threads() == [f"t{n}" for n in range(22, 30)]
-    assert 0 < agent.context.decode_cache.nbytes <= 16 * 2**20
-    again = agent.invoke("", thread="t0", invocations=[{"task": "segment", "region": {"box": [0, 0, 8, 8]},
-                                                         "inputs": ["u0"]}])
-    assert again.errors == []  # a closed thread's store reopens from disk
+    config = AgentConfig(state_dir=tmp_path / "state", decode_cache_bytes=16 * 2**20)  # 5 decoded 1024² images
+    with VitronAgent(config, registry=registry) as agent:
+        agent.context.max_open_threads = 8
+        for n in range(30):  # a different 1024x1024 photo-sized image in each new thread
+            big = save_png(rng.integers(0, 255, (1024, 1024, 3), dtype=np.uint8), tmp_path / f"big{n}.png")
+            result = agent.invoke("", images=[big], thread=f"t{n}",
+                                  invocations=[{"task": "segment", "region": {"box": [0, 0, 512, 512]}}])
+            assert result.errors == []
+        assert agent.context.open_threads() == [f"t{n}" for n in range(22, 30)]
+        assert 0 < agent.context.decode_cache.nbytes <= 16 * 2**20
+        again = agent.invoke("", thread="t0", invocations=[{"task": "segment", "region": {"box": [0, 0, 8, 8]},
+                                                             "inputs": ["u0"]}])
+        assert again.errors == []  # a closed thread's store reopens from disk
+    with VitronAgent(config, registry=registry) as agent:
+        for n in range(10):  # the same image in ten new threads: one cache entry, as files are content-addressed
+            agent.invoke("", images=[tmp_path / "big0.png"], thread=f"same{n}",
+                         invocations=[{"task": "segment", "region": {"box": [0, 0, 8, 8]}}])
+        assert agent.context.decode_cache.nbytes == 1024 * 1024 * 3
 
 
 def test_a_tool_call_that_needs_approval_pauses_the_host_graph(tmp_path, photos):

@@ -250,3 +250,29 @@ def test_a_costly_step_waits_for_approval_in_the_page(page, server, coffee):
     edited = next(a for a in result.artifacts if a.kind == "image" and not a.preview)
     _wait_for_chat_image(page, edited.path)
     _screenshot(page, "ui-approved-edit.png")
+
+
+def test_points_clicked_on_the_cup_and_the_table_segment_the_cup(page, server, coffee):
+    _upload(page, coffee)
+    page.get_by_text("coffee.png (image 600x400)").wait_for()
+    page.locator("#vitron-draw").get_by_text("points on the object").click()
+    _click_pixel(page, 290, 150)  # on the coffee in the cup
+    page.wait_for_function("() => (document.querySelector('#vitron-region textarea, #vitron-region input')?.value"
+                           " || '').includes('+')")
+    page.locator("#vitron-draw").get_by_text("points on the background").click()
+    page.wait_for_timeout(300)  # let the mode change reach the server before the next click (not an assertion)
+    _click_pixel(page, 60, 360)  # on the table
+    page.wait_for_function("() => (document.querySelector('#vitron-region textarea, #vitron-region input')?.value"
+                           " || '').includes('-')")
+    points = [p.strip() for p in _region_text(page).split(";")]
+    assert len(points) == 2 and points[0].endswith("+") and points[1].endswith("-"), points
+    _send(page, "segment the object")
+    result = _finished_turn(page, server, "segment")
+    assert result.errors == [] and [p.positive for p in result.invocations[0].region.points] == [True, False]
+    mask = next(a for a in result.artifacts if a.kind == "mask")
+    from PIL import Image
+
+    inside = np.asarray(Image.open(mask.path)) > 127
+    assert inside[150, 290] and not inside[360, 60]
+    _wait_for_chat_image(page, next(a for a in result.artifacts if a.preview).path)
+    _screenshot(page, "ui-points.png")

@@ -28,6 +28,7 @@ from .graph.state import PlanRecord, TurnRequest
 from .graph.validate import check_region_bounds
 from .planners.base import Planner
 from .protocol.invocation import Invocation, Point, Region
+from .stores.cache import DecodeCache
 from .stores.media import MediaRef
 
 __all__ = ["VitronAgent", "TurnResult", "Artifact", "RegionInput", "new_thread_id", "check_thread_id", "read_region"]
@@ -116,7 +117,8 @@ class VitronAgent:
         self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
         self.graph = build_graph(self.checkpointer)
         self._dry_graph = build_graph(None, name="vitron-agent-plan")  # plan(): the same graph, saving nothing
-        self.context = AgentContext(self.registry, self.pool, self.planner, self.config)
+        self.context = AgentContext(self.registry, self.pool, self.planner, self.config,
+                                    decode_cache=DecodeCache(self.config.decode_cache_bytes))
 
     def _sqlite(self) -> Any:
         from langgraph.checkpoint.sqlite import SqliteSaver

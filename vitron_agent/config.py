@@ -35,6 +35,8 @@ class AgentConfig:
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
     ``expert_timeout``: seconds one expert call may take, loading included (None = no limit).
+    ``decode_cache_bytes``: decoded images kept in memory for all threads together, so a turn decodes each
+    image once and memory does not grow with the number of threads served.
     ``media_roots``: folders that media files given to the agent must resolve inside, symlinks followed
     (None = anywhere, as for a local command line). Set it when paths come from a web form, a host
     agent's tool call or any other untrusted source.
@@ -52,6 +54,7 @@ class AgentConfig:
     device: str = "auto"
     preview_format: str = "jpg"
     expert_timeout: float | None = 600.0
+    decode_cache_bytes: int = 256 * 2**20
     media_roots: tuple[Path, ...] | None = None
 
     def __post_init__(self) -> None:
@@ -63,5 +66,7 @@ class AgentConfig:
         for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.decode_cache_bytes < 0:
+            raise ValueError("decode_cache_bytes must be >= 0 (0: decode every time)")
         if self.expert_timeout is not None and self.expert_timeout <= 0:
             raise ValueError("expert_timeout must be > 0 seconds, or None for no limit")

@@ -14,7 +14,7 @@ __all__ = ["DecodeCache"]
 
 
 class DecodeCache:
-    """Arrays by key (a blob's absolute path) within ``max_bytes``; thread-safe.
+    """Arrays by key (a blob's content-addressed name) within ``max_bytes``; thread-safe.
 
     ``get`` and ``put`` copy, so a caller that writes into its array never changes the cached one.
     """

@@ -257,7 +257,7 @@ class MediaStore:
             return self.load_video(ref, max_frames=1)[0][0]
         if ref.kind not in ("image", "mask"):
             raise MediaError(f"{ref.id} is a {ref.kind}, not an image")
-        cached = self.cache.get(str(self.root / ref.file))
+        cached = self.cache.get(ref.file)
         if cached is not None:
             return cached
         image = decode_image(self.path(ref).read_bytes(), ref.id)
@@ -287,7 +287,7 @@ class MediaStore:
         return decode_video(self.path(ref).read_bytes(), ref.id, self.limits, max_frames=max_frames)
 
     def _remember(self, file: str, image: np.ndarray) -> None:
-        self.cache.put(str(self.root / file), image)
+        self.cache.put(file, image)  # file names are content digests: threads holding the same bytes share one entry
 
     def _write(self, data: bytes, ext: str) -> str:
         digest = hashlib.sha256(data).hexdigest()[:40]

@@ -68,7 +68,8 @@ def build_app(agent: Any, title: str = "vitron-agent") -> Any:
     session = WebSession(agent)
     secret = _browser_secret(agent.config.state_dir)
     with gr.Blocks(title=title, analytics_enabled=False) as app:
-        gr.Markdown(f"## {title}\nAttach an image or video, click two corners on it to draw a box, and ask. "
+        gr.Markdown(f"## {title}\nAttach an image or video, click two corners on it to draw a box (or click points "
+                    "on the object), and ask. "
                     f"Limits: {agent.config.limits.max_bytes / 2**20:g} MiB per file, "
                     f"{agent.config.limits.max_pixels / 1e6:g} megapixels, {agent.config.limits.max_frames} frames.")
         thread = gr.BrowserState(None, storage_key="vitron-agent-thread", secret=secret)
