@@ -169,6 +169,30 @@ def test_a_plural_phrase_keeps_every_instance_apart_and_drops_degenerate_boxes(t
     assert len(boxes) == 3 and all(d["box"][2] - d["box"][0] >= 2 for d in boxes)
 
 
+class _ThreeCupsSegmenter(_ThreeCupsGrounder):
+    """A segmenter that finds its targets by words, as YOLO does: a mask and a box for each cup it sees."""
+
+    spec = ExpertSpec(name="three_cup_masks", tasks=("segment",), description="Segments cups by name.",
+                      outputs=("mask",), region_kinds=("box",), quality=60)
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        return ExpertResult(masks=[_rect(d.box) for d in self.found], detections=list(self.found))
+
+
+@pytest.mark.parametrize("text, count", [("segment the cup", 1), ("segment the cups", 3)])
+def test_an_expert_that_segments_by_words_keeps_what_the_phrase_refers_to(make_agent, tmp_path, text, count):
+    registry = ExpertRegistry()
+    registry.register(_ThreeCupsSegmenter)
+    agent = make_agent(registry=registry)
+    image = save_png(data.coffee()[:100, :300].copy(), tmp_path / "cups.png")
+    result = agent.invoke(text, images=[image])
+    assert [i.task for i in result.invocations] == ["segment"] and result.errors == []
+    union = _load(next(a.path for a in result.artifacts if a.id == "o1")) > 127
+    assert len(_media(agent, result.thread, "o1").instances) == (0 if count == 1 else 3)
+    expected = _ThreeCupsGrounder.found[1:2] if count == 1 else _ThreeCupsGrounder.found[:3]
+    assert np.array_equal(union, np.logical_or.reduce([_rect(d.box) for d in expected]))
+
+
 # --- 3. a region on frame 10 of a video ----------------------------------------------------------------------
 
 

@@ -205,11 +205,7 @@ def store_result(
     base = call.images[0] if call.images else None
     height, width = base.shape[:2] if base is not None else (0, 0)
     notes = [result.text] if result.text else []
-    if inv.task == "ground":
-        instances = inv.args.get("instances") if inv.args.get("instances") in ("one", "all") else None
-        chosen, how = refer(result.detections, inv.command, width, height, instances)
-        result.detections = list(chosen)
-        notes.append(f"kept {how}" if how else "")
+    _keep_referred(inv, result, call, width, height, notes)
     # (kind, write(id, primary id, instance ids)): ids are known only once every output is listed
     pending: list[tuple[str, Callable[[str, str, list[str]], MediaRef]]] = []
     if inv.task == "ground" or (result.detections and not result.masks):
@@ -259,6 +255,23 @@ def store_result(
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
     outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)
     return outcome
+
+
+def _keep_referred(inv: Invocation, result: ExpertResult, call: ExpertCall, width: int, height: int,
+                   notes: list[str]) -> None:
+    """Keep only what the target phrase refers to when an expert located it by words: one object for "the cat",
+    every instance for "the cats" (``args.instances`` says which when the plan decided); degenerate boxes go."""
+    by_words = call.mask is None and not call.boxes and not call.points
+    paired = inv.task == "segment" and len(result.masks) == len(result.detections) > 0
+    if not by_words or not (inv.task == "ground" or paired):
+        return
+    instances = inv.args.get("instances") if inv.args.get("instances") in ("one", "all") else None
+    kept, how = refer(result.detections, inv.command, width, height, instances)
+    result.detections = [result.detections[i] for i in kept]
+    if paired:
+        result.masks = [result.masks[i] for i in kept]
+    if how:
+        notes.append(how)
 
 
 def _carried_mask(inv: Invocation, result: ExpertResult, call: ExpertCall) -> np.ndarray | None:

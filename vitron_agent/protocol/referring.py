@@ -11,7 +11,7 @@ import re
 from collections.abc import Sequence
 from typing import Literal, Protocol
 
-__all__ = ["Instances", "MIN_BOX_SIDE", "instances_of", "refer", "drop_degenerate"]
+__all__ = ["Instances", "MIN_BOX_SIDE", "instances_of", "refer", "is_degenerate"]
 
 Instances = Literal["one", "all"]
 MIN_BOX_SIDE = 2.0
@@ -59,27 +59,29 @@ def instances_of(phrase: str) -> Instances:
     return "one"
 
 
-def drop_degenerate(found: Sequence[Boxed]) -> list[Boxed]:
-    """The boxes at least ``MIN_BOX_SIDE`` pixels wide and high."""
-    return [d for d in found if d.box[2] - d.box[0] >= MIN_BOX_SIDE and d.box[3] - d.box[1] >= MIN_BOX_SIDE]
+def is_degenerate(box: Sequence[float]) -> bool:
+    """Whether an (x1, y1, x2, y2) box is narrower or lower than ``MIN_BOX_SIDE`` pixels."""
+    return box[2] - box[0] < MIN_BOX_SIDE or box[3] - box[1] < MIN_BOX_SIDE
 
 
 def refer(found: Sequence[Boxed], phrase: str, width: int, height: int,
-          instances: Instances | None = None) -> tuple[list[Boxed], str]:
-    """The boxes ``phrase`` refers to, and how they were chosen (for the summary).
+          instances: Instances | None = None) -> tuple[list[int], str]:
+    """The positions in ``found`` of the boxes ``phrase`` refers to, and how they were chosen (for the summary).
 
     ``instances``: ``one`` or ``all``; None reads it from the phrase. Degenerate boxes are dropped first.
     """
-    boxes = drop_degenerate(found)
+    kept = [i for i, d in enumerate(found) if not is_degenerate(d.box)]
     wanted = instances or instances_of(phrase)
-    if wanted == "all" or len(boxes) <= 1:
-        return list(boxes), ""
-    best = max(d.score for d in boxes)
-    candidates = [d for d in boxes if d.score >= _CANDIDATE_SHARE * best]
+    dropped = f"dropped {len(found) - len(kept)} degenerate box(es)" if len(kept) < len(found) else ""
+    if wanted == "all" or len(kept) <= 1:
+        return kept, dropped
+    best = max(found[i].score for i in kept)
+    candidates = [i for i in kept if found[i].score >= _CANDIDATE_SHARE * best]
     side = next((name for pattern, name in _SIDES if pattern.search(phrase.lower())), None)
     if side is None:
-        return [max(boxes, key=lambda d: d.score)], f"the best of {len(boxes)}"
-    return [min(candidates, key=lambda d: _rank(d.box, side, width, height))], f"the {side} one of {len(boxes)}"
+        return [max(kept, key=lambda i: found[i].score)], f"kept the best of {len(kept)}"
+    chosen = min(candidates, key=lambda i: _rank(found[i].box, side, width, height))
+    return [chosen], f"kept the {side} one of {len(kept)}"
 
 
 def _rank(box: tuple[float, float, float, float], side: str, width: int, height: int) -> float:
