@@ -340,16 +340,15 @@ def read_region(region: RegionInput, frame: int | None = None) -> tuple[Region |
     (H, W) array or the path of a mask image, else None; the video frame a mask is drawn on, else None).
 
     ``frame``: the video frame the region is drawn on (a ``frames`` span for boxes and points)."""
+    given: Any = dict(region) if isinstance(region, dict) else region
+    if isinstance(given, dict) and "frame" in given:
+        one = given.pop("frame")
+        frame = frame if frame is not None else one
     if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
         raise RegionError(f"frame must be a frame number >= 0, got {_brief(frame)}")
     try:
-        given: Any = region
-        if isinstance(region, dict):
-            given = dict(region)
-            one = given.pop("frame", None)
-            frame = frame if frame is not None else one
-            if "mask" in given:
-                return None, given.pop("mask"), frame
+        if isinstance(given, dict) and "mask" in given:
+            return None, given.pop("mask"), frame
         if isinstance(given, (np.ndarray, str, os.PathLike)):
             return None, given, frame
         frames = {"frames": (frame, frame)} if frame is not None else {}
