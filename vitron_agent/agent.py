@@ -14,7 +14,6 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
 from langgraph.types import Command
 
 from .config import AgentConfig
@@ -22,20 +21,17 @@ from .errors import BadInputError, RegionError
 from .experts.pool import ModelPool
 from .experts.registry import ExpertRegistry
 from .graph.builder import build_graph
-from .graph.calls import Call, calls_of_turn, read_media
+from .graph.calls import Call, calls_of_turn, latest_medium, read_media
 from .graph.context import AgentContext
 from .graph.state import PlanRecord, TurnRequest
 from .graph.validate import check_region_bounds
 from .planners.base import Planner
-from .protocol.invocation import Invocation, Point, Region
+from .protocol.inputs import RegionInput, brief, first_error, read_region
+from .protocol.invocation import Invocation
 from .stores.cache import DecodeCache
 from .stores.media import MediaRef
 
-__all__ = ["VitronAgent", "TurnResult", "Artifact", "RegionInput", "new_thread_id", "check_thread_id", "read_region"]
-
-RegionInput = Any
-"""A region as callers give it: ``[x1, y1, x2, y2]``; ``[(x, y), (x, y, False)]`` clicks; an (H, W) mask array or
-a mask image path; a ``Region``; or a dict with ``box``, ``points``, ``mask`` or ``ref`` (and ``frame``)."""
+__all__ = ["VitronAgent", "TurnResult", "Artifact", "new_thread_id", "check_thread_id"]
 
 
 def new_thread_id() -> str:
@@ -116,7 +112,7 @@ class VitronAgent:
         self.planner = planner or LitePlanner()
         self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
         self.graph = build_graph(self.checkpointer)
-        self._dry_graph = build_graph(None, name="vitron-agent-plan")  # plan(): the same graph, saving nothing
+        self._dry_graph = build_graph(None, name="vitron-agent-plan", whole_state=True)  # plan(): saves nothing
         self.context = AgentContext(self.registry, self.pool, self.planner, self.config,
                                     decode_cache=DecodeCache(self.config.decode_cache_bytes))
 
@@ -157,13 +153,24 @@ class VitronAgent:
             pass
         return self.result(thread)
 
-    def stream(self, text: str = "", *, thread: str | None = None, **kwargs: Any) -> Iterator[tuple[str, Any]]:
-        """Like ``invoke`` but yields ``(mode, event)``: node ``updates`` and ``custom`` progress events."""
+    def stream(self, text: str = "", *, thread: str | None = None,
+               stream_mode: str | Sequence[str] = ("updates", "custom"), **kwargs: Any) -> Iterator[Any]:
+        """Like ``invoke`` but yields LangGraph's stream: with several ``stream_mode``s (default: node ``updates``
+        and ``custom`` events: planner tokens, expert progress) ``(mode, event)`` pairs, with one mode its events.
+        ``values``, ``messages`` and ``debug`` work as in any LangGraph graph."""
         thread = check_thread_id(thread) if thread is not None else new_thread_id()
         request = self._request(thread, text, kwargs.get("images", ()), kwargs.get("videos", ()),
                                 kwargs.get("region"), kwargs.get("frame"), kwargs.get("invocations"))
+        modes = stream_mode if isinstance(stream_mode, str) else list(stream_mode)
         yield from self.graph.stream({"turn_input": request.dump()}, self._run_config(thread), context=self.context,
-                                     stream_mode=["updates", "custom"])
+                                     stream_mode=modes)
+
+    def as_subgraph(self) -> Any:
+        """The turn graph, ready to be a node of your own LangGraph graph (``builder.add_node("vision",
+        agent.as_subgraph())`` in a ``MessagesState`` app): it reads the newest ``HumanMessage`` (text, image and
+        video blocks, a region in ``additional_kwargs["region"]``), answers with messages, keeps each host
+        thread's media and calls in the host's checkpointer, and brings this agent's experts and planner."""
+        return build_graph(True, context=self.context, name="vitron")
 
     def plan(
         self,
@@ -229,12 +236,9 @@ class VitronAgent:
     def _region_target(self, thread: str, new_media: list[MediaRef]) -> tuple[MediaRef, str]:
         if new_media:
             return new_media[0], "the first attached medium"
-        media = self.state(thread).get("media", {})
-        candidates = [MediaRef(**m) for m in media.values() if m["kind"] in ("image", "video")]
-        candidates = [m for m in candidates if not m.preview]
-        if not candidates:
+        latest = latest_medium(read_media(self.state(thread)))
+        if latest is None:
             raise RegionError("a region was given but there is no image or video to draw it on; attach one")
-        latest = candidates[-1]
         return latest, latest.id
 
     # -- reading threads ------------------------------------------------------------------------
@@ -329,70 +333,21 @@ class VitronAgent:
 def check_thread_id(thread: str) -> str:
     """A usable thread id, or a ``BadInputError`` saying why not."""
     if not isinstance(thread, str) or not thread.strip():
-        raise BadInputError(f"a thread id must be a non-empty string, got {_brief(thread)}")
+        raise BadInputError(f"a thread id must be a non-empty string, got {brief(thread)}")
     if len(thread) > 256 or any(ord(c) < 32 for c in thread):
-        raise BadInputError(f"thread id {_brief(thread)} is too long or holds control characters")
+        raise BadInputError(f"thread id {brief(thread)} is too long or holds control characters")
     return thread
-
-
-def read_region(region: RegionInput, frame: int | None = None) -> tuple[Region | None, Any, int | None]:
-    """A region in any accepted form -> (a ``Region`` for a box, points or a ref, else None; a mask source, an
-    (H, W) array or the path of a mask image, else None; the video frame a mask is drawn on, else None).
-
-    ``frame``: the video frame the region is drawn on (a ``frames`` span for boxes and points)."""
-    given: Any = dict(region) if isinstance(region, dict) else region
-    if isinstance(given, dict) and "frame" in given:
-        one = given.pop("frame")
-        frame = frame if frame is not None else one
-    if frame is not None and (isinstance(frame, bool) or not isinstance(frame, int) or frame < 0):
-        raise RegionError(f"frame must be a frame number >= 0, got {_brief(frame)}")
-    try:
-        if isinstance(given, dict) and "mask" in given:
-            return None, given.pop("mask"), frame
-        if isinstance(given, (np.ndarray, str, os.PathLike)):
-            return None, given, frame
-        frames = {"frames": (frame, frame)} if frame is not None else {}
-        if isinstance(given, Region):
-            return (given.model_copy(update=frames) if frames else given), None, None
-        if isinstance(given, dict):
-            return Region(**{**given, **frames}), None, None
-        items = list(given)
-        if items and all(isinstance(p, (list, tuple, Point)) for p in items):
-            points = [p if isinstance(p, Point) else Point(x=p[0], y=p[1], positive=bool(p[2]) if len(p) > 2 else True)
-                      for p in items]
-            return Region(points=tuple(points), **frames), None, None
-        return Region(box=tuple(items), **frames), None, None
-    except RegionError:
-        raise
-    except Exception as exc:
-        raise RegionError(f"bad region {_brief(region)}: {_first_error(exc)}") from None
 
 
 def _as_invocation(inv: Invocation | dict[str, Any]) -> Invocation:
     if isinstance(inv, Invocation):
         return inv
     if not isinstance(inv, dict):
-        raise BadInputError(f"bad invocation {_brief(inv)}: expected an object such as "
+        raise BadInputError(f"bad invocation {brief(inv)}: expected an object such as "
                             '{"task": "segment", "region": {"box": [x1, y1, x2, y2]}}')
     try:
         return Invocation(**inv)
     except Exception as exc:
-        raise BadInputError(f"bad invocation {_brief(inv)}: {_first_error(exc)}") from None
+        raise BadInputError(f"bad invocation {brief(inv)}: {first_error(exc)}") from None
 
-
-def _first_error(exc: Exception) -> str:
-    """The first problem pydantic found, with the field it is in (``region.box: ...``)."""
-    errors = getattr(exc, "errors", None)
-    if callable(errors):
-        first = errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        message = str(first.get("msg", exc)).removeprefix("Value error, ")
-        return f"{where}: {message}" if where else message
-    return str(exc)
-
-
-def _brief(value: Any, limit: int = 120) -> str:
-    """A bounded one-line quote of what arrived, for error messages."""
-    text = " ".join(repr(value).split())
-    return text if len(text) <= limit else text[: limit - 3] + "..."
 

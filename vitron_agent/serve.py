@@ -35,13 +35,10 @@ Environment: ``VITRON_STATE_DIR`` (default ``~/.vitron-agent``), ``VITRON_PLANNE
 
 from __future__ import annotations
 
-import base64
-import binascii
 import contextvars
 import hashlib
 import mimetypes
 import os
-import re
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -56,10 +53,9 @@ from langgraph.types import interrupt
 from typing_extensions import TypedDict
 
 from .errors import BadInputError, VitronError
+from .messages import decode_data_url, read_content
 
 __all__ = ["ServeInput", "ServeState", "build_serve_graph", "agent_from_env", "upload_folder", "graph"]
-
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?:;[\w=.+-]+)*;base64,(?P<data>.*)$", re.S)
 
 
 class ServeInput(TypedDict, total=False):
@@ -178,45 +174,34 @@ def _outcome(vitron: Any, thread: str) -> dict[str, Any]:
 
 
 def _request(state: ServeState, uploads: Path, max_bytes: int) -> tuple[str, list[str], list[str]]:
-    """The latest user message's text, and the media to attach as paths (data URLs saved in ``uploads``)."""
+    """The latest user message's text, and the media to attach as paths (bytes sent in the request saved in
+    ``uploads``): its image and video blocks first, then ``images`` and ``videos`` (paths or data URLs)."""
     messages = state.get("messages") or []
     last = messages[-1] if messages else None
-    text = last.text if last is not None and last.type == "human" else ""
-    blocks = last.content if last is not None and last.type == "human" and isinstance(last.content, list) else []
-    images = [*state.get("images", []), *(u for u in map(_block_url, blocks) if u)]
-    return (text, [_local(p, uploads, max_bytes) for p in images],
-            [_local(p, uploads, max_bytes) for p in state.get("videos", [])])
-
-
-def _block_url(block: Any) -> str | None:
-    """A data URL for an image content block (``image_url`` with a data URL, or ``image`` with ``base64``)."""
-    if not isinstance(block, dict) or block.get("type") not in ("image", "image_url"):
-        return None
-    if block.get("base64"):
-        return f"data:{block.get('mime_type') or 'image/png'};base64,{block['base64']}"
-    nested = block.get("image_url")
-    url = block.get("url") or (nested.get("url") if isinstance(nested, dict) else nested)
-    if not isinstance(url, str) or not url.startswith("data:"):
-        raise BadInputError("image blocks must carry base64 data or a data: URL; send files as paths in 'images'")
-    return url
+    text, blocks = read_content(last.content, max_bytes) if last is not None and last.type == "human" else ("", [])
+    found = {"image": [], "video": []}
+    for block in blocks:
+        if block.error is not None:
+            raise BadInputError(block.error)
+        found[block.kind].append(_save(block.data, None, uploads) if block.data is not None else str(block.path))
+    images = found["image"] + [_local(p, uploads, max_bytes) for p in state.get("images", [])]
+    videos = found["video"] + [_local(p, uploads, max_bytes) for p in state.get("videos", [])]
+    return text, images, videos
 
 
 def _local(source: str, uploads: Path, max_bytes: int) -> str:
-    """A path as given, or a data URL saved under ``uploads`` (content-addressed) and its path."""
+    """A path as given, or a data URL saved under ``uploads`` and its path."""
     if not isinstance(source, str):
         raise BadInputError(f"media must be given as paths or data URLs (strings), got a {type(source).__name__}")
-    match = _DATA_URL.match(source)
-    if match is None:
-        if source.startswith("data:"):
-            raise BadInputError("data URLs must be base64: data:image/png;base64,...")
+    if not source.startswith("data:"):
         return source
-    if len(match["data"]) * 3 // 4 > max_bytes:
-        raise BadInputError(f"an attached file is larger than the limit of {max_bytes / 2**20:g} MiB")
-    try:
-        data = base64.b64decode(match["data"], validate=True)
-    except (binascii.Error, ValueError):
-        raise BadInputError("a data URL holds invalid base64") from None
-    suffix = mimetypes.guess_extension(match["mime"] or "") or ".bin"
+    mime, data = decode_data_url(source, max_bytes)
+    return _save(data, mime, uploads)
+
+
+def _save(data: bytes, mime: str | None, uploads: Path) -> str:
+    """``data`` as a content-addressed file under ``uploads``; its path."""
+    suffix = mimetypes.guess_extension(mime or "") or ".bin"
     uploads.mkdir(parents=True, exist_ok=True)
     path = uploads / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
     if not path.exists():

@@ -2,37 +2,46 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
 from .context import AgentContext
 from .dispatch_nodes import route_schedule, run_expert, schedule, validate
-from .state import AgentState
+from .state import AgentState, TurnInput, TurnOutput
 from .turn_nodes import ingest, plan, respond
 
 __all__ = ["build_graph"]
 
 
-def build_graph(checkpointer: Any = None, *, name: str = "vitron-agent") -> Any:
-    """Compile the turn graph. Run it with ``context=AgentContext(...)`` and a ``thread_id``.
+def build_graph(checkpointer: Any = None, *, name: str = "vitron-agent", context: AgentContext | None = None,
+                whole_state: bool = False) -> Any:
+    """Compile the turn graph.
 
-    ``checkpointer``: any LangGraph checkpointer (the agent uses SQLite in its state directory).
+    Input: LangChain messages (``{"messages": [HumanMessage(content=[text, image or video blocks])]}``), so it
+    runs as a node of any ``MessagesState`` graph, or the agent's own ``turn_input``. Output: ``messages``.
+    ``checkpointer``: any LangGraph checkpointer; ``True`` as a subgraph that keeps its threads in the parent's.
+    ``context``: the ``AgentContext`` (registry, pool, planner, config) used when a run passes none.
+    ``whole_state``: take and return the whole state instead (a dry run seeded with a thread's state).
     Adding an expert leaves this graph unchanged.
     """
-    builder = StateGraph(AgentState, context_schema=AgentContext)
-    builder.add_node("ingest", ingest)
-    builder.add_node("plan", plan)
-    builder.add_node("validate", validate)
-    builder.add_node("schedule", schedule)
-    builder.add_node("run_expert", run_expert)
-    builder.add_node("respond", respond)
+    bind: Callable[[Any], Any] = (lambda node: partial(node, bound=context)) if context is not None else (lambda n: n)
+    io = {} if whole_state else {"input_schema": TurnInput, "output_schema": TurnOutput}
+    builder = StateGraph(AgentState, context_schema=AgentContext, **io)
+    builder.add_node("ingest", bind(ingest))
+    builder.add_node("plan", bind(plan))
+    builder.add_node("validate", bind(validate))
+    builder.add_node("schedule", bind(schedule))
+    builder.add_node("run_expert", bind(run_expert))
+    builder.add_node("respond", bind(respond))
 
     builder.add_edge(START, "ingest")
     builder.add_edge("ingest", "plan")
     builder.add_edge("plan", "validate")
     builder.add_edge("validate", "schedule")
-    builder.add_conditional_edges("schedule", route_schedule, ["run_expert", "plan", "respond"])
+    builder.add_conditional_edges("schedule", bind(route_schedule), ["run_expert", "plan", "respond"])
     builder.add_edge("run_expert", "schedule")
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer, name=name)

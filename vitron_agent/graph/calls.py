@@ -33,6 +33,7 @@ __all__ = [
     "read_media",
     "resolve_medium",
     "latest_version",
+    "latest_medium",
     "carried_mask",
     "output_order",
 ]
@@ -192,6 +193,12 @@ def output_order(media_id: str) -> tuple[int, ...]:
     """Sort key: user media first, then outputs by number (``o3`` < ``o3.1`` < ``o12``)."""
     head, _, part = media_id[1:].partition(".")
     return (0 if media_id.startswith("u") else 1, int(head), int(part or 0))
+
+
+def latest_medium(media: Mapping[str, MediaRef]) -> MediaRef | None:
+    """The thread's newest image or video that is not a preview: where a region goes when a turn attaches none."""
+    return next((ref for ref in reversed(list(media.values())) if ref.kind in ("image", "video") and not ref.preview),
+                None)
 
 
 def latest_version(media: Mapping[str, MediaRef], image_id: str) -> str:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import AgentConfig
+from ..errors import BadInputError
 from ..experts.pool import ModelPool
 from ..experts.registry import ExpertRegistry
 from ..planners.base import Planner
@@ -19,7 +20,7 @@ from ..stores.cache import DecodeCache
 from ..stores.media import MediaStore
 from ..stores.signals import SignalStore
 
-__all__ = ["AgentContext", "thread_dir"]
+__all__ = ["AgentContext", "thread_dir", "context_of"]
 
 _SAFE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
@@ -93,3 +94,16 @@ class _ThreadLock:
 
     def __exit__(self, *exc: Any) -> None:
         self._lock.release()
+
+
+def context_of(runtime: Any, bound: AgentContext | None = None) -> AgentContext:
+    """The run's ``AgentContext``: the one passed as ``context=``, else the one the graph was built with; a clear
+    error when there is neither (the graph cannot run without its experts and planner)."""
+    context = getattr(runtime, "context", None)
+    if isinstance(context, AgentContext):
+        return context
+    if bound is not None:
+        return bound
+    got = "no context" if context is None else f"a {type(context).__name__}"
+    raise BadInputError(f"the VITRON graph got {got}; run it with context=agent.context (an AgentContext: registry, "
+                        "pool, planner, config), or add agent.as_subgraph() to your graph, which brings its own")

@@ -20,7 +20,7 @@ from ..protocol.tasks import task_spec
 from ..protocol.text_regions import show
 from ..stores.signals import SignalStore
 from .calls import Call, call_key, calls_of_turn, output_id, read_media
-from .context import AgentContext
+from .context import AgentContext, context_of
 from .execute import execute
 from .state import AgentState, PlanRecord, RunExpertInput, TurnBudget, TurnRequest
 from .turn_nodes import thread_of
@@ -29,9 +29,10 @@ from .validate import ValidatedPlan, validate_plan
 __all__ = ["validate", "schedule", "run_expert", "route_schedule"]
 
 
-def validate(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def validate(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext],
+             bound: AgentContext | None = None) -> dict[str, Any]:
     """Check the plan; record its calls (planned, or failed with the reason), or send it back as feedback."""
-    ctx = runtime.context
+    ctx = context_of(runtime, bound)
     plan = PlanRecord.read(state)
     if plan.failed:
         return {}
@@ -101,11 +102,11 @@ def _asked_region(target: Invocation, message: str) -> Region | None:
         return None
 
 
-def schedule(state: AgentState, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def schedule(state: AgentState, runtime: Runtime[AgentContext], bound: AgentContext | None = None) -> dict[str, Any]:
     """Queue the calls whose dependencies are done; skip the ones after a failure; enforce the turn's budget
     of expert calls and, with a human in the loop, ask before costly or destructive steps and for a region
     when grounding found nothing."""
-    ctx = runtime.context
+    ctx = context_of(runtime, bound)
     if TurnRequest.read(state).dry_run:
         return {}
     turn, round_ = state.get("turn", 0), state.get("round", 0)
@@ -191,7 +192,8 @@ def _region_for_unfound_target(call: Call, calls: dict[str, Call], state: AgentS
     return call.model_copy(update={"invocation": call.invocation.model_copy(update={"region": asked})})
 
 
-def route_schedule(state: AgentState, runtime: Runtime[AgentContext]) -> list[Send] | str:
+def route_schedule(state: AgentState, runtime: Runtime[AgentContext],
+                   bound: AgentContext | None = None) -> list[Send] | str:
     """Pure routing: fan out the queued calls with ``Send``, plan again (feedback to act on, or results the
     planner asked to see, within the turn's rounds), or answer."""
     if TurnRequest.read(state).dry_run:
@@ -205,7 +207,7 @@ def route_schedule(state: AgentState, runtime: Runtime[AgentContext]) -> list[Se
         return "plan"
     followups = TurnBudget.read(state).followups
     if PlanRecord.read(state).needs_followup and all(c.final for c in calls.values()) \
-            and followups + 1 < runtime.context.config.max_plan_rounds:
+            and followups + 1 < context_of(runtime, bound).config.max_plan_rounds:
         return "plan"
     return "respond"
 
@@ -222,11 +224,12 @@ def _payload(call: Call, state: AgentState) -> RunExpertInput:
                           outputs_of=outputs_of)
 
 
-def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime[AgentContext],
+               bound: AgentContext | None = None) -> dict[str, Any]:
     """Run one call on its pooled expert; every outcome, failure included, becomes a ToolMessage."""
     from ..stores.media import MediaRef
 
-    ctx = runtime.context
+    ctx = context_of(runtime, bound)
     call = Call.model_validate(payload["call"])
     key, expert, inv = call.key, call.expert, call.invocation
     writer = get_stream_writer()

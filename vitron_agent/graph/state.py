@@ -19,7 +19,8 @@ from typing_extensions import TypedDict
 from ..protocol.invocation import Invocation, Region
 from ..stores.media import MediaRef
 
-__all__ = ["AgentState", "RunExpertInput", "merge_by_key", "TurnRequest", "PlanRecord", "TurnBudget"]
+__all__ = ["AgentState", "TurnInput", "TurnOutput", "RunExpertInput", "merge_by_key", "TurnRequest", "PlanRecord",
+           "TurnBudget"]
 
 
 def merge_by_key(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
@@ -109,6 +110,22 @@ class AgentState(TypedDict, total=False):
     errors: list[dict[str, str]]
     budget: dict[str, int]
     next_output: int
+
+
+class TurnInput(TypedDict, total=False):
+    """What a run takes: LangChain messages (the last one, a ``HumanMessage`` with text and image or video
+    blocks, is the request; its ``additional_kwargs["region"]`` a box or points in pixels of its first medium),
+    or ``turn_input``, a ``TurnRequest`` as ``VitronAgent`` builds it."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    turn_input: dict[str, Any]
+
+
+class TurnOutput(TypedDict, total=False):
+    """What a run returns: the conversation, the reply last (its ``additional_kwargs["artifacts"]``: the files
+    the turn made)."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
 
 
 class RunExpertInput(TypedDict):

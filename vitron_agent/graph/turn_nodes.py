@@ -11,14 +11,17 @@ from langchain_core.runnables import RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
-from ..errors import BadInputError, VitronError
+from ..errors import BadInputError, RegionError, VitronError
+from ..messages import read_content
 from ..planners.base import CallInfo, MediaInfo, PlannerInput, PlannerOutput
+from ..protocol.inputs import read_region
 from ..protocol.invocation import Invocation, Region
 from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef
-from .calls import Call, CallError, calls_of_turn, close_unfinished, read_calls, read_media
-from .context import AgentContext
+from .calls import Call, CallError, calls_of_turn, close_unfinished, latest_medium, read_calls, read_media
+from .context import AgentContext, context_of
 from .state import AgentState, PlanRecord, TurnBudget, TurnRequest
+from .validate import check_region_bounds
 
 __all__ = ["ingest", "plan", "respond", "thread_of", "media_infos", "planner_input", "call_info"]
 
@@ -40,9 +43,18 @@ def call_info(call: Call) -> CallInfo:
     return CallInfo(call.turn, inv.id, inv.task, inv.command, call.status, call.output, call.expert, inv.op)
 
 
-def ingest(state: AgentState) -> dict[str, Any]:
-    """Give this turn's media (and a mask the user drew) their ids, record the human message, reset the turn."""
-    request = TurnRequest.read(state)
+def ingest(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext],
+           bound: AgentContext | None = None) -> dict[str, Any]:
+    """Give this turn's media (and a mask the user drew) their ids, record the human message, reset the turn.
+
+    The request is the newest ``HumanMessage`` when a host sent one (its image and video blocks are stored
+    and the message kept as text plus media ids, under the same id), else the ``turn_input`` the agent gave."""
+    fresh = _fresh_human(state)
+    errors: list[CallError] = []
+    if fresh is not None:
+        request, errors = _request_from_message(fresh, state, context_of(runtime, bound), thread_of(config))
+    else:
+        request = TurnRequest.read(state)
     count = sum(1 for key in state.get("media", {}) if key.startswith("u"))
     new_media = {f"u{count + n}": ref.model_copy(update={"id": f"u{count + n}"})
                  for n, ref in enumerate(request.new_media)}
@@ -57,7 +69,7 @@ def ingest(state: AgentState) -> dict[str, Any]:
     if region is not None:
         notes.append(f"[region on {region_media}: {_describe_region(region)}]")
     content = request.text + ("\n" + " ".join(notes) if notes else "")
-    human = HumanMessage(content=content, additional_kwargs={
+    human = HumanMessage(content=content, id=fresh.id if fresh is not None else None, additional_kwargs={
         "media": ids, "region": region.model_dump(mode="json", exclude_none=True) if region else None,
         "region_media": region_media})
     closed, answers = close_unfinished(read_calls(state))  # a turn cut short before this one
@@ -71,10 +83,51 @@ def ingest(state: AgentState) -> dict[str, Any]:
         "round": 0,
         "plan": {},
         "feedback": [],
-        "errors": [],
+        "errors": [e.model_dump() for e in errors],
         "budget": TurnBudget().dump(),
         "turn_input": completed.dump(),
     }
+
+
+def _fresh_human(state: AgentState) -> HumanMessage | None:
+    """The newest message when it is a host's ``HumanMessage`` this graph has not taken in yet (taken-in ones
+    carry their media ids in ``additional_kwargs["media"]``)."""
+    messages = state.get("messages") or []
+    last = messages[-1] if messages else None
+    return last if isinstance(last, HumanMessage) and "media" not in last.additional_kwargs else None
+
+
+def _request_from_message(message: HumanMessage, state: AgentState, ctx: AgentContext,
+                          thread: str) -> tuple[TurnRequest, list[CallError]]:
+    """A host message as this turn's request: its text, its media stored, its region checked. Media or a region
+    that cannot be used are reported as the turn's errors (the turn goes on without them), never raised."""
+    store, _ = ctx.stores(thread)
+    text, attached = read_content(message.content, ctx.config.limits.max_bytes)
+    errors = [CallError(category="bad_input", message=m.error) for m in attached if m.error is not None]
+    new_media: list[MediaRef] = []
+    for medium in (m for m in attached if m.error is None):
+        try:
+            new_media.append(store.ingest_bytes(medium.data, "pending", expect=medium.kind, name=medium.name)
+                             if medium.data is not None else store.ingest(medium.path, "pending", expect=medium.kind))
+        except VitronError as exc:
+            errors.append(CallError(category=exc.category, message=str(exc)))
+    fields: dict[str, Any] = {"text": text, "new_media": new_media}
+    given = message.additional_kwargs.get("region")
+    target = new_media[0] if new_media else latest_medium(read_media(state))
+    if given is not None:
+        try:
+            region, mask, _ = read_region(given, message.additional_kwargs.get("frame"))
+            if mask is not None or region is None:
+                raise RegionError("a region in a message is a box [x1, y1, x2, y2], points or a ref; "
+                                  "pass masks through VitronAgent")
+            if target is None:
+                raise RegionError("a region was given but there is no image or video to draw it on; attach one")
+            check_region_bounds(region, target.width, target.height, target.frames,
+                                "the first attached medium" if new_media else target.id)
+            fields.update(region=region, region_on=0 if new_media else target.id)
+        except VitronError as exc:
+            errors.append(CallError(category=exc.category, message=str(exc)))
+    return TurnRequest(**fields), errors
 
 
 def _describe_region(region: Region) -> str:
@@ -87,13 +140,14 @@ def _describe_region(region: Region) -> str:
     return f"mask {region.ref}" + frames
 
 
-def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext]) -> dict[str, Any]:
+def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext],
+         bound: AgentContext | None = None) -> dict[str, Any]:
     """One planner call (or the caller's explicit invocations on the first round). A planner that streams
     sends its reply as ``{"type": "token", "text", "round"}`` events on the ``custom`` stream.
 
     The first call of a turn is round 0; each later one is a new round, counted against the turn's budget
     as a retry (feedback to act on) or a follow-up (results to read)."""
-    ctx = runtime.context
+    ctx = context_of(runtime, bound)
     request = TurnRequest.read(state)
     first = not state.get("plan")
     round_ = 0 if first else state.get("round", 0) + 1
@@ -212,8 +266,10 @@ def planner_input(state: AgentState, ctx: AgentContext, thread: str | None = Non
     )
 
 
-def respond(state: AgentState) -> dict[str, Any]:
-    """The turn's final message: the reply, what was made, and what went wrong."""
+def respond(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext],
+            bound: AgentContext | None = None) -> dict[str, Any]:
+    """The turn's final message: the reply, what was made, and what went wrong; the files it made go with it
+    (``additional_kwargs["artifacts"]``: id, kind, path, size, frames, preview), for hosts that read messages."""
     turn = state.get("turn", 0)
     calls = list(calls_of_turn(state, turn).values())
     reply = PlanRecord.read(state).reply
@@ -230,4 +286,11 @@ def respond(state: AgentState) -> dict[str, Any]:
         return {}  # the planner answered (after seeing any tool results): its message is the answer
     if not any(lines):
         lines = ["Nothing to do."]
-    return {"messages": [AIMessage(content="\n".join(line for line in lines if line), id=f"respond-{turn}")]}
+    media = read_media(state)
+    store, _ = context_of(runtime, bound).stores(thread_of(config))
+    artifacts = [{"id": ref.id, "kind": ref.kind, "path": str(store.path(ref)), "width": ref.width,
+                  "height": ref.height, "frames": ref.frames, "preview": ref.preview}
+                 for call in calls for ref in (media[i] for i in call.artifacts if i in media)]
+    reply = AIMessage(content="\n".join(line for line in lines if line), id=f"respond-{turn}",
+                      additional_kwargs={"artifacts": artifacts} if artifacts else {})
+    return {"messages": [reply]}

@@ -19,7 +19,17 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import MediaError, RegionError
 from .cache import DecodeCache
-from .media_io import MediaLimits, decode_image, decode_video, encode_jpeg, encode_png, encode_video, probe_file
+from .media_io import (
+    MediaLimits,
+    ProbedMedia,
+    decode_image,
+    decode_video,
+    encode_jpeg,
+    encode_png,
+    encode_video,
+    probe_bytes,
+    probe_file,
+)
 
 __all__ = ["MediaKind", "MediaRef", "MediaStore"]
 
@@ -102,7 +112,13 @@ class MediaStore:
         roots = allowed_roots if allowed_roots is not None else self.allowed_roots
         if roots is not None:
             source = self._check_inside(source, roots)
-        probed = probe_file(source, self.limits, expect=expect, name=Path(path).name)
+        return self._stored(probe_file(source, self.limits, expect=expect, name=Path(path).name), media_id)
+
+    def ingest_bytes(self, data: bytes, media_id: str, *, expect: str | None = None, name: str = "attachment") -> MediaRef:
+        """Validate media given as bytes (a message's base64 block) and store them; ``MediaError`` if unusable."""
+        return self._stored(probe_bytes(data, name, self.limits, expect), media_id)
+
+    def _stored(self, probed: ProbedMedia, media_id: str) -> MediaRef:
         file = self._write(probed.data, probed.ext)
         if probed.pixels is not None:
             self._remember(file, probed.pixels)

@@ -17,7 +17,7 @@ import numpy as np
 from ..errors import MediaError
 
 __all__ = [
-    "MediaLimits", "ProbedMedia", "probe_file", "decode_image", "decode_video", "encode_video", "encode_png", "encode_jpeg",
+    "MediaLimits", "ProbedMedia", "probe_file", "probe_bytes", "decode_image", "decode_video", "encode_video", "encode_png", "encode_jpeg",
 ]
 
 IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif", "MPO": "jpg"}
@@ -75,10 +75,19 @@ def probe_file(path: Path, limits: MediaLimits, expect: str | None = None, name:
                          "and that this process may read it") from None
     if len(data) > limits.max_bytes:  # it grew after the size check
         raise MediaError(f"{name}: more than the {_size(limits.max_bytes)} cap; pass a smaller file")
-    return replace(_probe_bytes(data, name, limits, expect), data=data)
+    return probe_bytes(data, name, limits, expect)
 
 
-def _probe_bytes(data: bytes, name: str, limits: MediaLimits, expect: str | None) -> ProbedMedia:
+def probe_bytes(data: bytes, name: str, limits: MediaLimits, expect: str | None = None) -> ProbedMedia:
+    """Validate media given as bytes (a file's, or a message's base64 block) as ``probe_file`` does."""
+    if not data:
+        raise MediaError(f"{name}: is empty (0 bytes); pass a complete image or video")
+    if len(data) > limits.max_bytes:
+        raise MediaError(f"{name}: {_size(len(data))} exceeds the {_size(limits.max_bytes)} cap; pass a smaller file")
+    return replace(_probe_content(data, name, limits, expect), data=data)
+
+
+def _probe_content(data: bytes, name: str, limits: MediaLimits, expect: str | None) -> ProbedMedia:
     image_error = None
     if expect in (None, "image"):
         try:

@@ -11,7 +11,8 @@ import json
 from collections.abc import Callable
 from typing import Any
 
-from ..graph.calls import Call, calls_of_turn
+from ..graph import calls as call_model
+from ..graph.calls import Call, calls_of_turn, read_media
 from ..stores.media import MediaRef
 
 __all__ = ["render_thread", "render_turn", "latest_medium", "progress_message", "live_messages", "interrupt_message",
@@ -73,14 +74,10 @@ def latest_medium(agent: Any, thread: str | None, media_id: str | None = None) -
     goes on when a turn attaches none), or for ``media_id``; None if there is none."""
     if not thread:
         return None
-    media = agent.state(thread).get("media", {})
-    if media_id is not None:
-        candidates = [media[media_id]] if media_id in media else []
-    else:
-        candidates = [m for m in media.values() if m["kind"] in _SHOWN_KINDS and not m.get("preview")]
-    if not candidates:
+    media = read_media(agent.state(thread))
+    ref = media.get(media_id) if media_id is not None else call_model.latest_medium(media)
+    if ref is None:
         return None
-    ref = MediaRef(**candidates[-1])
     store, _ = agent.context.stores(thread)
     return {"path": str(store.path(ref)), "kind": ref.kind, "frames": ref.frames, "label": ref.id}
 
