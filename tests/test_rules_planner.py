@@ -127,7 +127,7 @@ def test_single_requests(text, task, op, command, args):
         assert inv.args.get(key) == value
     assert inv.id == "c1" and inv.region is None
     assert inv.inputs == ([] if task.startswith("generate") else ["u0"])
-    assert out.reply.startswith("I'll ")
+    assert out.reply.startswith("I'll ") if task != "answer" else out.reply == ""  # an answer speaks for itself
 
 
 def test_the_planner_is_deterministic_and_does_not_ask_for_revisions():

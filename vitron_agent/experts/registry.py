@@ -26,6 +26,7 @@ ENTRY_POINT_GROUP = "vitron_agent.experts"
 BUILTIN_EXPERTS: dict[str, str] = {
     "sam": "vitron_agent.tools.sam:SamExpert",
     "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
+    "measure_answer": "vitron_agent.tools.measure_answer:MeasureAnswerExpert",
     "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
     "opencv_inpaint": "vitron_agent.tools.opencv_inpaint:OpenCVInpaintExpert",
     "opencv_recolor": "vitron_agent.tools.opencv_recolor:OpenCVRecolorExpert",

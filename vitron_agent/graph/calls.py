@@ -78,6 +78,7 @@ class Call(BaseModel):
     ``expert``: the registry name that runs it (chosen by the validator).
     ``inserted``: the validator added it (a precondition), the planner did not ask for it.
     ``output``: the id reserved for its primary output; ``artifacts``: every media id it made.
+    ``text``: the expert's own words (an answer, a count, a short report); ``summary``: that plus ids, for the log.
     """
 
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -90,6 +91,7 @@ class Call(BaseModel):
     inserted: bool = False
     output: str | None = None
     artifacts: tuple[str, ...] = ()
+    text: str = ""
     summary: str = ""
     error: CallError | None = None
     seconds: float | None = None
@@ -116,8 +118,10 @@ class Call(BaseModel):
     def queue(self) -> Call:
         return self._move("queued")
 
-    def succeed(self, artifacts: Iterable[str], output: str | None, summary: str, seconds: float) -> Call:
-        return self._move("done", artifacts=tuple(artifacts), output=output, summary=summary, seconds=round(seconds, 4))
+    def succeed(self, artifacts: Iterable[str], output: str | None, summary: str, seconds: float,
+                text: str = "") -> Call:
+        return self._move("done", artifacts=tuple(artifacts), output=output, summary=summary, text=text,
+                          seconds=round(seconds, 4))
 
     def fail(self, category: str, message: str, seconds: float | None = None) -> Call:
         return self._move("failed", error=CallError(category=category, message=message), output=None,

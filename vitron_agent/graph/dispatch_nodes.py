@@ -247,7 +247,7 @@ def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime
     if outcome.error is not None:
         finished = call.fail(outcome.error.category, outcome.error.message, outcome.seconds)
     else:
-        finished = call.succeed(outcome.media, outcome.output, outcome.summary, outcome.seconds)
+        finished = call.succeed(outcome.media, outcome.output, outcome.summary, outcome.seconds, outcome.text)
     message: ToolMessage = finished.tool_message()
     return {
         "calls": {key: finished.to_state()},

@@ -34,6 +34,7 @@ class Outcome:
 
     media: dict[str, MediaRef] = field(default_factory=dict)
     output: str | None = None
+    text: str = ""
     summary: str = ""
     error: CallError | None = None
     seconds: float = 0.0
@@ -252,7 +253,7 @@ def store_result(
         if result.detections:
             preview = draw_detections(preview, result.detections)
         made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))
-    outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None)
+    outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None, text=result.text)
     outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)
     return outcome
 

@@ -277,7 +277,7 @@ def respond(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCon
     lines = [reply] if reply else []
     for call in calls:
         if call.status == "done":
-            lines.append(call.summary)
+            lines.append(call.text if call.invocation.task == "answer" and call.text else call.summary)
         elif call.error is not None:
             lines.append(f"{call.id} failed: {call.error.message}")
     lines += [e.message for e in errors]

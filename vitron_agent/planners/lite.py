@@ -30,14 +30,13 @@ from ..protocol.tasks import task_spec
 from .base import PlannerInput, PlannerOutput
 from .rules import (
     CLAUSE_SPLIT,
-    HELP_TEXT,
     POLITE,
     RuleBasedPlanner,
     clean_phrase,
-    describe_invocation,
     latest_input,
     latest_kind,
     latest_referent,
+    planned,
 )
 
 __all__ = ["LitePlanner", "direction_word"]
@@ -154,10 +153,7 @@ class LitePlanner:
             except _Unsure:
                 return ruled
             self.last_fallback += "; the rules found nothing either, so planned with the model's best reading"
-        if not invocations:
-            return PlannerOutput(reply=HELP_TEXT)
-        said = "; then ".join(describe_invocation(inv) for inv in invocations)
-        return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
+        return planned(invocations, inp)
 
     def _invocations(self, model: Any, inp: PlannerInput, threshold: float) -> list[Invocation]:
         invocations: list[Invocation] = []

@@ -14,10 +14,12 @@ from ..protocol.invocation import Invocation, Region
 from ..protocol.tasks import task_spec
 from .base import PlannerInput, PlannerOutput
 
-__all__ = ["RuleBasedPlanner", "latest_referent", "latest_input", "latest_kind", "clean_phrase", "describe_invocation",
+__all__ = ["RuleBasedPlanner", "planned", "history_answer", "latest_referent", "latest_input", "latest_kind", "clean_phrase", "describe_invocation",
            "HELP_TEXT", "POLITE", "CLAUSE_SPLIT"]
 
 _COLORS = "|".join(NAMED_COLORS)
+_ASKS_HISTORY = re.compile(r"\bwhat (?:did|have) you (?:do|done|make|made|produce|produced|change|changed)\b|"
+                           r"\bwhat have you (?:done|made)\b|\bwhat did we do\b|你(?:做|干)了什么", re.I)
 POLITE = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|next|can you|could you|would you|will you|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets)\b[\s,]*)+",
@@ -96,10 +98,7 @@ class RuleBasedPlanner:
             inv = self._clause(clause, inp, invocations)
             if inv is not None:
                 invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
-        if not invocations:
-            return PlannerOutput(reply=HELP_TEXT)
-        said = "; then ".join(describe_invocation(inv) for inv in invocations)
-        return PlannerOutput(reply=f"I'll {said}.", invocations=invocations)
+        return planned(invocations, inp)
 
     def _clause(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation | None:
         text = POLITE.sub("", clause.strip()).strip()
@@ -140,6 +139,31 @@ class RuleBasedPlanner:
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
             inputs = made[-1:] or inputs
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)
+
+
+def planned(invocations: list[Invocation], inp: PlannerInput) -> PlannerOutput:
+    """The planner's output for ``invocations``: a reply that says what will be done (answers speak for
+    themselves), the help text when there is nothing to do, or, for a question about the thread itself ("what
+    have you done so far?"), the answer from its history."""
+    history = history_answer(inp)
+    if history is not None:
+        return PlannerOutput(reply=history)
+    if not invocations:
+        return PlannerOutput(reply=HELP_TEXT)
+    said = "; then ".join(describe_invocation(inv) for inv in invocations if inv.task != "answer")
+    return PlannerOutput(reply=f"I'll {said}." if said else "", invocations=invocations)
+
+
+def history_answer(inp: PlannerInput) -> str | None:
+    """What the thread has done so far, when the user asks about it; None for any other text."""
+    if not _ASKS_HISTORY.search(inp.text):
+        return None
+    done = [call for call in inp.history if call.status == "done"]
+    if not done:
+        return "Nothing yet: no expert has run in this conversation."
+    lines = [f"turn {c.turn}: {c.op or c.task} by {c.expert}" + (f" ({c.command})" if c.command else "")
+             + (f" -> {c.output}" if c.output else "") for c in done]
+    return "So far:\n" + "\n".join(lines)
 
 
 def clean_phrase(text: str) -> str:

@@ -56,7 +56,7 @@ class TaskSpec:
 
 
 TASK_TABLE: dict[str, TaskSpec] = {row.name: row for row in (
-    TaskSpec("answer", "image", "text"),
+    TaskSpec("answer", "image", "text", keyframe=True),
     TaskSpec("ground", "image", "boxes", region_output="box", names_target=True, keyframe=True),
     TaskSpec("segment", "image", "mask", region_output="mask", names_target=True, keyframe=True),
     TaskSpec("track", "video", "mask", region_output="mask", names_target=True),
