@@ -77,8 +77,9 @@ def test_tool_calls_run_and_the_model_answers_from_the_results(make_agent, synth
     assert mask.shape == (100, 120) and mask.sum() == 200 and mask[30:40, 50:70].all()
     assert len(model.shown) == 2  # one call to plan, one to answer after the tool ran
     second_view = model.shown[1]
-    plan_message, result_message = second_view[-2], second_view[-1]
+    plan_message, result_message, shown = second_view[-3], second_view[-2], second_view[-1]
     assert isinstance(result_message, ToolMessage) and result_message.status == "success"
+    assert isinstance(shown, HumanMessage) and [b["type"] for b in shown.content][-1] == "image"  # the overlay
     assert "o1 (mask)" in result_message.content
     assert plan_message.tool_calls[0]["id"] == result_message.tool_call_id  # a pair real providers accept
     assert plan_message.tool_calls[0]["name"] == "box_mask"
@@ -117,7 +118,7 @@ def test_the_model_sees_media_ids_and_never_a_path(make_agent, synthetic_registr
     assert "- box_mask: Rectangle masks from boxes." in system.content  # the catalogue from the specs
     assert "o1: mask 120x100, made by box_mask from u0" in model.shown[1][0].content
     human = model.shown[0][1]
-    assert isinstance(human, HumanMessage) and "[u0: image 120x100]" in human.content
+    assert isinstance(human, HumanMessage) and "[u0: image 120x100]" in human.text
     folders = {str(spot_image.parent), str(agent.config.state_dir)}
     for view in model.shown:
         for message in view:

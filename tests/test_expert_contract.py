@@ -44,6 +44,7 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
         "text_to_video": (lambda: tiny.tiny_t2v_pipeline(folder), {}),
         "image_to_video": (lambda: tiny.tiny_i2v_pipeline(folder), {"max_side": 32}),
         "owlv2": (lambda: tiny.tiny_owlv2(folder), {}),
+        "qwen_vl": (lambda: tiny.tiny_qwen_vl(folder), {}),
     }
     build, options = builders[name]
     return build(), options

@@ -91,7 +91,7 @@ OUTPUT_KIND = {"ground": "boxes", "segment": "mask", "track": "mask_video", "gen
                "edit_image": "image", "generate_video": "video", "animate_image": "video", "edit_video": "video"}
 """The kind of medium each task makes (``answer`` makes none)."""
 
-EXPERT_FOR = {"answer": "vqa", "ground": "owlv2", "segment": "sam", "track": "yolo_track",
+EXPERT_FOR = {"answer": "qwen_vl", "ground": "owlv2", "segment": "sam", "track": "yolo_track",
               "generate_image": "stable_diffusion", "edit_image": "sd_inpaint", "generate_video": "text_to_video",
               "animate_image": "image_to_video", "edit_video": "video_inpaint"}
 """The expert named in tool results when the invocation leaves the choice to the registry."""

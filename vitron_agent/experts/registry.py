@@ -39,6 +39,7 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "frame_edit": "vitron_agent.tools.video_edit:FrameEditExpert",
     "video_inpaint": "vitron_agent.tools.video_diffusion_edit:DiffusionVideoEditExpert",
     "owlv2": "vitron_agent.tools.owlv2:Owlv2Expert",
+    "qwen_vl": "vitron_agent.tools.qwen_vl:QwenVLExpert",
     "gligen": "vitron_agent.tools.gligen:GligenExpert",
     "gligen_edit": "vitron_agent.tools.gligen:GligenEditExpert",
     "instruct_pix2pix": "vitron_agent.tools.instruct_pix2pix:InstructPix2PixExpert",

@@ -31,10 +31,10 @@ def thread_of(config: RunnableConfig) -> str:
     return str(config.get("configurable", {}).get("thread_id", "default"))
 
 
-def media_infos(media: dict[str, MediaRef]) -> list[MediaInfo]:
-    """Media as planners see them: ids, kinds and sizes; previews left out."""
+def media_infos(media: dict[str, MediaRef], previews: bool = False) -> list[MediaInfo]:
+    """Media as planners see them: ids, kinds and sizes; the previews made for people apart (``previews``)."""
     return [MediaInfo(m.id, m.kind, m.width, m.height, m.frames, m.source, m.parents)
-            for m in media.values() if not m.preview]
+            for m in media.values() if m.preview == previews]
 
 
 def call_info(call: Call) -> CallInfo:
@@ -198,7 +198,7 @@ def _explicit_plan(explicit: list[Invocation] | str, state: AgentState) -> Plann
         return output
     drawn = {"region": request.region, "inputs": [request.region_media] if request.region_media else []}
     output.invocations = [inv.model_copy(update={k: v for k, v in drawn.items() if not getattr(inv, k)})
-                          if inv.region is None and task_spec(inv.task).names_target and inv.task != "ground"
+                          if inv.region is None and task_spec(inv.task).acts_on_region
                           and (not inv.inputs or inv.inputs == drawn["inputs"]) else inv
                           for inv in output.invocations]
     return output
@@ -263,6 +263,7 @@ def planner_input(state: AgentState, ctx: AgentContext, thread: str | None = Non
         round=state.get("round", 0),
         pixels=_pixel_loader(ctx, thread, media) if thread is not None else None,
         on_token=on_token,
+        previews=media_infos(media, previews=True),
     )
 
 

@@ -58,7 +58,8 @@ class PlannerInput:
     ``feedback``: why the validator rejected the previous attempt, for the planner to revise.
     ``round``: 0 for the first call of a turn; later rounds see tool results in ``messages``.
     ``pixels``: media id -> (H, W, 3) uint8 RGB image or (T, H, W, 3) video, for planners that look at
-    media (VITRON); pixels, never paths. None when the caller offers none.
+    media (VITRON, a seeing chat model); pixels, never paths. None when the caller offers none.
+    ``previews``: the overlays and drawings made for people (never a target), which a seeing planner is shown.
     ``on_token``: for planners that write their reply token by token (a streaming chat model, the VITRON
     LLM): called with each new piece of reply text as it is produced, in order; the pieces of one call
     join to the reply it returns. None: nobody listens. Planners that do not stream never call it.
@@ -76,6 +77,7 @@ class PlannerInput:
     round: int = 0
     pixels: Callable[[str], Any] | None = None
     on_token: Callable[[str], None] | None = None
+    previews: list[MediaInfo] = field(default_factory=list)
 
     def medium(self, media_id: str) -> MediaInfo | None:
         return next((m for m in self.media if m.id == media_id), None)

@@ -7,12 +7,13 @@ from typing import Any
 from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage, SystemMessage, message_chunk_to_message
 from pydantic import ValidationError
 
-from ..errors import BadInputError
+from ..errors import BadInputError, UnavailableError
 from ..experts.base import ExpertSpec
 from ..experts.tool_schema import args_schema, describe_expert
 from ..protocol.invocation import Invocation
 from ..protocol.text_regions import one_line
 from .base import PlannerInput, PlannerOutput
+from .sight import SightBudget, with_pixels
 
 __all__ = ["ChatModelPlanner", "render_system_prompt"]
 
@@ -34,6 +35,10 @@ def render_system_prompt(inp: PlannerInput) -> str:
 class ChatModelPlanner:
     """Plans with a LangChain chat model: one tool per installed expert, calls become invocations.
 
+    A model that can see (``sees``, the default) is sent the pixels as standard image content blocks within
+    ``budget``: the user's images and sampled video frames (a drawn region outlined), and after tools ran what
+    they made (mask overlays, boxes drawn, edited images), so it answers about the pixels and checks its own
+    results. A text-only model gets the notes alone (``sees=False``); a provider that refuses images is told so.
     After tools ran, the model is called again with their results (``needs_followup``), so it can
     answer from them or call more tools, as in a ReAct loop bounded by the agent's plan rounds.
     With someone listening (``PlannerInput.on_token``) the model is called through ``stream``, and its
@@ -42,9 +47,12 @@ class ChatModelPlanner:
 
     can_revise = True
 
-    def __init__(self, model: Any, *, name: str | None = None) -> None:
+    def __init__(self, model: Any, *, name: str | None = None, sees: bool = True,
+                 budget: SightBudget | None = None) -> None:
         self.model = model
         self.name = name or f"chat:{type(model).__name__}"
+        self.sees = sees
+        self.budget = budget or SightBudget()
         self._bound: tuple[tuple[str, ...], Any] | None = None
 
     def _with_tools(self, catalogue: dict[str, ExpertSpec]) -> Any:
@@ -62,9 +70,17 @@ class ChatModelPlanner:
 
     def plan(self, inp: PlannerInput) -> PlannerOutput:
         messages: list[BaseMessage] = [SystemMessage(content=render_system_prompt(inp)), *inp.messages]
+        if self.sees:
+            messages = with_pixels(messages, inp, self.budget)
         model = self._with_tools(inp.catalogue)
         streams = inp.on_token is not None and hasattr(model, "stream")  # duck-typed models may only invoke
-        answer = _streamed(model, messages, inp.on_token) if streams else model.invoke(messages)
+        try:
+            answer = _streamed(model, messages, inp.on_token) if streams else model.invoke(messages)
+        except Exception as exc:
+            if self.sees and _refuses_images(exc):
+                raise UnavailableError(f"the chat model refused image input ({one_line(str(exc), 160)}); for a "
+                                       "text-only model use ChatModelPlanner(model, sees=False)") from exc
+            raise
         if not isinstance(answer, AIMessage):
             raise BadInputError(f"the chat model returned {type(answer).__name__}, not an AIMessage")
         invocations = []
@@ -92,6 +108,13 @@ def _streamed(model: Any, messages: list[BaseMessage], on_token: Any) -> Any:
             on_token(chunk.text)
         joined = chunk if joined is None else joined + chunk
     return message_chunk_to_message(joined) if isinstance(joined, AIMessageChunk) else joined
+
+
+def _refuses_images(exc: Exception) -> bool:
+    """Whether a provider's error says it takes no images (the wording differs by provider)."""
+    text = str(exc).lower()
+    return any(word in text for word in ("image", "vision", "multimodal", "multi-modal", "content type",
+                                         "image_url"))
 
 
 def _short(exc: Exception) -> str:

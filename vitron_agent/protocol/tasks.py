@@ -34,6 +34,7 @@ class TaskSpec:
     ``names_target``: the command names an object (``the cat``), which grounding can locate.
     ``keyframe``: an image expert may run it on one frame of a video (the region's frame, else 0).
     ``routing_args``: args only experts declaring them in ``ExpertSpec.reads_args`` may receive.
+    ``acts_on_region``: a region the user drew this turn is what it acts on (or asks about).
     """
 
     name: str
@@ -44,6 +45,7 @@ class TaskSpec:
     names_target: bool = False
     keyframe: bool = False
     routing_args: tuple[str, ...] = ()
+    acts_on_region: bool = False
 
     @property
     def from_text(self) -> bool:
@@ -56,15 +58,15 @@ class TaskSpec:
 
 
 TASK_TABLE: dict[str, TaskSpec] = {row.name: row for row in (
-    TaskSpec("answer", "image", "text", keyframe=True),
+    TaskSpec("answer", "image", "text", keyframe=True, acts_on_region=True),
     TaskSpec("ground", "image", "boxes", region_output="box", names_target=True, keyframe=True),
-    TaskSpec("segment", "image", "mask", region_output="mask", names_target=True, keyframe=True),
-    TaskSpec("track", "video", "mask", region_output="mask", names_target=True),
+    TaskSpec("segment", "image", "mask", region_output="mask", names_target=True, keyframe=True, acts_on_region=True),
+    TaskSpec("track", "video", "mask", region_output="mask", names_target=True, acts_on_region=True),
     TaskSpec("generate_image", None, "image", routing_args=GROUNDED_GENERATION_ARGS),
-    TaskSpec("edit_image", "image", "image", destructive=True, names_target=True),
+    TaskSpec("edit_image", "image", "image", destructive=True, names_target=True, acts_on_region=True),
     TaskSpec("generate_video", None, "video"),
     TaskSpec("animate_image", "image", "video"),
-    TaskSpec("edit_video", "video", "video", destructive=True, names_target=True),
+    TaskSpec("edit_video", "video", "video", destructive=True, names_target=True, acts_on_region=True),
 )}
 assert set(TASK_TABLE) == set(TASKS), "every task of the protocol has one row"
 
