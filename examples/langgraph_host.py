@@ -1,7 +1,7 @@
 """vitron-agent inside your own LangGraph / LangChain app, two ways:
 
-1. ``host_graph``: your graph calls the VITRON graph from one of its nodes (each host thread keeps its own
-   vision thread, checkpointed), and carries on with the reply and the files.
+1. ``host_graph``: your ``MessagesState`` graph has the VITRON graph as a node; a user message carries the photo
+   as an image content block and the box in ``additional_kwargs``; the reply names the files it made.
 2. ``tool_agent``: ``langchain.agents.create_agent`` with any tool-calling chat model and vitron-agent's
    experts as its tools (``expert_tools``), acting on one thread whose media the tools can see.
 
@@ -12,13 +12,14 @@
 from __future__ import annotations
 
 import argparse
+import base64
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage, HumanMessage
-from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.graph import END, START, MessagesState, StateGraph
 
 from vitron_agent import AgentConfig, VitronAgent, expert_tools
@@ -27,32 +28,33 @@ BOX = [172, 18, 410, 300]
 
 
 class HostState(MessagesState):
-    image: str
     files: list[str]
 
 
-def host_graph(agent: VitronAgent) -> Any:
-    """A two-node host app: ``vision`` runs a VITRON turn, ``report`` uses what it made."""
+def photo_message(text: str, image: str | Path, region: list[float] | None = None) -> HumanMessage:
+    """A user message with the photo as a standard image content block (base64) and a box drawn on it."""
+    block = {"type": "image", "base64": base64.b64encode(Path(image).read_bytes()).decode(), "mime_type": "image/png"}
+    return HumanMessage(content=[{"type": "text", "text": text}, block],
+                        additional_kwargs={"region": region} if region else {})
 
-    def vision(state: HostState, config: RunnableConfig) -> dict:
-        thread = f"host-{config['configurable'].get('thread_id', 'default')}"
-        first = not agent.state(thread).get("media")
-        result = agent.invoke(state["messages"][-1].content, images=[state["image"]] if first else [],
-                              region=BOX if first else None, thread=thread)
-        files = [a.path for a in result.artifacts if not a.preview]
-        return {"messages": [AIMessage(result.reply)], "files": files}
+
+def host_graph(agent: VitronAgent) -> Any:
+    """A two-node host app: ``vision`` is the VITRON graph itself (it reads the conversation's messages, keeps
+    each host thread's media in the host's checkpointer), ``report`` uses the files its reply names."""
 
     def report(state: HostState) -> dict:
-        return {"messages": [AIMessage(f"{len(state['files'])} file(s) ready: "
-                                       + ", ".join(Path(f).name for f in state["files"]))]}
+        reply = state["messages"][-1]
+        files = [a["path"] for a in reply.additional_kwargs.get("artifacts", []) if not a["preview"]]
+        return {"messages": [AIMessage(f"{len(files)} file(s) ready: " + ", ".join(Path(f).name for f in files))],
+                "files": files}
 
     graph = StateGraph(HostState)
-    graph.add_node("vision", vision)
+    graph.add_node("vision", agent.as_subgraph())
     graph.add_node("report", report)
     graph.add_edge(START, "vision")
     graph.add_edge("vision", "report")
     graph.add_edge("report", END)
-    return graph.compile()
+    return graph.compile(checkpointer=InMemorySaver())
 
 
 class ScriptedChatModel(FakeMessagesListChatModel):
@@ -92,7 +94,7 @@ def main() -> None:
         Image.fromarray(data.coffee()).save(photo)
         with VitronAgent(AgentConfig(state_dir=Path(scratch) / "state")) as agent:
             app = host_graph(agent)
-            out = app.invoke({"messages": [HumanMessage("segment the object in the box")], "image": str(photo)},
+            out = app.invoke({"messages": [photo_message("segment the object in the box", photo, BOX)]},
                              {"configurable": {"thread_id": "1"}})
             print("host graph:", out["messages"][-1].content)
             model = None

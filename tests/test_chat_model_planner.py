@@ -159,8 +159,8 @@ def test_an_unknown_tool_is_sent_back_with_the_names_to_use(make_agent, syntheti
 
 @pytest.mark.parametrize("bad_args, feedback", [
     ({"task": "fly"}, "tool call box_mask #1 has bad arguments: task: Input should be"),
-    ({"task": "segment", "region": {"box": [50, 30, 70]}}, "region.box: Value error, box must be 4 numbers"),
-    ({"task": "segment", "region": [50, 30, 70, 40]}, "region: Input should be a valid dictionary"),
+    ({"task": "segment", "region": {"box": [50, 30, 70]}}, "region: Value error, box: box must be 4 numbers"),
+    ({"task": "segment", "region": [50, 30, 70]}, "region: Value error, a box is 4 numbers [x1, y1, x2, y2]"),
     ({"task": "segment", "region": {"box": [70, 30, 50, 40]}}, "is inverted or empty; need x1 < x2"),
 ])
 def test_malformed_arguments_become_feedback_and_the_retry_runs(make_agent, synthetic_registry, spot_image,

@@ -106,14 +106,16 @@ def test_langgraph_host_graph_and_create_agent_tools(agent, photos):
 
     host = _example("langgraph_host")
     app = host.host_graph(agent)
-    out = app.invoke({"messages": [HumanMessage("segment the object in the box")], "image": str(photos["coffee"])},
-                     {"configurable": {"thread_id": "a"}})
+    config = {"configurable": {"thread_id": "a"}}
+    out = app.invoke({"messages": [host.photo_message("segment the object in the box", photos["coffee"], host.BOX)]},
+                     config)
     assert out["messages"][-1].content.startswith("1 file(s) ready")
     mask = _load(out["files"][0]) > 0
     assert mask.shape == (400, 600) and 0.05 < mask.mean() < 0.4
-    again = app.invoke({"messages": [HumanMessage("make it red")], "image": str(photos["coffee"])},
-                       {"configurable": {"thread_id": "a"}})
-    assert "recolo" in again["messages"][-2].content and len(agent.state("host-a")["media"]) >= 3
+    again = app.invoke({"messages": [HumanMessage("make it red")]}, config)
+    assert "recolo" in again["messages"][-2].content and again["messages"][-1].content.startswith("2 file(s) ready")
+    red = _load(next(f for f in again["files"] if f.endswith(".png") and _load(f).ndim == 3)).astype(int)[mask]
+    assert (red[:, 0] > red[:, 2] + 40).mean() > 0.9
 
     tool_host, image_id = host.tool_agent(agent, "tools", photos["coffee"])
     final = tool_host.invoke({"messages": [HumanMessage("segment the cup in the box")]})

@@ -15,7 +15,7 @@ from langchain_core.tools import BaseTool, InjectedToolCallId, ToolException
 from langgraph.prebuilt import InjectedState
 from pydantic import ConfigDict, Field, create_model
 
-from .tool_schema import args_schema, describe_expert
+from .tool_schema import args_schema, describe_expert, invocation_from_tool
 
 if TYPE_CHECKING:
     from ..agent import VitronAgent
@@ -41,16 +41,14 @@ class ExpertTool(BaseTool):
     thread: str
     expert: str
 
-    def _run(self, task: str, command: str = "", inputs: list[str] | None = None, args: dict[str, Any] | None = None,
-             region: Any = None, state: dict[str, Any] | None = None, tool_call_id: str | None = None,
-             **_: Any) -> tuple[str, list[dict[str, Any]]]:
+    def _run(self, state: dict[str, Any] | None = None, tool_call_id: str | None = None,
+             **arguments: Any) -> tuple[str, list[dict[str, Any]]]:
         from ..errors import VitronError
-        from ..protocol.invocation import Invocation
 
         signal = ((state or {}).get("signals") or {}).get(tool_call_id) if tool_call_id else None
+        spec = self.agent.registry.spec(self.expert)
         try:
-            inv = Invocation(module=self.expert, task=task, command=command, inputs=inputs or [], args=args or {},
-                             region=region, signal=signal)
+            inv = invocation_from_tool(spec, {k: v for k, v in arguments.items() if v is not None}, signal=signal)
         except Exception as exc:
             raise ToolException(f"bad arguments for {self.expert}: {exc}") from None
         agent = self.agent

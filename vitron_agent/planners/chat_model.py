@@ -9,7 +9,7 @@ from pydantic import ValidationError
 
 from ..errors import BadInputError, UnavailableError
 from ..experts.base import ExpertSpec
-from ..experts.tool_schema import args_schema, describe_expert
+from ..experts.tool_schema import args_schema, describe_expert, invocation_from_tool
 from ..protocol.invocation import Invocation
 from ..protocol.text_regions import one_line
 from .base import PlannerInput, PlannerOutput
@@ -88,10 +88,11 @@ class ChatModelPlanner:
             args = dict(call.get("args") or {})
             spec = inp.catalogue.get(call["name"])
             try:
-                if spec is not None:  # check against the schema this tool was offered with
-                    args = args_schema(spec).model_validate(args).model_dump(exclude_none=True)
-                invocations.append(Invocation(id=f"c{position}", module=call["name"], **args))
-            except (ValidationError, TypeError) as exc:
+                if spec is not None:  # read against the schema this tool was offered with
+                    invocations.append(invocation_from_tool(spec, args, invocation_id=f"c{position}"))
+                else:  # a tool it was not offered: the validator says which exist
+                    invocations.append(Invocation(id=f"c{position}", module=call["name"], **args))
+            except (ValidationError, TypeError, ValueError) as exc:
                 raise BadInputError(f"tool call {one_line(str(call['name']), 60)} #{position} has bad arguments: "
                                     f"{_short(exc)}") from None
         text = answer.content if isinstance(answer.content, str) else " ".join(

@@ -82,9 +82,13 @@ def _brief(value: Any, limit: int = 60) -> str:
 def _finite(value: float, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         raise ValueError(f"{what} must be a number, got {_brief(value)}")
-    if not math.isfinite(value):
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        raise ValueError(f"{what} must be a pixel coordinate, got a number too large for one") from None
+    if not math.isfinite(number):
         raise ValueError(f"{what} must be finite, got {_brief(value)}")
-    return float(value)
+    return number
 
 
 class Point(BaseModel):
