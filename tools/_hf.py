@@ -1,12 +1,47 @@
-"""Finding Hugging Face-style weights without touching the network: a local folder or the hub cache."""
+"""Finding Hugging Face-style weights without touching the network (a local folder or the hub cache), and the base
+of the experts that wrap one transformers model and its processor."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from vitron_agent.experts.base import Availability
+from vitron_agent.errors import UnavailableError
+from vitron_agent.experts.base import Availability, Expert, resolve_device
 
-__all__ = ["find_pretrained"]
+from ._common import torch_memory
+
+__all__ = ["find_pretrained", "TransformersExpert"]
+
+
+class TransformersExpert(Expert):
+    """Base for an expert on one transformers model (``model``) and its ``processor``: weights are a
+    ``save_pretrained`` folder or a cached hub id, safetensors only, never downloaded."""
+
+    abstract = True
+
+    def __init__(self, weights: str | None = None, **options: Any) -> None:
+        super().__init__(weights, **options)
+        self.model: Any = None
+        self.processor: Any = None
+
+    def check_weights(self) -> Availability:
+        return find_pretrained(self.weights, "config.json", self.spec.name)
+
+    def weights_folder(self, device: str) -> str:
+        """The folder to load from (raising ``UnavailableError`` with the fix when there is none); sets ``device``."""
+        state = self.check_weights()
+        if not state.ok:
+            raise UnavailableError(f"{state.reason}. {state.fix}")
+        self.device = resolve_device(device)
+        return str(state.weights_path)
+
+    def unload(self) -> None:
+        self.model = self.processor = None
+        super().unload()
+
+    def memory_bytes(self) -> dict[str, int]:
+        return torch_memory([self.model], self.device)
 
 
 def find_pretrained(weights: str | None, marker: str, expert: str) -> Availability:

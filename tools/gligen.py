@@ -29,7 +29,7 @@ class GligenExpert(DiffusersExpert):
     spec = ExpertSpec(
         name="gligen",
         tasks=("generate_image",),
-        description="GLIGEN: generates an image with given phrases placed in given boxes (args.phrases, args.boxes).",
+        description="Generates an image with given phrases placed in given boxes (phrases, boxes; GLIGEN).",
         input_kinds=("text",),
         outputs=("image",),
         embedding_space="clip-text 77x768",
@@ -75,7 +75,7 @@ class GligenEditExpert(GligenExpert):
         name="gligen_edit",
         tasks=("edit_image",),
         edit_ops=("add", "replace"),
-        description="GLIGEN inpainting: adds or replaces an object (args.new) inside a box or mask of an image.",
+        description="Adds or replaces an object (new) inside a box or mask of an image (GLIGEN inpainting).",
         input_kinds=("image",),
         region_kinds=("box", "mask"),
         region_required=True,

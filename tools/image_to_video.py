@@ -24,7 +24,7 @@ class ImageToVideoExpert(DiffusersExpert):
     spec = ExpertSpec(
         name="image_to_video",
         tasks=("animate_image",),
-        description="I2VGen-XL: turns a still image into a short video, guided by a text prompt about the motion.",
+        description="Turns a still image into a short video, guided by a text prompt about the motion (I2VGen-XL).",
         input_kinds=("image",),
         outputs=("video",),
         weights="ali-vilab/i2vgen-xl",

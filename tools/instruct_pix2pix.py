@@ -25,7 +25,7 @@ class InstructPix2PixExpert(DiffusersExpert):
         name="instruct_pix2pix",
         tasks=("edit_image",),
         edit_ops=("restyle",),
-        description="InstructPix2Pix: edits the image (or a region) as told in words, e.g. 'make it a watercolor'.",
+        description="Restyles the image (or a region) as told in words, e.g. 'make it a watercolor' (InstructPix2Pix).",
         input_kinds=("image",),
         region_kinds=("mask", "box"),
         region_required=False,

@@ -6,32 +6,27 @@ Grounds what a closed-set detector cannot name ("the red car", "the spoon"). Wei
 
 from __future__ import annotations
 
-from typing import Any
-
-from vitron_agent.errors import BadInputError, UnavailableError
+from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import (
-    Availability,
     Detection,
-    Expert,
     ExpertCall,
     ExpertResult,
     ExpertSpec,
-    resolve_device,
 )
 
-from ._common import clip_box, input_image, torch_memory
-from ._hf import find_pretrained
+from ._common import clip_box, input_image
+from ._hf import TransformersExpert
 
 __all__ = ["Owlv2Expert"]
 
 
-class Owlv2Expert(Expert):
+class Owlv2Expert(TransformersExpert):
     """Boxes for a phrase. ``args``: ``threshold`` (score cut, default 0.1), ``top_k`` (at most this many, 10)."""
 
     spec = ExpertSpec(
         name="owlv2",
         tasks=("ground",),
-        description="OWLv2 open-vocabulary detection: finds the boxes of anything named in words.",
+        description="Finds the boxes of anything named in words, e.g. 'the red car' (OWLv2 open-vocabulary detection).",
         input_kinds=("image",),
         outputs=("boxes",),
         weights="google/owlv2-base-patch16-ensemble",
@@ -40,32 +35,14 @@ class Owlv2Expert(Expert):
         quality=10,
     )
 
-    def __init__(self, weights: str | None = None, **options: Any) -> None:
-        super().__init__(weights, **options)
-        self.model: Any = None
-        self.processor: Any = None
-
-    def check_weights(self) -> Availability:
-        return find_pretrained(self.weights, "config.json", self.spec.name)
-
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         from transformers import Owlv2ForObjectDetection, Owlv2Processor
 
-        state = self.check_weights()
-        if not state.ok:
-            raise UnavailableError(f"{state.reason}. {state.fix}")
-        self.device = resolve_device(device)
-        self.processor = Owlv2Processor.from_pretrained(state.weights_path, local_files_only=True)
-        self.model = Owlv2ForObjectDetection.from_pretrained(state.weights_path, local_files_only=True,
+        folder = self.weights_folder(device)
+        self.processor = Owlv2Processor.from_pretrained(folder, local_files_only=True)
+        self.model = Owlv2ForObjectDetection.from_pretrained(folder, local_files_only=True,
                                                              use_safetensors=True).to(self.device).eval()
         self.loaded = True
-
-    def unload(self) -> None:
-        self.model = self.processor = None
-        super().unload()
-
-    def memory_bytes(self) -> dict[str, int]:
-        return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import torch

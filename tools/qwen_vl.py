@@ -13,19 +13,16 @@ from typing import Any
 
 import numpy as np
 
-from vitron_agent.errors import BadInputError, UnavailableError
+from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import (
-    Availability,
     Detection,
-    Expert,
     ExpertCall,
     ExpertResult,
     ExpertSpec,
-    resolve_device,
 )
 
-from ._common import clip_box, torch_memory
-from ._hf import find_pretrained
+from ._common import clip_box
+from ._hf import TransformersExpert
 
 __all__ = ["QwenVLExpert", "boxes_in_answer", "outlined", "asks_where", "BOX_REQUEST", "REGION_NOTE"]
 
@@ -71,7 +68,7 @@ def outlined(image: np.ndarray, call: ExpertCall) -> np.ndarray:
     return outline_region(image, call.boxes, call.points, mask)
 
 
-class QwenVLExpert(Expert):
+class QwenVLExpert(TransformersExpert):
     """Answers with Qwen2.5-VL / Qwen3-VL. ``args``: ``max_new_tokens`` (256). Options: ``max_pixels`` (the
     image budget the processor resizes to, default its own), ``video_fps`` (frames per second of video the model
     reads, 2), ``max_frames`` (32), ``cpu_offload``."""
@@ -96,35 +93,20 @@ class QwenVLExpert(Expert):
         super().__init__(weights, **options)
         self.max_pixels, self.video_fps, self.max_frames = max_pixels, float(video_fps), int(max_frames)
         self.cpu_offload = cpu_offload
-        self.model: Any = None
-        self.processor: Any = None
-
-    def check_weights(self) -> Availability:
-        return find_pretrained(self.weights, "config.json", self.spec.name)
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
-        state = self.check_weights()
-        if not state.ok:
-            raise UnavailableError(f"{state.reason}. {state.fix}")
-        self.device = resolve_device(device)
+        folder = self.weights_folder(device)
         torch_dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(dtype or "", torch.float32)
         extra = {"max_pixels": self.max_pixels} if self.max_pixels else {}
-        self.processor = AutoProcessor.from_pretrained(state.weights_path, local_files_only=True, **extra)
+        self.processor = AutoProcessor.from_pretrained(folder, local_files_only=True, **extra)
         placement = {"device_map": "auto"} if self.cpu_offload and self.device.startswith("cuda") else {}
-        model = AutoModelForImageTextToText.from_pretrained(state.weights_path, local_files_only=True,
-                                                            use_safetensors=True, dtype=torch_dtype, **placement)
+        model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True, use_safetensors=True,
+                                                            dtype=torch_dtype, **placement)
         self.model = (model if placement else model.to(self.device)).eval()
         self.loaded = True
-
-    def unload(self) -> None:
-        self.model = self.processor = None
-        super().unload()
-
-    def memory_bytes(self) -> dict[str, int]:
-        return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
         import torch

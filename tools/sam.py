@@ -81,8 +81,8 @@ class SamExpert(Expert):
     spec = ExpertSpec(
         name="sam",
         tasks=("segment",),
-        description=("Segment Anything: precise masks from a box, clicks or a rough mask; also accepts signal "
-                     "embeddings as prompt tokens."),
+        description=("Segments an object precisely from a box, clicks or a rough mask; also takes signal "
+                     "embeddings as prompt tokens (Segment Anything)."),
         input_kinds=("image",),
         region_kinds=("box", "points", "mask"),
         region_required=True,

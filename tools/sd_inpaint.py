@@ -26,9 +26,9 @@ class SDInpaintExpert(DiffusersExpert):
         name="sd_inpaint",
         tasks=("edit_image",),
         edit_ops=("replace", "add", "remove", "recolor", "move"),
-        description="Stable Diffusion inpainting: replaces the object in a mask with new content, adds "
-                    "something in a region, removes an object (background painted in), recolours it (args.color) or "
-                    "moves it (args.direction).",
+        description="Replaces the object in a mask with new content, adds "
+                    "something in a region, removes an object (background painted in), recolours it (color) or "
+                    "moves it (direction) (Stable Diffusion inpainting).",
         input_kinds=("image",),
         region_kinds=("mask", "box"),
         region_required=True,

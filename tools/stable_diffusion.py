@@ -22,7 +22,7 @@ class StableDiffusionExpert(DiffusersExpert):
     spec = ExpertSpec(
         name="stable_diffusion",
         tasks=("generate_image",),
-        description="Stable Diffusion: generates an image from a text prompt (or from signal embeddings).",
+        description="Generates an image from a text prompt or signal embeddings (Stable Diffusion).",
         input_kinds=("text",),
         outputs=("image",),
         embedding_space="clip-text 77x768",

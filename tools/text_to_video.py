@@ -23,7 +23,7 @@ class TextToVideoExpert(DiffusersExpert):
     spec = ExpertSpec(
         name="text_to_video",
         tasks=("generate_video",),
-        description="Text-to-video diffusion (ZeroScope): generates a short clip from a prompt or signal embeddings.",
+        description="Generates a short video clip from a prompt or signal embeddings (ZeroScope text-to-video diffusion).",
         input_kinds=("text",),
         outputs=("video",),
         embedding_space="clip-text 77x1024",

@@ -48,9 +48,9 @@ class DiffusionVideoEditExpert(DiffusersExpert):
         name="video_inpaint",
         tasks=("edit_video",),
         edit_ops=("replace", "add", "remove", "recolor", "restyle"),
-        description=("Stable Diffusion inpainting on every frame inside the tracked object's masks, kept "
-                     "consistent by shared noise and cross-frame attention: replace or add an object, remove "
-                     "it, recolour or restyle it (restyle also on whole frames)."),
+        description=("Edits an object across a video: replaces, adds, removes, recolours or restyles it inside "
+                     "its tracked masks (restyle also whole frames), kept consistent by shared noise and "
+                     "cross-frame attention (Stable Diffusion inpainting on every frame)."),
         input_kinds=("video",),
         region_kinds=("mask",),
         region_required=True,

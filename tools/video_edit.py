@@ -29,7 +29,7 @@ class FrameEditExpert(Expert):
         tasks=("edit_video",),
         edit_ops=("recolor", "restyle", "remove", "move"),
         description=("Edits a video frame by frame inside the tracked object's masks: recolour, restyle (or the "
-                     "whole video), remove it, or move it (args.direction) (OpenCV, no weights)."),
+                     "whole video), remove it, or move it (direction) (OpenCV, no weights)."),
         input_kinds=("video",),
         region_kinds=("mask",),
         region_required=True,

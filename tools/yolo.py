@@ -265,8 +265,8 @@ class YoloExpert(_YoloModel):
     spec = ExpertSpec(
         name="yolo",
         tasks=("ground", "segment"),
-        description=("Ultralytics YOLO: boxes and instance masks of the 80 COCO classes (people, cars, dogs, "
-                     "cups...), fast; a box picks one instance."),
+        description=("Finds and segments the 80 COCO classes (people, cars, dogs, cups...) by name: boxes and "
+                     "instance masks, fast; a box picks one instance (Ultralytics YOLO)."),
         input_kinds=("image",),
         region_kinds=("box",),
         outputs=("boxes", "mask"),
@@ -309,8 +309,8 @@ class YoloTrackExpert(_YoloModel):
     spec = ExpertSpec(
         name="yolo_track",
         tasks=("track",),
-        description=("Ultralytics YOLO + ByteTrack: follows people, cars, animals and the other COCO classes "
-                     "through a video; a box or mask on one frame picks which one."),
+        description=("Tracks people, cars, animals and the other COCO classes through a video; a box or mask "
+                     "on one frame picks which one (Ultralytics YOLO + ByteTrack)."),
         input_kinds=("video",),
         region_kinds=("box", "mask"),
         outputs=("mask",),
