@@ -16,6 +16,8 @@ import numpy as np
 from vitron_agent.colors import NAMED_COLORS
 from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec
 
+from ._common import region_mask
+
 __all__ = ["MeasureAnswerExpert", "colour_name", "position_words"]
 
 _PEOPLE = re.compile(r"\b(?:faces?|people|persons?|man|men|woman|women|anyone|anybody|someone|somebody|human|"
@@ -106,16 +108,13 @@ def _counted(detections: list, looked_for: list[str]) -> str:
 
 
 def _region(call: ExpertCall, shape: tuple[int, int]) -> np.ndarray | None:
-    """The region as an (H, W) bool mask of the frame, or None without one."""
+    """The region as an (H, W) bool mask of the frame (a mask, the union of boxes, or small patches under the
+    positive clicks), or None without one."""
     height, width = shape
-    if call.mask is not None:
-        mask = np.asarray(call.mask, dtype=bool)
-        return mask[call.frames[0] if call.frames else 0] if mask.ndim == 3 else mask
-    if call.boxes:
-        mask = np.zeros(shape, bool)
-        for x1, y1, x2, y2 in call.boxes:
-            mask[max(0, int(y1)):min(height, int(np.ceil(y2))), max(0, int(x1)):min(width, int(np.ceil(x2)))] = True
-        return mask
+    if call.mask is not None and call.mask.ndim == 3:  # masks on every frame: the one on the region's frame
+        return np.asarray(call.mask[call.frames[0] if call.frames else 0], dtype=bool)
+    if call.mask is not None or call.boxes:
+        return region_mask(call, shape, MeasureAnswerExpert.spec.name)
     if call.points:
         mask = np.zeros(shape, bool)
         for point in call.points:

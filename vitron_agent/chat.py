@@ -22,6 +22,7 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
     """Read requests line by line; media and regions given by commands go with the next request."""
     from .agent import new_thread_id
     from .errors import BadInputError, VitronError
+    from .protocol.inputs import read_point
     from .stores.media_io import probe_file
 
     images: list[str] = []
@@ -51,12 +52,10 @@ def run_chat(agent: Any, thread: str | None = None, stdin: TextIO = sys.stdin, s
             except ValueError:
                 print("region must be x1,y1,x2,y2 in pixels", file=stdout)
         elif command == "/point":
-            parts = [p.strip() for p in rest.split(",")]
-            sign = parts.pop() if len(parts) == 3 else "+"
             try:
-                point = (float(parts[0]), float(parts[1]), sign != "-")
-            except (ValueError, IndexError):
-                print("point must be x,y or x,y,+ or x,y,- in pixels", file=stdout)
+                point = read_point(rest)
+            except BadInputError as exc:
+                print(f"error: {exc}", file=stdout)
                 continue
             region = [*(region if isinstance(region, list) and region and isinstance(region[0], tuple) else []), point]
             print(f"{len(region)} point(s) for the next request", file=stdout)

@@ -26,15 +26,14 @@ def _region(text: str) -> list[float]:
 
 
 def _point(text: str) -> tuple[float, float, bool]:
-    """``x,y`` or ``x,y,+`` (on the object) or ``x,y,-`` (background), pixels."""
-    parts = [p.strip() for p in text.split(",")]
-    sign = parts.pop() if len(parts) == 3 else "+"
-    if len(parts) != 2 or sign not in ("+", "-"):
-        raise argparse.ArgumentTypeError(f"point must be x,y or x,y,+ or x,y,- in pixels, got {text!r}")
+    """``--point``: ``x,y`` or ``x,y,+`` (on the object) or ``x,y,-`` (background), pixels."""
+    from .errors import RegionError
+    from .protocol.inputs import read_point
+
     try:
-        return float(parts[0]), float(parts[1]), sign == "+"
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"point must be two numbers x,y (then + or -), got {text!r}") from None
+        return read_point(text)
+    except RegionError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _frame(text: str) -> int:

@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import RegionError
 from .invocation import Point, Region
 
-__all__ = ["RegionInput", "read_region", "brief", "first_error"]
+__all__ = ["RegionInput", "read_region", "read_point", "brief", "first_error"]
 
 RegionInput = Any
 """A region as callers give it: ``[x1, y1, x2, y2]``; ``[(x, y), (x, y, False)]`` clicks; an (H, W) mask array or
@@ -49,6 +49,19 @@ def read_region(region: RegionInput, frame: int | None = None) -> tuple[Region |
         raise
     except Exception as exc:
         raise RegionError(f"bad region {brief(region)}: {first_error(exc)}") from None
+
+
+def read_point(text: str) -> tuple[float, float, bool]:
+    """A click as people type it: ``x,y`` or ``x,y,+`` (on the object) or ``x,y,-`` (background), pixels; spaces
+    and brackets allowed. -> ``(x, y, positive)``; ``RegionError`` otherwise."""
+    parts = [p for p in text.strip().strip("[]()").replace(",", " ").split() if p]
+    sign = parts.pop() if len(parts) == 3 else "+"
+    try:
+        if len(parts) != 2 or sign not in ("+", "-"):
+            raise ValueError
+        return float(parts[0]), float(parts[1]), sign == "+"
+    except ValueError:
+        raise RegionError(f"a point must be x,y or x,y,+ or x,y,- in pixels, got {text.strip()!r}") from None
 
 
 def first_error(exc: Exception) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInputError, RegionError
+from ..protocol.inputs import read_point
 from ..stores.media_io import MediaLimits, decode_image, decode_video, probe_file
 
 __all__ = ["check_upload", "canvas_source", "render_canvas", "click", "parse_region", "format_box", "format_points",
@@ -96,7 +97,7 @@ def parse_region(text: str | None) -> dict[str, Any] | None:
         return None
     parts = [p for p in groups[0].strip("[]()").replace(",", " ").split() if p]
     if len(groups) > 1 or len(parts) in (2, 3):
-        return {"points": [_point(group) for group in groups]}
+        return {"points": [list(read_point(group)) for group in groups]}
     try:
         box = [float(p) for p in parts]
     except ValueError:
@@ -107,17 +108,6 @@ def parse_region(text: str | None) -> dict[str, Any] | None:
     if not (box[0] < box[2] and box[1] < box[3]):
         raise RegionError(f"region {text!r} is inverted or empty; need x1 < x2 and y1 < y2")
     return {"box": box}
-
-
-def _point(text: str) -> list[Any]:
-    parts = [p for p in text.strip().strip("[]()").replace(",", " ").split() if p]
-    sign = parts.pop() if len(parts) == 3 else "+"
-    try:
-        if len(parts) != 2 or sign not in ("+", "-"):
-            raise ValueError
-        return [float(parts[0]), float(parts[1]), sign == "+"]
-    except ValueError:
-        raise RegionError(f"a point must be x,y or x,y,+ or x,y,- in pixels, got {text.strip()!r}") from None
 
 
 def format_box(box: list[float] | None) -> str:
