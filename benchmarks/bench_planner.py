@@ -33,6 +33,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
 from langchain_core.messages import HumanMessage  # noqa: E402
@@ -181,7 +182,7 @@ def main() -> None:
     if args.only == "lite":
         return
     import torch
-    from vitron_helpers import forcing
+    from tests.vitron_helpers import forcing
 
     with tempfile.TemporaryDirectory() as tmp:
         planner = _build(args.shape, Path(tmp))
@@ -189,7 +190,9 @@ def main() -> None:
         times = measure(planner, _input(_photo()), args.runs)
     median = {k: statistics.median(v) for k, v in times.items()}
     overheads = [(p + r) / g for p, g, r in zip(times["prepare"], times["generate"], times["read"])]
-    overhead = statistics.median(overheads)
+    from paired import spread
+
+    overhead, low, high = spread(overheads)
     device = "cuda" if torch.cuda.is_available() else f"cpu ({torch.get_num_threads()} threads)"
     print(f"{'step':<10}{'median ms':>12}")
     for step in ("prepare", "generate", "read"):
@@ -197,8 +200,8 @@ def main() -> None:
     rate = statistics.median((n - 1) / (g - f) for n, g, f in zip(times["tokens"], times["generate"], times["first"]))
     print(f"prompt {median['prompt']:.0f} tokens, first token after {median['first'] * 1e3:.0f} ms (vision + prefill), "
           f"reply {median['tokens']:.0f} tokens, decoding {rate:.1f} tokens/s")
-    print(f"summary: VITRON planner overhead beyond generate = {overhead * 100:.2f}% (target <= 5%; prepare + read "
-          f"vs generate, median of {args.runs} runs), decoding {rate:.1f} tokens/s on {device}, {args.shape} model")
+    print(f"summary: VITRON planner overhead beyond generate = {overhead * 100:.2f}% [{low * 100:.2f}..{high * 100:.2f}] "
+          f"(target <= 5%; prepare + read vs generate within each run, median [quartiles] of {args.runs} runs), decoding {rate:.1f} tokens/s on {device}, {args.shape} model")
 
 
 if __name__ == "__main__":

@@ -1,10 +1,15 @@
-"""Turns: planner calls per turn, planner latency against the whole turn, and checkpoint bytes per turn
-against the image size, on a scripted multi-turn conversation with the default (offline) planner.
+"""Turns: planner calls per turn and the planner's share of a turn; what a turn costs as the thread grows
+(checkpoint bytes, state read time, turn time); checkpoint bytes against the image size.
 
-State holds media ids, never pixels, so a turn's checkpoint should not grow with the image: the
-``checkpoint / image`` column must fall as the image grows.
+- A scripted six-turn conversation with the default (offline) planner: planner calls and share per turn.
+- Thread length: one thread talked to for ``--turns`` turns (the conversation, cycled). Checkpoint bytes each
+  turn adds (what the checkpointer stored: checkpoints, metadata, pending writes) at turn 2 and at the last
+  turn; the database and its write-ahead log on disk; then paired, interleaved rounds of the same request
+  on that long thread and on a fresh two-turn thread (turn time, and reading the thread back). Target
+  (issue 18): bytes added at turn 50 <= 1.2x those at turn 2.
+- Image size: state holds media ids, never pixels, so a turn's checkpoint must not grow with the image.
 
-    python benchmarks/bench_turns.py [--repeats 3]
+    python benchmarks/bench_turns.py [--repeats 3] [--turns 50] [--rounds 10]
 """
 
 from __future__ import annotations
@@ -17,8 +22,10 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
+from paired import run_paired  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from vitron_agent import AgentConfig, VitronAgent  # noqa: E402
@@ -82,14 +89,59 @@ def conversation(folder: Path, repeats: int) -> list[tuple[str, int, float, floa
              statistics.median(t for _, _, t in runs)) for text, runs in rows.items()]
 
 
-def _db_bytes(state: Path) -> int:
-    """Bytes the checkpointer stored (checkpoints, metadata and pending writes), not the file's free pages."""
+def _db_bytes(state: Path, thread: str | None = None) -> int:
+    """Bytes the checkpointer stored (checkpoints, metadata and pending writes), of one thread or all, not the
+    file's free pages."""
     import sqlite3
 
+    where, args = ("WHERE thread_id = ?", (thread,)) if thread else ("", ())
     with sqlite3.connect(state / "checkpoints.sqlite") as db:
-        stored = db.execute("SELECT COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints")
-        written = db.execute("SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes")
+        stored = db.execute(f"SELECT COALESCE(SUM(LENGTH(checkpoint) + LENGTH(metadata)), 0) FROM checkpoints {where}",
+                            args)
+        written = db.execute(f"SELECT COALESCE(SUM(LENGTH(value)), 0) FROM writes {where}", args)
         return int(stored.fetchone()[0]) + int(written.fetchone()[0])
+
+
+def _disk_bytes(state: Path) -> int:
+    """The database file and its write-ahead log, as they are on disk now."""
+    return sum(p.stat().st_size for p in state.glob("checkpoints.sqlite*") if p.is_file())
+
+
+def thread_length(folder: Path, turns: int, rounds: int) -> dict:
+    """Bytes per turn along one long thread, and paired timings of a turn on it vs on a fresh thread."""
+    photos = _photos(folder)
+    state = folder / "long"
+    added: list[int] = []
+    with VitronAgent(AgentConfig(state_dir=state)) as agent:
+        thread, before = None, 0
+        for turn in range(turns):
+            image, region, text = CONVERSATION[turn % len(CONVERSATION)]
+            result = agent.invoke(text, images=[photos[image]] if image else [], region=region, thread=thread)
+            assert not result.errors, (turn, text, result.errors)
+            thread = result.thread
+            total = _db_bytes(state, thread)
+            added.append(total - before)
+            before = total
+        disk = _disk_bytes(state)
+        question = "what colour is it?"
+        times: dict[bool, list[float]] = {}
+
+        def timed_on(on: str) -> None:
+            start = time.perf_counter()
+            result = agent.invoke(question, thread=on)
+            times.setdefault(on == thread, []).append(time.perf_counter() - start)
+            assert not result.errors, result.errors
+
+        def fresh() -> str:
+            first = agent.invoke("segment the object in the box", images=[photos["coffee"]], region=(172, 18, 410, 300))
+            timed_on(first.thread)
+            return first.thread
+
+        short = fresh()
+        reads = run_paired({"read long thread": lambda: agent.state(thread),
+                            "read 2-turn thread": lambda: agent.state(short)}, rounds)
+        run_paired({"long": lambda: timed_on(thread), "fresh": fresh}, rounds, warmup=1)
+    return {"added": added, "disk": disk, "reads": reads, "turn_long": times[True][1:], "turn_fresh": times[False][2:]}
 
 
 def checkpoint_growth(folder: Path) -> list[tuple[int, int, int]]:
@@ -115,14 +167,31 @@ def checkpoint_growth(folder: Path) -> list[tuple[int, int, int]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--turns", type=int, default=50)
+    parser.add_argument("--rounds", type=int, default=10)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         turns = conversation(folder, args.repeats)
+        length = thread_length(folder, args.turns, args.rounds)
         growth = checkpoint_growth(folder)
     print(f"{'turn':<38}{'planner calls':>14}{'planner ms':>12}{'turn ms':>10}{'planner share':>15}")
     for text, calls, planner_ms, turn_ms in turns:
         print(f"{text:<38}{calls:>14}{planner_ms:>12.2f}{turn_ms:>10.1f}{planner_ms / turn_ms:>15.4f}")
+    print()
+    added = length["added"]
+    late = added[-1]
+    window = statistics.median(added[-len(CONVERSATION):])
+    print(f"thread length: bytes added by turn 2: {added[1]}, by turn {args.turns}: {late} "
+          f"({late / added[1]:.2f}x; median of the last {len(CONVERSATION)} turns {window / added[1]:.2f}x the "
+          f"same-request turn 2 would be); all {args.turns} turns: {sum(added)} bytes stored, "
+          f"{length['disk']} on disk with the write-ahead log")
+    reads = length["reads"]
+    print("  " + reads.row("read long thread", "read 2-turn thread"))
+    print("  " + reads.row("read 2-turn thread"))
+    long_ms, fresh_ms = statistics.median(length["turn_long"]) * 1e3, statistics.median(length["turn_fresh"]) * 1e3
+    print(f"  the same question as turn {args.turns + 1}+: {long_ms:.1f} ms; as turn 2 of a fresh thread: "
+          f"{fresh_ms:.1f} ms ({long_ms / fresh_ms:.2f}x)")
     print()
     print(f"{'image':<12}{'PNG bytes':>12}{'checkpoint bytes/turn':>24}{'checkpoint / image':>20}")
     for side, image_bytes, added in growth:
@@ -130,8 +199,11 @@ def main() -> None:
     calls = [c for _, c, _, _ in turns]
     share = max(p / t for _, _, p, t in turns)
     spread = max(a for _, _, a in growth) / max(1, min(a for _, _, a in growth))
+    read_ratio = reads.ratio("read long thread", "read 2-turn thread")[0]
     print(f"summary: planner calls per turn {min(calls)}-{max(calls)} (mean {np.mean(calls):.2f}); planner at most "
-          f"{share:.2%} of a turn; checkpoint bytes per turn vary {spread:.2f}x while the image grows "
+          f"{share:.2%} of a turn; checkpoint bytes added at turn {args.turns} = {late / added[1]:.2f}x turn 2's "
+          f"(target <= 1.2); reading a {args.turns}-turn thread {read_ratio:.1f}x a 2-turn one, a turn on it "
+          f"{long_ms / fresh_ms:.2f}x; checkpoint bytes per turn vary {spread:.2f}x while the image grows "
           f"{growth[-1][1] / growth[0][1]:.0f}x (state holds ids, not pixels)")
 
 

@@ -54,6 +54,21 @@ class SlowBoxMaskExpert(BoxMaskExpert):
     delay = 0.02
 
 
+class BusyBoxMaskExpert(BoxMaskExpert):
+    """Rectangle masks after ``loops`` of pure-Python work: a CPU-bound expert that holds the GIL, as a model's
+    Python-side work does (a sleep would let checkpoint threads run for free)."""
+
+    spec = ExpertSpec(name="busy_box_mask", tasks=("segment",), description="Rectangle masks after CPU work.",
+                      region_kinds=("box", "mask"), region_required=True, outputs=("mask",))
+    loops = 100_000
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        total = 0
+        for i in range(self.loops):
+            total += i * i % 7
+        return super().run(call)
+
+
 class BrightSpotGrounder(Expert):
     """Grounds 'spot' as the box around the brightest pixels; knows nothing else."""
 

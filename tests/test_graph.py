@@ -226,6 +226,43 @@ def test_checkpoint_size_does_not_grow_with_image_size(make_agent, synthetic_reg
     assert abs(sizes[1024] - sizes[64]) < 0.02 * sizes[64], sizes
 
 
+def test_checkpoint_bytes_per_turn_stay_flat_as_the_thread_grows(make_agent, synthetic_registry, spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    db = agent.config.state_dir / "checkpoints.sqlite"
+    segment = [Invocation(module="box_mask", task="segment", region={"box": [50, 30, 70, 40]}, inputs=["u0"])]
+    thread, added, before = None, [], 0
+    for turn in range(1, 25):
+        result = agent.invoke(f"turn {turn}", images=[spot_image] if turn == 1 else [], thread=thread,
+                              invocations=segment)
+        assert result.errors == [], result.errors
+        thread = result.thread
+        total = _checkpoint_bytes(db, thread)
+        added.append(total - before)
+        before = total
+    # each turn writes what it made, not the whole thread again (it grew twelvefold from turn 2 to turn 24)
+    assert added[-1] <= 1.1 * added[1], added
+    state = agent.state(thread)  # and the whole thread reads back from those deltas
+    assert state["turn"] == 24 and [m.type for m in state["messages"]].count("human") == 24
+    assert len(state["calls"]) == 24 and all(c["status"] == "done" for c in state["calls"].values())
+    resumed = agent.invoke("once more", thread=thread, invocations=segment)
+    assert resumed.errors == [] and agent.state(thread)["turn"] == 25
+
+
+def test_previews_of_large_inputs_are_drawn_at_display_size(make_agent, synthetic_registry, tmp_path):
+    agent = make_agent(registry=synthetic_registry)
+    big = save_png(np.full((1536, 2048, 3), 90, np.uint8), tmp_path / "big.png")
+    result = agent.invoke("", images=[big], invocations=[
+        Invocation(module="box_mask", task="segment", region={"box": [400, 300, 1200, 900]})])
+    mask = next(a for a in result.artifacts if a.kind == "mask")
+    preview = next(a for a in result.artifacts if a.preview)
+    assert (mask.width, mask.height) == (2048, 1536)  # the output keeps the input's size
+    assert (preview.width, preview.height) == (1024, 768)  # the picture for people is display-sized
+    drawn = np.asarray(Image.open(preview.path).convert("RGB")).astype(int)
+    assert drawn.shape == (768, 1024, 3)
+    assert abs(drawn[300, 400] - [90, 90, 90]).sum() > 60  # tinted inside the box (200..600, 150..450 scaled)
+    assert abs(drawn[50, 50] - [90, 90, 90]).sum() < 12  # untouched outside
+
+
 def test_explicit_invocations_skip_the_planner(make_agent, synthetic_registry, spot_image):
     agent = make_agent(registry=synthetic_registry)
     inv = Invocation(module="box_mask", task="segment", region={"box": [0, 0, 60, 50]})

@@ -118,3 +118,37 @@ def test_signal_store_round_trip_and_errors(tmp_path):
         signals.get("s0000000000000000")
     with pytest.raises(BadInputError):
         signals.get("../../etc/passwd")
+
+
+def test_decoded_images_are_shared_read_only_not_copied(store, photos):
+    ref = store.ingest(photos["coffee"], "u0", expect="image")
+    first, again = store.load_image(ref), store.load_image(ref)
+    assert first is again and not first.flags.writeable  # one array, handed out without a copy
+    with pytest.raises(ValueError):
+        first[0, 0] = 0  # an expert that writes must copy first; the cached pixels cannot change
+    assert np.array_equal(first, np.asarray(Image.open(photos["coffee"]).convert("RGB")))
+
+
+def test_masks_are_stored_as_8_bit_png_and_read_back_exactly(store):
+    mask = np.random.default_rng(0).random((37, 53)) > 0.5
+    ref = store.put_mask(mask, "o1", source="x")
+    stored = np.asarray(Image.open(store.path(ref)))
+    assert stored.dtype == np.uint8 and set(np.unique(stored)) == {0, 255}  # what "> 127" readers expect
+    assert np.array_equal(stored > 127, mask)
+    assert np.array_equal(store.load_mask(ref), mask) and ref.data["area"] == int(mask.sum())
+
+
+def test_a_video_is_counted_by_its_packets_and_decoded_only_when_used(store, tmp_path):
+    frames = np.stack([np.full((48, 64, 3), 4 * t, np.uint8) for t in range(37)])
+    ref = store.ingest(_write(tmp_path / "count.mp4", encode_video(frames, 10.0)), "u0", expect="video")
+    decoded, _ = store.load_video(ref)
+    assert ref.frames == len(decoded) == 37
+
+
+def test_a_missing_store_folder_is_made_on_the_first_write(tmp_path):
+    store = MediaStore(tmp_path / "not" / "yet")
+    assert not (tmp_path / "not").exists()  # opening a thread's store writes nothing
+    ref = store.put_mask(np.ones((4, 4), bool), "o1", source="x")
+    assert store.path(ref).is_file()
+    with pytest.raises(MediaError, match="not a file of the media store"):
+        store.path(ref.model_copy(update={"file": "../../etc/passwd"}))

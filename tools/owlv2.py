@@ -53,7 +53,7 @@ class Owlv2Expert(TransformersExpert):
             raise BadInputError("owlv2 needs the words of what to find, e.g. 'the red car'")
         threshold = float(call.args.get("threshold", 0.1))
         top_k = int(call.args.get("top_k", 10))
-        inputs = self.processor(text=[[phrase]], images=image, return_tensors="pt").to(self.device)
+        inputs = self.processor(text=[[phrase]], images=image.copy(), return_tensors="pt").to(self.device)
         with torch.inference_mode():
             outputs = self.model(**inputs)
         side = max(image.shape[:2])  # OWLv2 pads to a square at the bottom and right

@@ -147,7 +147,7 @@ class QwenVLExpert(TransformersExpert):
             image = outlined(image, call)
         content = [{"type": "image"}, {"type": "text", "text": prompt}]
         text = self.processor.apply_chat_template([{"role": "user", "content": content}], add_generation_prompt=True)
-        return self.processor(text=[text], images=[image], return_tensors="pt"), (image.shape[1], image.shape[0])
+        return self.processor(text=[text], images=[np.array(image)], return_tensors="pt"), (image.shape[1], image.shape[0])
 
     @staticmethod
     def _has_region(call: ExpertCall) -> bool:

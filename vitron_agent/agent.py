@@ -8,7 +8,6 @@
 from __future__ import annotations
 
 import os
-import sqlite3
 import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -29,6 +28,7 @@ from .planners.base import Planner
 from .protocol.inputs import RegionInput, brief, first_error, read_region
 from .protocol.invocation import Invocation
 from .stores.cache import DecodeCache
+from .stores.checkpoints import DURABILITY, open_sqlite_checkpointer
 from .stores.media import MediaRef
 
 __all__ = ["VitronAgent", "TurnResult", "Artifact", "new_thread_id", "check_thread_id"]
@@ -117,11 +117,7 @@ class VitronAgent:
                                     decode_cache=DecodeCache(self.config.decode_cache_bytes))
 
     def _sqlite(self) -> Any:
-        from langgraph.checkpoint.sqlite import SqliteSaver
-
-        connection = sqlite3.connect(self.config.state_dir / "checkpoints.sqlite", check_same_thread=False)
-        connection.execute("PRAGMA journal_mode=WAL")
-        return SqliteSaver(connection)
+        return open_sqlite_checkpointer(self.config.state_dir / "checkpoints.sqlite")
 
     # -- turns ----------------------------------------------------------------------------------
     def invoke(
@@ -148,10 +144,7 @@ class VitronAgent:
         """
         thread = check_thread_id(thread) if thread is not None else new_thread_id()
         request = self._request(thread, text, images, videos, region, frame, invocations)
-        for _ in self.graph.stream({"turn_input": request.dump()}, self._run_config(thread), context=self.context,
-                                   stream_mode="updates"):
-            pass
-        return self.result(thread)
+        return self._run_turn(thread, {"turn_input": request.dump()})
 
     def stream(self, text: str = "", *, thread: str | None = None,
                stream_mode: str | Sequence[str] = ("updates", "custom"), **kwargs: Any) -> Iterator[Any]:
@@ -163,7 +156,7 @@ class VitronAgent:
                                 kwargs.get("region"), kwargs.get("frame"), kwargs.get("invocations"))
         modes = stream_mode if isinstance(stream_mode, str) else list(stream_mode)
         yield from self.graph.stream({"turn_input": request.dump()}, self._run_config(thread), context=self.context,
-                                     stream_mode=modes)
+                                     stream_mode=modes, durability=DURABILITY)
 
     def as_subgraph(self) -> Any:
         """The turn graph, ready to be a node of your own LangGraph graph (``builder.add_node("vision",
@@ -198,10 +191,21 @@ class VitronAgent:
         snapshot = self.graph.get_state(self._run_config(thread))
         paused = any(task.interrupts for task in snapshot.tasks)
         if paused or snapshot.tasks:
-            request = Command(resume=value) if paused else None
-            for _ in self.graph.stream(request, self._run_config(thread), context=self.context):
-                pass
+            return self._run_turn(thread, Command(resume=value) if paused else None)
         return self.result(thread)
+
+    def _run_turn(self, thread: str, request: Any) -> TurnResult:
+        """Run the graph and build the result from the run's own final state (no second read of the thread);
+        a run that pauses for the user ends with its interrupt in the updates."""
+        values: dict[str, Any] = {}
+        interrupt = None
+        for mode, event in self.graph.stream(request, self._run_config(thread), context=self.context,
+                                             stream_mode=["values", "updates"], durability=DURABILITY):
+            if mode == "values":
+                values = event
+            elif "__interrupt__" in event and event["__interrupt__"]:
+                interrupt = event["__interrupt__"][0].value
+        return self._turn_result(thread, values, interrupt)
 
     def _run_config(self, thread: str) -> dict[str, Any]:
         return {"configurable": {"thread_id": thread}, "recursion_limit": self.config.recursion_limit}

@@ -34,6 +34,10 @@ class AgentConfig:
     ask for a region that cannot be resolved.
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
+    ``preview_size``: long side in pixels that overlays of larger inputs are drawn at (None: full size); a
+    preview is for people, and drawing a 4096² one costs more than many experts.
+    ``preview_video_size``: the same for preview videos, smaller because every frame is encoded (a 640x480
+    clip's preview at 480 px costs about half as much to write as at full size).
     ``expert_timeout``: seconds one expert call may take, loading included (None = no limit).
     ``decode_cache_bytes``: decoded images kept in memory for all threads together, so a turn decodes each
     image once and memory does not grow with the number of threads served.
@@ -53,6 +57,8 @@ class AgentConfig:
     vram_budget: int | None = None
     device: str = "auto"
     preview_format: str = "jpg"
+    preview_size: int | None = 1024
+    preview_video_size: int | None = 480
     expert_timeout: float | None = 600.0
     decode_cache_bytes: int = 256 * 2**20
     media_roots: tuple[Path, ...] | None = None
@@ -66,6 +72,9 @@ class AgentConfig:
         for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        for name in ("preview_size", "preview_video_size"):
+            if getattr(self, name) is not None and getattr(self, name) < 16:
+                raise ValueError(f"{name} must be at least 16 pixels (None: full size)")
         if self.decode_cache_bytes < 0:
             raise ValueError("decode_cache_bytes must be >= 0 (0: decode every time)")
         if self.expert_timeout is not None and self.expert_timeout <= 0:

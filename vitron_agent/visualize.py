@@ -14,7 +14,8 @@ import numpy as np
 
 from .errors import BadInputError
 
-__all__ = ["overlay_mask", "draw_detections", "overlay_masks_on_video", "outline_region"]
+__all__ = ["overlay_mask", "draw_detections", "overlay_masks_on_video", "outline_region", "preview_scale",
+           "shrink_image", "shrink_masks", "shrink_detections"]
 
 Color = tuple[int, int, int]
 
@@ -35,14 +36,23 @@ def overlay_mask(
     inside = _as_mask(mask, rgb.shape[:2])
     if not 0.0 <= alpha <= 1.0:
         raise BadInputError(f"alpha must lie in [0, 1], got {alpha}")
-    tint = np.empty_like(rgb)
-    tint[...] = _color(color)
-    blended = cv2.addWeighted(rgb, 1.0 - alpha, tint, alpha, 0.0)  # one fused pass, rounded to uint8
     out = rgb.copy()
-    cv2.copyTo(blended, inside.view(np.uint8), out)
-    if outline and inside.any():
-        contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-        cv2.drawContours(out, contours, -1, _color(color), outline_width(*rgb.shape[:2]), cv2.LINE_8)
+    rows, cols = np.flatnonzero(inside.any(axis=1)), np.flatnonzero(inside.any(axis=0))
+    if not len(rows):
+        return out
+    # only the mask's bounding box changes (plus the outline's half width): work on that window alone
+    pad = outline_width(*rgb.shape[:2]) if outline else 0
+    y1, y2 = max(0, rows[0] - pad), min(rgb.shape[0], rows[-1] + 1 + pad)
+    x1, x2 = max(0, cols[0] - pad), min(rgb.shape[1], cols[-1] + 1 + pad)
+    window, inside = out[y1:y2, x1:x2], np.ascontiguousarray(inside[y1:y2, x1:x2])
+    tint = np.empty_like(window)
+    cv2.rectangle(tint, (0, 0), (tint.shape[1], tint.shape[0]), _color(color), -1)  # 30x faster than numpy's fill
+    blended = cv2.addWeighted(window, 1.0 - alpha, tint, alpha, 0.0)  # one fused pass, rounded to uint8
+    cv2.copyTo(blended, inside.view(np.uint8), window)
+    if outline:
+        contours, _ = cv2.findContours(inside.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE,
+                                       offset=(int(x1), int(y1)))
+        cv2.drawContours(out, contours, -1, _color(color), pad, cv2.LINE_8)
     return out
 
 
@@ -86,6 +96,52 @@ def overlay_masks_on_video(
     if len(frames) == 0:
         return frames.astype(np.uint8).copy()
     return np.stack([overlay_mask(f, m, color, alpha, outline) for f, m in zip(frames, masks)])
+
+
+def preview_scale(height: int, width: int, max_side: int | None) -> float:
+    """The factor (at most 1) that fits an image in ``max_side`` pixels on its long side (None: 1)."""
+    if not max_side or max(height, width) <= max_side:
+        return 1.0
+    return max_side / max(height, width)
+
+
+def shrink_image(image: np.ndarray, scale: float) -> np.ndarray:
+    """An (H, W, 3) image, or (T, H, W, 3) frames, resized by ``scale``; as it is at 1 or more."""
+    import cv2
+
+    if scale >= 1.0:
+        return image
+    if image.ndim == 4:
+        return np.stack([shrink_image(frame, scale) for frame in image])
+    height, width = image.shape[:2]
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # area averaging where shrinking would alias; bilinear above half size (OpenCV's area path is slow there)
+    method = cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR
+    return cv2.resize(np.ascontiguousarray(image), size, interpolation=method)
+
+
+def shrink_masks(mask: np.ndarray, scale: float) -> np.ndarray:
+    """An (H, W) or (T, H, W) bool mask resized by ``scale`` (nearest pixel)."""
+    import cv2
+
+    if scale >= 1.0:
+        return mask
+    if mask.ndim == 3:
+        return np.stack([shrink_masks(m, scale) for m in mask])
+    height, width = mask.shape
+    size = (max(1, round(width * scale)), max(1, round(height * scale)))
+    # nearest neighbour on the mask's own bytes: no copy of a 16-megapixel mask, and a preview's edge is fine
+    return cv2.resize(np.ascontiguousarray(mask, dtype=bool).view(np.uint8), size,
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def shrink_detections(detections: Sequence[Any], scale: float) -> list[dict[str, Any]]:
+    """Detections as ``{"box", "label", "score"}`` dicts with their boxes scaled by ``scale``."""
+    shrunk = []
+    for det in detections:
+        box, label, score = _fields(det)
+        shrunk.append({"box": [float(v) * scale for v in box], "label": label, "score": score})
+    return shrunk
 
 
 def outline_region(image: np.ndarray, boxes: Sequence[Sequence[float]] = (), points: Sequence[Any] = (),
@@ -157,7 +213,7 @@ def _as_mask(mask: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     mask = np.asarray(mask)
     if mask.shape != tuple(shape):
         raise BadInputError(f"mask is {mask.shape} but the image is {tuple(shape)}; both must be (H, W)")
-    return mask.astype(bool)
+    return mask if mask.dtype == bool else mask.astype(bool)
 
 
 def _color(color: Sequence[int]) -> Color:

@@ -178,6 +178,9 @@ class ExpertCall:
     ``frames``: on video, the frame span the region was drawn on.
     ``signal``: signal embeddings (float32) for embedding-conditioned experts.
     ``progress``: call with (fraction in [0, 1], message) to stream progress.
+
+    Input arrays may be read-only (decoded images are shared, not copied, between calls): an expert that
+    changes pixels in place copies first, and one that hands them to ``torch.from_numpy`` passes a copy.
     """
 
     invocation: Invocation

@@ -199,7 +199,14 @@ def store_result(
 ) -> Outcome:
     """Write the result's arrays to the media store: the task's primary output as ``output`` (``o3``), the rest
     as ``o3.1``, ... (instances of a several-object mask, the mask an edit carried along, a preview last)."""
-    from ..visualize import draw_detections, overlay_mask, overlay_masks_on_video
+    from ..visualize import (
+        draw_detections,
+        overlay_mask,
+        preview_scale,
+        shrink_detections,
+        shrink_image,
+        shrink_masks,
+    )
 
     call, task = resolved.call, task_spec(inv.task)
     parents = tuple(ref.id for ref in resolved.inputs)
@@ -214,7 +221,7 @@ def store_result(
         pending.append(("boxes", lambda i, primary, parts: store.put_boxes(detections, i, width=width, height=height,
                                                                 source=expert_name, parents=parents)))
     masks = [np.asarray(m, dtype=bool) for m in result.masks]
-    union = np.logical_or.reduce(masks) if masks else None
+    union = (masks[0] if len(masks) == 1 else np.logical_or.reduce(masks)) if masks else None
     if union is not None and not task.is_edit:
         fps = call.video.fps if call.video is not None else 25.0
         several = len(masks) > 1
@@ -244,14 +251,20 @@ def store_result(
     instance_ids = [i for i, (kind, _) in zip(ids, pending) if kind == "instance"]
     made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
     preview_id = part_id(output, len(made))
+    # previews are for people: drawn at display size (``AgentConfig.preview_size``), not at the input's
     if union is not None and not task.is_edit and union.ndim == 3 and call.video is not None:
-        overlay = overlay_masks_on_video(call.video.frames, union)
-        made.append(store.put_video(overlay, call.video.fps, preview_id, source=expert_name, parents=parents,
+        scale = preview_scale(*union.shape[1:], store.preview_video_size)
+        overlays = (overlay_mask(shrink_image(frame, scale), shrink_masks(mask, scale))
+                    for frame, mask in zip(call.video.frames, union, strict=True))  # one frame at a time
+        made.append(store.put_video(overlays, call.video.fps, preview_id, source=expert_name, parents=parents,
                                     preview=True))
     elif base is not None and not task.is_edit and (masks or result.detections):
-        preview = overlay_mask(base, union) if union is not None else base
+        scale = preview_scale(height, width, store.preview_size)
+        preview = shrink_image(base, scale)
+        if union is not None:
+            preview = overlay_mask(preview, shrink_masks(union, scale))
         if result.detections:
-            preview = draw_detections(preview, result.detections)
+            preview = draw_detections(preview, shrink_detections(result.detections, scale))
         made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None, text=result.text)
     outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)

@@ -8,10 +8,12 @@ input), ``PlanRecord`` (the current planning round), ``TurnBudget`` (per-turn co
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from functools import reduce
 from typing import Annotated, Any, ClassVar
 
-from langchain_core.messages import AnyMessage
+from langchain_core.messages import AnyMessage, RemoveMessage
+from langgraph.channels import DeltaChannel
 from langgraph.graph.message import add_messages
 from pydantic import BaseModel, ConfigDict, Field
 from typing_extensions import TypedDict
@@ -20,12 +22,39 @@ from ..protocol.invocation import Invocation, Region
 from ..stores.media import MediaRef
 
 __all__ = ["AgentState", "TurnInput", "TurnOutput", "RunExpertInput", "merge_by_key", "TurnRequest", "PlanRecord",
-           "TurnBudget"]
+           "TurnBudget", "SNAPSHOT_EVERY"]
 
 
 def merge_by_key(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
     """Keyed records, each replaced whole by a newer one; parallel ``run_expert`` branches each write their own."""
     return {**(old or {}), **(new or {})}
+
+
+def _merge_all(old: dict[str, dict] | None, writes: Sequence[dict[str, dict] | None]) -> dict[str, dict]:
+    merged = dict(old or {})
+    for new in writes:
+        merged.update(new or {})
+    return merged
+
+
+def _add_all(old: list[AnyMessage], writes: Sequence[Any]) -> list[AnyMessage]:
+    """``add_messages`` over a batch of writes: in one merge (one pass, not one per write) unless a write
+    removes messages, where the order of the writes matters."""
+    batch = [m for write in writes for m in (write if isinstance(write, list) else [write])]
+    if any(isinstance(m, RemoveMessage) for m in batch):
+        return reduce(add_messages, writes, old or [])
+    return add_messages(old or [], batch)
+
+
+SNAPSHOT_EVERY = 100
+"""Updates of a growing field between full copies of it in a checkpoint (a turn makes three or four).
+
+The thread's growing fields (messages, media records, calls) are LangGraph ``DeltaChannel``s: a checkpoint
+keeps only what each step wrote, not the whole field, so the bytes a turn adds stay the same however long
+the thread is; reading a thread replays the writes since the last full copy."""
+
+Messages = Annotated[list[AnyMessage], DeltaChannel(_add_all, snapshot_frequency=SNAPSHOT_EVERY)]
+Records = Annotated[dict[str, dict[str, Any]], DeltaChannel(_merge_all, snapshot_frequency=SNAPSHOT_EVERY)]
 
 
 class _StateModel(BaseModel):
@@ -99,9 +128,9 @@ class AgentState(TypedDict, total=False):
     ``next_output``: the number of the next output id (``o<n>``).
     """
 
-    messages: Annotated[list[AnyMessage], add_messages]
-    media: Annotated[dict[str, dict[str, Any]], merge_by_key]
-    calls: Annotated[dict[str, dict[str, Any]], merge_by_key]
+    messages: Messages
+    media: Records
+    calls: Records
     turn_input: dict[str, Any]
     turn: int
     round: int
@@ -117,7 +146,7 @@ class TurnInput(TypedDict, total=False):
     blocks, is the request; its ``additional_kwargs["region"]`` a box or points in pixels of its first medium),
     or ``turn_input``, a ``TurnRequest`` as ``VitronAgent`` builds it."""
 
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Messages
     turn_input: dict[str, Any]
 
 
@@ -125,7 +154,7 @@ class TurnOutput(TypedDict, total=False):
     """What a run returns: the conversation, the reply last (its ``additional_kwargs["artifacts"]``: the files
     the turn made)."""
 
-    messages: Annotated[list[AnyMessage], add_messages]
+    messages: Messages
 
 
 class RunExpertInput(TypedDict):

@@ -9,8 +9,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any, Literal
 
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import MediaError, RegionError
 from .cache import DecodeCache
+from .files import write_once
 from .media_io import (
     MediaLimits,
     ProbedMedia,
@@ -32,6 +33,9 @@ from .media_io import (
 )
 
 __all__ = ["MediaKind", "MediaRef", "MediaStore"]
+
+_BLOB_NAME = re.compile(r"blobs/[0-9a-f]{40}\.[a-z0-9]{2,5}")
+"""What a stored file is called: its content's digest and its extension, in the store's ``blobs`` folder."""
 
 MediaKind = Literal["image", "video", "mask", "boxes", "mask_video"]
 
@@ -79,18 +83,23 @@ class MediaStore:
         cache: DecodeCache | None = None,
         preview_format: str = "jpg",
         allowed_roots: Iterable[str | os.PathLike[str]] | None = None,
+        preview_size: int | None = 1024,
+        preview_video_size: int | None = 480,
     ) -> None:
         """``cache``: decoded stills kept in memory, so a turn decodes each image once; share one between
         the stores of many threads to bound the process's memory (default: a 256 MiB one of its own).
         ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people.
-        ``allowed_roots``: folders every ingested file must resolve inside (None: anywhere)."""
+        ``allowed_roots``: folders every ingested file must resolve inside (None: anywhere).
+        ``preview_size`` / ``preview_video_size``: the long side, in pixels, overlays on stills / videos are
+        drawn at when the input is larger (None: full size)."""
         if preview_format not in ("jpg", "png"):
             raise ValueError(f"preview_format must be 'jpg' or 'png', got {preview_format!r}")
         self.preview_format = preview_format
-        self.root = Path(root).resolve()
+        self.preview_size = preview_size
+        self.preview_video_size = preview_video_size
+        self.root = Path(os.path.abspath(root))
         self.limits = limits or MediaLimits()
         self.allowed_roots = None if allowed_roots is None else tuple(allowed_roots)
-        (self.root / "blobs").mkdir(parents=True, exist_ok=True)
         self.cache = cache if cache is not None else DecodeCache()
 
     # -- ingest ---------------------------------------------------------------------------------
@@ -168,9 +177,10 @@ class MediaStore:
         ``carried_from`` or ``instances``."""
         if mask.ndim != 2:
             raise ValueError(f"mask must be (H, W), got {mask.shape}")
-        file = self._write(encode_png(mask.astype(bool)), "png")
+        mask = np.asarray(mask, dtype=bool)  # no copy when it is one already
+        file = self._write(encode_png(mask), "png")
         h, w = mask.shape
-        area = int(mask.astype(bool).sum())
+        area = int(np.count_nonzero(mask))
         return MediaRef(
             id=media_id, kind="mask", file=file, width=w, height=h, source=source, parents=tuple(parents),
             data={"area": area}, **lineage,
@@ -234,24 +244,32 @@ class MediaStore:
 
         if masks.ndim != 3:
             raise ValueError(f"mask video must be (T, H, W), got {masks.shape}")
-        masks = masks.astype(bool)
+        masks = np.asarray(masks, dtype=bool)  # no copy of a long clip's masks when they are bool already
         buffer = io.BytesIO()
         np.savez_compressed(buffer, bits=np.packbits(masks, axis=-1), shape=np.asarray(masks.shape))
         file = self._write(buffer.getvalue(), "npz")
         t, h, w = masks.shape
         return MediaRef(
             id=media_id, kind="mask_video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
-            parents=tuple(parents), data={"area": [int(a) for a in masks.reshape(t, -1).sum(axis=1)]}, **lineage,
+            parents=tuple(parents), data={"area": [int(np.count_nonzero(m)) for m in masks]}, **lineage,
         )
 
     def put_video(
-        self, frames: np.ndarray, fps: float, media_id: str, *, source: str, parents: Iterable[str] = (),
-        preview: bool = False, version_of: str | None = None,
+        self, frames: np.ndarray | Iterable[np.ndarray], fps: float, media_id: str, *, source: str,
+        parents: Iterable[str] = (), preview: bool = False, version_of: str | None = None,
     ) -> MediaRef:
-        """Store (T, H, W, 3) uint8 frames as a browser-playable MP4; ``preview``: made for people to look at;
-        ``version_of``: the video this one is an edit of."""
-        file = self._write(encode_video(frames, fps), "mp4")
-        t, h, w = frames.shape[:3]
+        """Store (T, H, W, 3) uint8 frames, or (H, W, 3) frames one at a time from an iterable, as a
+        browser-playable MP4; ``preview``: made for people to look at (written fast); ``version_of``: the video
+        this one is an edit of."""
+        shape: list[tuple[int, ...]] = []
+
+        def counted(items: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+            for item in items:
+                shape.append(item.shape)
+                yield item
+
+        file = self._write(encode_video(counted(frames), fps, "ultrafast" if preview else "medium"), "mp4")
+        t, (h, w) = len(shape), shape[0][:2]
         return MediaRef(
             id=media_id, kind="video", file=file, width=w, height=h, frames=t, fps=fps, source=source,
             parents=tuple(parents), preview=preview, version_of=version_of,
@@ -260,9 +278,9 @@ class MediaStore:
     # -- reading --------------------------------------------------------------------------------
     def path(self, ref: MediaRef) -> Path:
         """Absolute path of a stored medium; refuses anything that escapes the store."""
-        path = (self.root / ref.file).resolve()
-        if self.root not in path.parents:
-            raise MediaError(f"{ref.id}: stored path {ref.file!r} escapes the media store")
+        if not _BLOB_NAME.fullmatch(ref.file):  # the only names this store writes; nothing can escape it
+            raise MediaError(f"{ref.id}: stored path {ref.file!r} is not a file of the media store")
+        path = self.root / ref.file
         if not path.exists():
             raise MediaError(f"{ref.id}: its file {ref.file} is missing from the media store at {self.root}")
         return path
@@ -308,9 +326,5 @@ class MediaStore:
     def _write(self, data: bytes, ext: str) -> str:
         digest = hashlib.sha256(data).hexdigest()[:40]
         relative = f"blobs/{digest}.{ext}"
-        target = self.root / relative
-        if not target.exists():  # a temp file per writer: threads may store the same bytes at once
-            temp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            temp.write_bytes(data)
-            os.replace(temp, target)
+        write_once(self.root / relative, data)
         return relative

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
@@ -194,7 +195,7 @@ def _to_rgb(img, name: str) -> np.ndarray:
 
     try:
         img.load()
-        img = ImageOps.exif_transpose(img)
+        ImageOps.exif_transpose(img, in_place=True)  # no copy of an upright image
         if img.mode.startswith("I;16") or img.mode == "I":
             # 16-bit samples keep their brightness: v / 257, as Pillow reads 16-bit RGB; 32-bit ones are stretched
             arr = np.asarray(img, dtype=np.float64)
@@ -213,7 +214,8 @@ def _to_rgb(img, name: str) -> np.ndarray:
             rgba = img.convert("RGBA")
             background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
             img = Image.alpha_composite(background, rgba)
-        return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+        rgb = img if img.mode == "RGB" else img.convert("RGB")
+        return np.ascontiguousarray(np.asarray(rgb, dtype=np.uint8))
     except MediaError:
         raise
     except Exception as exc:
@@ -221,8 +223,39 @@ def _to_rgb(img, name: str) -> np.ndarray:
 
 
 def _probe_video(data: bytes, name: str, limits: MediaLimits, image_error: str | None) -> ProbedMedia:
-    count, fps, width, height, ext = _decode_video(data, name, limits, keep=False)
+    """Check the container, every packet's time and count, and that the first frame decodes; the frames are
+    decoded when an expert uses them (a full decode here would double a turn's decoding of a long clip)."""
+    count, fps, width, height, ext = _decode_video(data, name, limits, keep=False, max_frames=1)
+    count = max(count, _count_packets(data, name, limits))
     return ProbedMedia("video", ext, width, height, count, fps)
+
+
+def _count_packets(data: bytes, name: str, limits: MediaLimits) -> int:
+    """Frames of the first video stream by its packets (no pixel decoding), within the frame and time caps."""
+    import av
+
+    count = 0
+    try:
+        with av.open(io.BytesIO(data), mode="r") as container:
+            stream = container.streams.video[0]
+            base = stream.time_base
+            for packet in container.demux(stream):
+                if packet.size == 0:  # the flush packet at the end
+                    continue
+                count += 1
+                if count > limits.max_frames:
+                    raise MediaError(f"{name}: more than {limits.max_frames} frames; trim the video or raise "
+                                     "MediaLimits.max_frames")
+                if packet.pts is not None and base is not None and float(packet.pts * base) > limits.max_seconds:
+                    raise MediaError(f"{name}: frames past {limits.max_seconds:g} s exceed the video duration cap; "
+                                     "trim the video or raise MediaLimits.max_seconds")
+    except MediaError:
+        raise
+    except Exception as exc:
+        if count == 0:
+            raise MediaError(f"{name}: corrupt video data ({_reason(exc)}); re-encode the video or pass another "
+                             "file") from exc
+    return count
 
 
 def decode_video(data: bytes, name: str, limits: MediaLimits, max_frames: int | None = None) -> tuple[np.ndarray, float]:
@@ -290,11 +323,12 @@ _CONTAINER_EXT = {"mov": "mp4", "matroska": "mkv", "image2": "img"}
 
 
 def encode_png(array: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W, 3) uint8 image or an (H, W) bool/uint8 mask."""
+    """PNG bytes of an (H, W, 3) uint8 image or an (H, W) bool/uint8 mask (a bool mask as 8-bit 0/255, which
+    every reader, ``> 127`` included, reads as it should)."""
     from PIL import Image
 
     if array.dtype == bool:
-        array = array.astype(np.uint8) * 255
+        array = np.ascontiguousarray(array).view(np.uint8) * np.uint8(255)
     buffer = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG")
     return buffer.getvalue()
@@ -309,24 +343,35 @@ def encode_jpeg(array: np.ndarray, quality: int = 90) -> bytes:
     return buffer.getvalue()
 
 
-def encode_video(frames: np.ndarray, fps: float) -> bytes:
-    """Browser-playable MP4 (H.264, yuv420p) of (T, H, W, 3) uint8 frames; odd sizes are padded."""
+def encode_video(frames: np.ndarray | Iterable[np.ndarray], fps: float, preset: str = "medium") -> bytes:
+    """Browser-playable MP4 (H.264, yuv420p) of (T, H, W, 3) uint8 frames, or of (H, W, 3) frames as an
+    iterable (made one at a time, so a long clip's frames never all exist at once); odd sizes are padded.
+    ``preset``: x264's speed/size trade-off (``ultrafast`` for previews, several times faster to write)."""
     import av
 
-    if frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0:
+    if isinstance(frames, np.ndarray) and (frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0):
         raise ValueError(f"frames must be (T, H, W, 3) with T >= 1, got {frames.shape}")
-    t, h, w, _ = frames.shape
-    pad_h, pad_w = h % 2, w % 2
-    if pad_h or pad_w:
-        frames = np.pad(frames, ((0, 0), (0, pad_h), (0, pad_w), (0, 0)), mode="edge")
     buffer = io.BytesIO()
+    count = 0
     with av.open(buffer, mode="w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
-        stream.width, stream.height = w + pad_w, h + pad_h
-        stream.pix_fmt = "yuv420p"
+        stream = None
         for array in frames:
+            if stream is None:
+                h, w = array.shape[:2]
+                pad_h, pad_w = h % 2, w % 2
+                stream = container.add_stream("libx264", rate=Fraction(fps).limit_denominator(1000))
+                stream.width, stream.height = w + pad_w, h + pad_h
+                stream.pix_fmt = "yuv420p"
+                stream.options = {"preset": preset}
+            if array.shape != (h, w, 3):
+                raise ValueError(f"every frame must be ({h}, {w}, 3) like the first, got {array.shape}")
+            if pad_h or pad_w:
+                array = np.pad(array, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")):
                 container.mux(packet)
+            count += 1
+        if stream is None:
+            raise ValueError("frames must hold at least one frame")
         for packet in stream.encode():
             container.mux(packet)
     return buffer.getvalue()

@@ -8,13 +8,13 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import threading
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from ..errors import BadInputError
+from .files import write_once
 
 __all__ = ["SignalStore"]
 
@@ -29,8 +29,7 @@ class SignalStore:
     """
 
     def __init__(self, root: str | os.PathLike[str]) -> None:
-        self.root = Path(root).resolve()
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root = Path(os.path.abspath(root))  # made on the first ``put``
 
     def put(self, features: Any, *, space: str | None = None, **parts: Any) -> str:
         """Store one signal (``features``, e.g. (k, d)) and optional named parts; return its id.
@@ -45,11 +44,7 @@ class SignalStore:
         tensors.update({name: _to_numpy(value) for name, value in parts.items()})
         blob = save(tensors, metadata={"space": space} if space else None)
         signal_id = "s" + hashlib.sha256(blob).hexdigest()[:16]
-        target = self.root / f"{signal_id}.safetensors"
-        if not target.exists():  # a temp file per writer: threads may store the same signal at once
-            temp = target.with_name(f"{target.name}.{os.getpid()}-{threading.get_ident()}.tmp")
-            temp.write_bytes(blob)
-            os.replace(temp, target)
+        write_once(self.root / f"{signal_id}.safetensors", blob)
         return signal_id
 
     def get(self, signal_id: str, part: str = "features") -> np.ndarray:
