@@ -38,7 +38,6 @@ from PIL import Image  # noqa: E402
 from vitron_agent import AgentConfig, ExpertRegistry, Invocation, VitronAgent  # noqa: E402
 from vitron_agent.experts.base import ExpertCall  # noqa: E402
 from vitron_agent.stores.checkpoints import DURABILITY, open_sqlite_checkpointer  # noqa: E402
-from vitron_agent.stores.media_io import encode_png  # noqa: E402
 
 BOX_600 = (172.0, 18.0, 410.0, 300.0)
 
@@ -68,7 +67,7 @@ def direct_work(agent: VitronAgent, expert: str, path: Path, box: tuple, out: Pa
     inv = Invocation(id="c1", module=expert, task="segment", region={"box": box})
     with agent.pool.use(expert) as model:
         result = model.run(ExpertCall(invocation=inv, images=[image], boxes=[box]))
-    out.write_bytes(encode_png(np.logical_or.reduce(result.masks)))
+    Image.fromarray(np.logical_or.reduce(result.masks)).save(out)  # as a script writes a mask
 
 
 class BareState(TypedDict, total=False):

@@ -182,6 +182,7 @@ def main() -> None:
     if args.only == "lite":
         return
     import torch
+
     from tests.vitron_helpers import forcing
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,8 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import numpy as np  # noqa: E402
-
 from paired import run_paired  # noqa: E402
+
 from vitron_agent import ExpertRegistry, Invocation, ModelPool  # noqa: E402
 from vitron_agent.experts.base import ExpertCall  # noqa: E402
 

@@ -35,10 +35,11 @@ class Paired:
 
     def row(self, name: str, base: str | None = None) -> str:
         mid, low, high = spread(self.seconds[name])
-        text = f"{name:<28}{mid * 1e3:>10.1f} ms  [{low * 1e3:.1f}..{high * 1e3:.1f}]"
+        text = f"{name:<38}{mid * 1e3:>10.1f} ms  [{low * 1e3:.1f}..{high * 1e3:.1f}]"
         if base and base != name:
             r, r_lo, r_hi = self.ratio(name, base)
-            text += f"   / {base}: {r:.3f} [{r_lo:.3f}..{r_hi:.3f}]"
+            form = ".3f" if r >= 0.01 else ".2e"
+            text += f"   / {base}: {r:{form}} [{r_lo:{form}}..{r_hi:{form}}]"
         return text
 
 

@@ -323,24 +323,33 @@ _CONTAINER_EXT = {"mov": "mp4", "matroska": "mkv", "image2": "img"}
 
 
 def encode_png(array: np.ndarray) -> bytes:
-    """PNG bytes of an (H, W, 3) uint8 image or an (H, W) bool/uint8 mask (a bool mask as 8-bit 0/255, which
-    every reader, ``> 127`` included, reads as it should)."""
-    from PIL import Image
-
-    if array.dtype == bool:
-        array = np.ascontiguousarray(array).view(np.uint8) * np.uint8(255)
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="PNG")
-    return buffer.getvalue()
+    """PNG bytes of an (H, W, 3) uint8 RGB image or an (H, W) bool/uint8 mask (a bool mask as 8-bit 0/255,
+    which every reader, ``> 127`` included, reads as it should). OpenCV's encoder: about 2.5x faster than
+    Pillow's at its default level, for slightly larger files."""
+    return _encode(array, ".png", [])
 
 
 def encode_jpeg(array: np.ndarray, quality: int = 90) -> bytes:
-    """JPEG bytes of an (H, W, 3) uint8 image: previews, where PNG's encoding time is not worth it."""
-    from PIL import Image
+    """JPEG bytes of an (H, W, 3) uint8 RGB image: previews, where PNG's encoding time is not worth it."""
+    import cv2
 
-    buffer = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(array)).save(buffer, format="JPEG", quality=quality)
-    return buffer.getvalue()
+    return _encode(array, ".jpg", [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+
+
+def _encode(array: np.ndarray, ext: str, params: list[int]) -> bytes:
+    import cv2
+
+    array = np.ascontiguousarray(array)
+    if array.dtype == bool:
+        array = array.view(np.uint8) * np.uint8(255)
+    if array.dtype != np.uint8 or array.ndim not in (2, 3) or (array.ndim == 3 and array.shape[2] != 3):
+        raise ValueError(f"expected an (H, W, 3) or (H, W) uint8 or bool array, got {array.shape} {array.dtype}")
+    if array.ndim == 3:
+        array = cv2.cvtColor(array, cv2.COLOR_RGB2BGR)  # OpenCV writes BGR
+    ok, encoded = cv2.imencode(ext, array, params)
+    if not ok:
+        raise ValueError(f"OpenCV could not encode a {array.shape} array as {ext}")
+    return encoded.tobytes()
 
 
 def encode_video(frames: np.ndarray | Iterable[np.ndarray], fps: float, preset: str = "medium") -> bytes:
