@@ -27,10 +27,11 @@ __all__ = ["AgentState", "TurnInput", "TurnOutput", "RunExpertInput", "merge_by_
 
 def merge_by_key(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
     """Keyed records, each replaced whole by a newer one; parallel ``run_expert`` branches each write their own."""
-    return {**(old or {}), **(new or {})}
+    return _merge_all(old, [new])
 
 
 def _merge_all(old: dict[str, dict] | None, writes: Sequence[dict[str, dict] | None]) -> dict[str, dict]:
+    """``merge_by_key`` over a batch of writes, in one copy (a replay of a long thread passes hundreds)."""
     merged = dict(old or {})
     for new in writes:
         merged.update(new or {})
@@ -49,9 +50,9 @@ def _add_all(old: list[AnyMessage], writes: Sequence[Any]) -> list[AnyMessage]:
 SNAPSHOT_EVERY = 100
 """Updates of a growing field between full copies of it in a checkpoint (a turn makes three or four).
 
-The thread's growing fields (messages, media records, calls) are LangGraph ``DeltaChannel``s: a checkpoint
-keeps only what each step wrote, not the whole field, so the bytes a turn adds stay the same however long
-the thread is; reading a thread replays the writes since the last full copy."""
+The thread's growing fields (messages, media records, calls) are LangGraph ``DeltaChannel``s (beta in
+LangGraph 1.2): a checkpoint keeps only what each step wrote, not the whole field, so the bytes a turn adds
+stay the same however long the thread is; reading a thread replays the writes since the last full copy."""
 
 Messages = Annotated[list[AnyMessage], DeltaChannel(_add_all, snapshot_frequency=SNAPSHOT_EVERY)]
 Records = Annotated[dict[str, dict[str, Any]], DeltaChannel(_merge_all, snapshot_frequency=SNAPSHOT_EVERY)]
