@@ -15,7 +15,7 @@ import numpy as np
 from .errors import BadInputError
 
 __all__ = ["overlay_mask", "draw_detections", "overlay_masks_on_video", "outline_region", "preview_scale",
-           "shrink_image", "shrink_masks", "shrink_detections"]
+           "shrink_image", "shrink_mask", "shrink_detections"]
 
 Color = tuple[int, int, int]
 
@@ -106,33 +106,31 @@ def preview_scale(height: int, width: int, max_side: int | None) -> float:
 
 
 def shrink_image(image: np.ndarray, scale: float) -> np.ndarray:
-    """An (H, W, 3) image, or (T, H, W, 3) frames, resized by ``scale``; as it is at 1 or more."""
+    """An (H, W, 3) image resized by ``scale``; as it is at 1 or more."""
     import cv2
 
     if scale >= 1.0:
         return image
-    if image.ndim == 4:
-        return np.stack([shrink_image(frame, scale) for frame in image])
-    height, width = image.shape[:2]
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # area averaging where shrinking would alias; bilinear above half size (OpenCV's area path is slow there)
     method = cv2.INTER_AREA if scale <= 0.5 else cv2.INTER_LINEAR
-    return cv2.resize(np.ascontiguousarray(image), size, interpolation=method)
+    return cv2.resize(np.ascontiguousarray(image), _scaled_size(image, scale), interpolation=method)
 
 
-def shrink_masks(mask: np.ndarray, scale: float) -> np.ndarray:
-    """An (H, W) or (T, H, W) bool mask resized by ``scale`` (nearest pixel)."""
+def shrink_mask(mask: np.ndarray, scale: float) -> np.ndarray:
+    """An (H, W) bool mask resized by ``scale`` (nearest pixel); as it is at 1 or more."""
     import cv2
 
     if scale >= 1.0:
         return mask
-    if mask.ndim == 3:
-        return np.stack([shrink_masks(m, scale) for m in mask])
-    height, width = mask.shape
-    size = (max(1, round(width * scale)), max(1, round(height * scale)))
     # nearest neighbour on the mask's own bytes: no copy of a 16-megapixel mask, and a preview's edge is fine
-    return cv2.resize(np.ascontiguousarray(mask, dtype=bool).view(np.uint8), size,
+    return cv2.resize(np.ascontiguousarray(mask, dtype=bool).view(np.uint8), _scaled_size(mask, scale),
                       interpolation=cv2.INTER_NEAREST).astype(bool)
+
+
+def _scaled_size(array: np.ndarray, scale: float) -> tuple[int, int]:
+    """OpenCV's (width, height) of ``array`` scaled by ``scale``, at least 1 pixel each."""
+    height, width = array.shape[:2]
+    return max(1, round(width * scale)), max(1, round(height * scale))
 
 
 def shrink_detections(detections: Sequence[Any], scale: float) -> list[dict[str, Any]]:

@@ -205,7 +205,7 @@ def store_result(
         preview_scale,
         shrink_detections,
         shrink_image,
-        shrink_masks,
+        shrink_mask,
     )
 
     call, task = resolved.call, task_spec(inv.task)
@@ -254,7 +254,7 @@ def store_result(
     # previews are for people: drawn at display size (``AgentConfig.preview_size``), not at the input's
     if union is not None and not task.is_edit and union.ndim == 3 and call.video is not None:
         scale = preview_scale(*union.shape[1:], store.preview_video_size)
-        overlays = (overlay_mask(shrink_image(frame, scale), shrink_masks(mask, scale))
+        overlays = (overlay_mask(shrink_image(frame, scale), shrink_mask(mask, scale))
                     for frame, mask in zip(call.video.frames, union, strict=True))  # one frame at a time
         made.append(store.put_video(overlays, call.video.fps, preview_id, source=expert_name, parents=parents,
                                     preview=True))
@@ -262,7 +262,7 @@ def store_result(
         scale = preview_scale(height, width, store.preview_size)
         preview = shrink_image(base, scale)
         if union is not None:
-            preview = overlay_mask(preview, shrink_masks(union, scale))
+            preview = overlay_mask(preview, shrink_mask(union, scale))
         if result.detections:
             preview = draw_detections(preview, shrink_detections(result.detections, scale))
         made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))

@@ -361,7 +361,6 @@ def encode_video(frames: np.ndarray | Iterable[np.ndarray], fps: float, preset: 
     if isinstance(frames, np.ndarray) and (frames.ndim != 4 or frames.shape[-1] != 3 or len(frames) == 0):
         raise ValueError(f"frames must be (T, H, W, 3) with T >= 1, got {frames.shape}")
     buffer = io.BytesIO()
-    count = 0
     with av.open(buffer, mode="w", format="mp4") as container:
         stream = None
         for array in frames:
@@ -378,7 +377,6 @@ def encode_video(frames: np.ndarray | Iterable[np.ndarray], fps: float, preset: 
                 array = np.pad(array, ((0, pad_h), (0, pad_w), (0, 0)), mode="edge")
             for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(array), format="rgb24")):
                 container.mux(packet)
-            count += 1
         if stream is None:
             raise ValueError("frames must hold at least one frame")
         for packet in stream.encode():
