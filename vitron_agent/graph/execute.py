@@ -199,14 +199,6 @@ def store_result(
 ) -> Outcome:
     """Write the result's arrays to the media store: the task's primary output as ``output`` (``o3``), the rest
     as ``o3.1``, ... (instances of a several-object mask, the mask an edit carried along, a preview last)."""
-    from ..visualize import (
-        draw_detections,
-        overlay_mask,
-        preview_scale,
-        shrink_detections,
-        shrink_image,
-        shrink_mask,
-    )
 
     call, task = resolved.call, task_spec(inv.task)
     parents = tuple(ref.id for ref in resolved.inputs)
@@ -250,25 +242,35 @@ def store_result(
     ids = [part_id(output, n) for n in range(len(pending))]
     instance_ids = [i for i, (kind, _) in zip(ids, pending) if kind == "instance"]
     made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
-    preview_id = part_id(output, len(made))
-    # previews are for people: drawn at display size (``AgentConfig.preview_size``), not at the input's
-    if union is not None and not task.is_edit and union.ndim == 3 and call.video is not None:
-        scale = preview_scale(*union.shape[1:], store.preview_video_size)
-        overlays = (overlay_mask(shrink_image(frame, scale), shrink_mask(mask, scale))
-                    for frame, mask in zip(call.video.frames, union, strict=True))  # one frame at a time
-        made.append(store.put_video(overlays, call.video.fps, preview_id, source=expert_name, parents=parents,
-                                    preview=True))
-    elif base is not None and not task.is_edit and (masks or result.detections):
-        scale = preview_scale(height, width, store.preview_size)
-        preview = shrink_image(base, scale)
-        if union is not None:
-            preview = overlay_mask(preview, shrink_mask(union, scale))
-        if result.detections:
-            preview = draw_detections(preview, shrink_detections(result.detections, scale))
-        made.append(store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True))
+    if not task.is_edit and (masks or result.detections):
+        preview = _put_preview(store, call, base, union, result.detections, part_id(output, len(made)),
+                               expert_name, parents)
+        made += [preview] if preview is not None else []
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None, text=result.text)
     outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)
     return outcome
+
+
+def _put_preview(store: MediaStore, call: ExpertCall, base: np.ndarray | None, union: np.ndarray | None,
+                 detections: list, preview_id: str, expert_name: str, parents: tuple[str, ...]) -> MediaRef | None:
+    """The overlay people look at, at display size (``AgentConfig.preview_size``), not at the input's: the mask
+    over each frame of a video, or the mask and boxes over the image."""
+    from ..visualize import draw_detections, overlay_mask, preview_scale, shrink_detections, shrink_image, shrink_mask
+
+    if union is not None and union.ndim == 3 and call.video is not None:
+        scale = preview_scale(*union.shape[1:], store.preview_video_size)
+        overlays = (overlay_mask(shrink_image(frame, scale), shrink_mask(mask, scale))
+                    for frame, mask in zip(call.video.frames, union, strict=True))  # one frame at a time
+        return store.put_video(overlays, call.video.fps, preview_id, source=expert_name, parents=parents, preview=True)
+    if base is None:
+        return None
+    scale = preview_scale(*base.shape[:2], store.preview_size)
+    preview = shrink_image(base, scale)
+    if union is not None:
+        preview = overlay_mask(preview, shrink_mask(union, scale))
+    if detections:
+        preview = draw_detections(preview, shrink_detections(detections, scale))
+    return store.put_image(preview, preview_id, source=expert_name, parents=parents, preview=True)
 
 
 def _keep_referred(inv: Invocation, result: ExpertResult, call: ExpertCall, width: int, height: int,
