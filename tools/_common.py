@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from vitron_agent.errors import BadInputError, RegionError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult
+from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, resolve_dtype
 
 __all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory",
-           "move_object", "box_iou", "clip_box", "target_words"]
+           "move_object", "box_iou", "clip_box", "target_words", "torch_dtype"]
 
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
 
@@ -42,6 +42,14 @@ def work_size(height: int, width: int, max_side: int, multiple: int = 8) -> tupl
     scale = min(1.0, max_side / max(height, width))
     return (max(multiple, round(width * scale) // multiple * multiple),
             max(multiple, round(height * scale) // multiple * multiple))
+
+
+def torch_dtype(dtype: str | None, device: str) -> Any:
+    """The torch dtype to load weights in on ``device`` (resolved): ``AgentConfig.dtype`` as ``resolve_dtype``
+    reads it (``auto``: float32 on CPU, bfloat16 or float16 on a GPU)."""
+    import torch
+
+    return getattr(torch, resolve_dtype(dtype, device))
 
 
 def torch_memory(modules: list[Any], device: str) -> dict[str, int]:

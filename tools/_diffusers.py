@@ -9,7 +9,7 @@ import numpy as np
 from vitron_agent.errors import BadInputError, UnavailableError
 from vitron_agent.experts.base import Availability, Expert, ExpertCall, resolve_device
 
-from ._common import torch_memory
+from ._common import torch_dtype, torch_memory
 from ._hf import find_pretrained
 
 __all__ = ["DiffusersExpert"]
@@ -19,18 +19,18 @@ class DiffusersExpert(Expert):
     """Base for experts wrapping one diffusers pipeline class (``pipeline_class``, a name in ``diffusers``).
 
     Weights: a ``save_pretrained`` folder or a cached hub id, safetensors only, never downloaded.
-    Options: ``cpu_offload`` (move sub-models to the GPU only while they run), ``max_side``.
+    Options: ``cpu_offload`` (move sub-models to the GPU only while they run; ``AgentConfig.cpu_offload`` sets it
+    for all), ``max_side``.
     """
 
     abstract = True
     pipeline_class: str = ""
     pipeline_options: dict[str, Any] = {}
 
-    def __init__(self, weights: str | None = None, cpu_offload: bool = False, max_side: int = 512,
-                 **options: Any) -> None:
+    def __init__(self, weights: str | None = None, max_side: int = 512, **options: Any) -> None:
         """``max_side``: longest side, in pixels, of the images the image-input pipelines work on."""
         super().__init__(weights, **options)
-        self.cpu_offload, self.max_side = cpu_offload, int(max_side)
+        self.max_side = int(max_side)
         self.pipe: Any = None
 
     def check_weights(self) -> Availability:
@@ -38,15 +38,13 @@ class DiffusersExpert(Expert):
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         import diffusers
-        import torch
 
         state = self.check_weights()
         if not state.ok:
             raise UnavailableError(f"{state.reason}. {state.fix}")
         self.device = resolve_device(device)
-        torch_dtype = torch.float16 if dtype == "float16" and self.device.startswith("cuda") else torch.float32
         pipe = getattr(diffusers, self.pipeline_class).from_pretrained(
-            state.weights_path, dtype=torch_dtype, use_safetensors=True, local_files_only=True,
+            state.weights_path, dtype=torch_dtype(dtype, self.device), use_safetensors=True, local_files_only=True,
             **self.pipeline_options)
         if self.cpu_offload and self.device.startswith("cuda"):
             pipe.enable_model_cpu_offload()

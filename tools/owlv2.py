@@ -14,7 +14,7 @@ from vitron_agent.experts.base import (
     ExpertSpec,
 )
 
-from ._common import clip_box, input_image
+from ._common import clip_box, input_image, torch_dtype
 from ._hf import TransformersExpert
 
 __all__ = ["Owlv2Expert"]
@@ -40,8 +40,9 @@ class Owlv2Expert(TransformersExpert):
 
         folder = self.weights_folder(device)
         self.processor = Owlv2Processor.from_pretrained(folder, local_files_only=True)
-        self.model = Owlv2ForObjectDetection.from_pretrained(folder, local_files_only=True,
-                                                             use_safetensors=True).to(self.device).eval()
+        self.model = Owlv2ForObjectDetection.from_pretrained(
+            folder, local_files_only=True, use_safetensors=True, dtype=torch_dtype(dtype, self.device)
+        ).to(self.device).eval()
         self.loaded = True
 
     def run(self, call: ExpertCall) -> ExpertResult:
@@ -53,7 +54,7 @@ class Owlv2Expert(TransformersExpert):
             raise BadInputError("owlv2 needs the words of what to find, e.g. 'the red car'")
         threshold = float(call.args.get("threshold", 0.1))
         top_k = int(call.args.get("top_k", 10))
-        inputs = self.processor(text=[[phrase]], images=image.copy(), return_tensors="pt").to(self.device)
+        inputs = self.processor(text=[[phrase]], images=image.copy(), return_tensors="pt").to(self.device, dtype=self.model.dtype)
         with torch.inference_mode():
             outputs = self.model(**inputs)
         side = max(image.shape[:2])  # OWLv2 pads to a square at the bottom and right

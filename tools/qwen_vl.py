@@ -21,7 +21,7 @@ from vitron_agent.experts.base import (
     ExpertSpec,
 )
 
-from ._common import clip_box
+from ._common import clip_box, torch_dtype
 from ._hf import TransformersExpert
 
 __all__ = ["QwenVLExpert", "boxes_in_answer", "outlined", "asks_where", "BOX_REQUEST", "REGION_NOTE"]
@@ -89,22 +89,19 @@ class QwenVLExpert(TransformersExpert):
     )
 
     def __init__(self, weights: str | None = None, max_pixels: int | None = None, video_fps: float = 2.0,
-                 max_frames: int = 32, cpu_offload: bool = False, **options: Any) -> None:
+                 max_frames: int = 32, **options: Any) -> None:
         super().__init__(weights, **options)
         self.max_pixels, self.video_fps, self.max_frames = max_pixels, float(video_fps), int(max_frames)
-        self.cpu_offload = cpu_offload
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        import torch
         from transformers import AutoModelForImageTextToText, AutoProcessor
 
         folder = self.weights_folder(device)
-        torch_dtype = {"float16": torch.float16, "bfloat16": torch.bfloat16}.get(dtype or "", torch.float32)
         extra = {"max_pixels": self.max_pixels} if self.max_pixels else {}
         self.processor = AutoProcessor.from_pretrained(folder, local_files_only=True, **extra)
         placement = {"device_map": "auto"} if self.cpu_offload and self.device.startswith("cuda") else {}
         model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True, use_safetensors=True,
-                                                            dtype=torch_dtype, **placement)
+                                                            dtype=torch_dtype(dtype, self.device), **placement)
         self.model = (model if placement else model.to(self.device)).eval()
         self.loaded = True
 
@@ -118,7 +115,7 @@ class QwenVLExpert(TransformersExpert):
         prompt = question + (REGION_NOTE if self._has_region(call) else "") + (BOX_REQUEST if where else "")
         inputs, size = self.inputs(call, prompt)
         with torch.inference_mode():
-            out = self.model.generate(**inputs.to(self.model.device), do_sample=False,
+            out = self.model.generate(**inputs.to(self.model.device, dtype=self.model.dtype), do_sample=False,
                                       max_new_tokens=int(call.args.get("max_new_tokens", 256)))
         new = out[0, inputs["input_ids"].shape[1]:]
         answer = self.processor.decode(new, skip_special_tokens=True).strip()

@@ -21,7 +21,7 @@ from vitron_agent.config import weights_dir
 from vitron_agent.errors import BadInputError, RegionError, UnavailableError
 from vitron_agent.experts.base import Availability, Expert, ExpertCall, ExpertResult, ExpertSpec, resolve_device
 
-from ._common import input_image, torch_memory
+from ._common import input_image, torch_dtype, torch_memory
 
 __all__ = ["SamExpert", "SAM_CONFIGS", "build_sam_model", "save_sam"]
 
@@ -76,7 +76,7 @@ def save_sam(model: Any, config: dict[str, Any], directory: str | Path) -> Path:
 
 class SamExpert(Expert):
     """Segment Anything as an expert. Options: ``model_type`` (vit_b/vit_l/vit_h for ``.pth`` files whose
-    name does not say), ``dtype`` handled by ``load`` (``float16`` on CUDA)."""
+    name does not say). ``AgentConfig.dtype`` reaches ``load`` (see ``_precision``)."""
 
     spec = ExpertSpec(
         name="sam",
@@ -129,9 +129,8 @@ class SamExpert(Expert):
             raise UnavailableError(f"{path} does not fit SAM {config['encoder_embed_dim']}-d: "
                                    f"{len(missing)} missing and {len(unexpected)} unexpected tensors")
         self.device = resolve_device(device)
-        model.to(self.device)
-        if dtype == "float16" and self.device.startswith("cuda"):
-            model.half()
+        self.precision = self._precision(dtype)
+        model.to(self.device, dtype=self.precision)
         self.model, self.predictor = model, SamPredictor(model)
         self._embedded, self.loaded = None, True
 
@@ -150,6 +149,23 @@ class SamExpert(Expert):
                                    f"({type(exc).__name__}); only weights, never pickled code, are loaded") from None
         return SAM_CONFIGS[kind], state
 
+    def _precision(self, dtype: str | None) -> Any:
+        """The weights' torch dtype: ``AgentConfig.dtype`` as resolved, except that bfloat16 becomes float16 on a
+        GPU and float32 on a CPU (the predictor hands scores to numpy, which has no bfloat16)."""
+        import torch
+
+        chosen = torch_dtype(dtype, self.device)
+        if chosen == torch.bfloat16:
+            return torch.float16 if self.device.startswith("cuda") else torch.float32
+        return chosen
+
+    def _autocast(self) -> Any:
+        """Half-precision weights take float32 inputs from the predictor: autocast casts them per operation."""
+        import torch
+
+        half = self.precision != torch.float32
+        return torch.autocast(self.device.split(":")[0], dtype=self.precision, enabled=half)
+
     def unload(self) -> None:
         self.model = self.predictor = None
         self._embedded = None
@@ -159,6 +175,10 @@ class SamExpert(Expert):
         return torch_memory([self.model], self.device)
 
     def run(self, call: ExpertCall) -> ExpertResult:
+        with self._autocast():
+            return self._run(call)
+
+    def _run(self, call: ExpertCall) -> ExpertResult:
         image = input_image(call, self.spec.name)
         self._embed(image)
         boxes = list(call.boxes)

@@ -32,6 +32,7 @@ from vitron_agent.experts.base import (
     ExpertResult,
     ExpertSpec,
     resolve_device,
+    resolve_dtype,
 )
 
 from ._common import box_iou, clip_box, input_image, torch_memory
@@ -209,7 +210,8 @@ class _YoloModel(Expert):
         self.model = self._read(path)
         self.device = resolve_device(device)
         self.model.to(self.device)
-        self.half = dtype == "float16" and self.device.startswith("cuda")
+        # ultralytics runs half precision as float16 on a GPU only; bfloat16 asks for half precision too
+        self.half = self.device.startswith("cuda") and resolve_dtype(dtype, self.device) != "float32"
         self.loaded = True
 
     @staticmethod

@@ -108,7 +108,8 @@ class VitronAgent:
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or ExpertRegistry.default()
         self.pool = pool or ModelPool(self.registry, ram_budget=self.config.ram_budget,
-                                      vram_budget=self.config.vram_budget, device=self.config.device)
+                                      vram_budget=self.config.vram_budget, device=self.config.device,
+                                      dtype=self.config.dtype, cpu_offload=self.config.cpu_offload)
         self.planner = planner or LitePlanner()
         self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
         self.graph = build_graph(self.checkpointer)

@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .experts.base import DTYPES
 from .stores.media_io import MediaLimits
 
 __all__ = ["AgentConfig", "default_state_dir", "weights_dir"]
@@ -33,6 +34,10 @@ class AgentConfig:
     ``human_in_the_loop``: pause (``interrupt``) for approval of costly or destructive steps and to
     ask for a region that cannot be resolved.
     ``ram_budget`` / ``vram_budget``: bytes the model pool may keep loaded (None = unlimited).
+    ``dtype``: the precision every expert loads its weights in: ``auto`` (float32 on CPU; bfloat16 on a GPU that
+    has it, else float16), ``float32``, ``float16`` or ``bfloat16``. An explicit choice is used on any device.
+    ``cpu_offload``: keep weights in RAM and move each sub-model to the GPU only while it runs (diffusion
+    pipelines, large vision-language models): far less VRAM for some speed.
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
     ``preview_size``: long side in pixels that overlays of larger inputs are drawn at (None: full size); a
     preview is for people, and drawing a 4096² one costs more than many experts.
@@ -56,6 +61,8 @@ class AgentConfig:
     ram_budget: int | None = None
     vram_budget: int | None = None
     device: str = "auto"
+    dtype: str = "auto"
+    cpu_offload: bool = False
     preview_format: str = "jpg"
     preview_size: int | None = 1024
     preview_video_size: int | None = 480
@@ -72,6 +79,8 @@ class AgentConfig:
         for name in ("max_expert_calls", "max_planner_retries", "max_plan_rounds", "recursion_limit"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0")
+        if self.dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {self.dtype!r}")
         for name in ("preview_size", "preview_video_size"):
             if getattr(self, name) is not None and getattr(self, name) < 16:
                 raise ValueError(f"{name} must be at least 16 pixels (None: full size)")

@@ -32,6 +32,8 @@ __all__ = [
     "REGION_KINDS",
     "OUTPUT_KINDS",
     "resolve_device",
+    "resolve_dtype",
+    "DTYPES",
 ]
 
 INPUT_KINDS = ("image", "video", "text")
@@ -48,6 +50,25 @@ def resolve_device(device: str) -> str:
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+DTYPES = ("auto", "float32", "float16", "bfloat16")
+"""The precisions an agent can ask its experts to load in (``AgentConfig.dtype``)."""
+
+
+def resolve_dtype(dtype: str | None, device: str) -> str:
+    """The precision to load in on ``device`` (already resolved): ``auto`` or None is float32 on CPU (half
+    precision there is slow and some CPU kernels lack it) and, on a GPU, bfloat16 where the card has it (no
+    overflow) else float16; an explicit choice is kept as it is."""
+    if dtype not in (None, "auto"):
+        if dtype not in DTYPES:
+            raise ValueError(f"dtype must be one of {', '.join(DTYPES)}, got {dtype!r}")
+        return dtype
+    if not device.startswith("cuda"):
+        return "float32"
+    import torch
+
+    return "bfloat16" if torch.cuda.is_bf16_supported() else "float16"
 
 
 @dataclass(frozen=True)
@@ -247,6 +268,9 @@ class Expert(ABC):
         self.weights = weights if weights is not None else self.spec.weights
         self.options = options
         self.device = "cpu"  # set by load() to where the models live
+        self.cpu_offload = bool(options.pop("cpu_offload", False))
+        """Keep weights in RAM and move each part to the GPU only while it runs (set by the pool from
+        ``AgentConfig.cpu_offload``, or per expert when registered); experts that cannot offload ignore it."""
         self.loaded = False
 
     @classmethod
@@ -289,7 +313,8 @@ class Expert(ABC):
 
     @abstractmethod
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
-        """Load models onto ``device``; called once by the pool."""
+        """Load models onto ``device`` in ``dtype`` (one of ``DTYPES`` or None; ``resolve_dtype`` says what
+        ``auto`` means there, and ``tools._common.torch_dtype`` gives the torch dtype); called once by the pool."""
 
     @abstractmethod
     def run(self, call: ExpertCall) -> ExpertResult:

@@ -65,13 +65,17 @@ class ModelPool:
         vram_budget: int | None = None,
         device: str = "auto",
         dtype: str | None = None,
+        cpu_offload: bool = False,
     ) -> None:
-        """``device``: passed to each expert's ``load``; ``auto`` lets a torch expert pick CUDA if present."""
+        """``device`` and ``dtype``: passed to each expert's ``load`` (``auto``: a torch expert picks CUDA if
+        present, and the precision ``resolve_dtype`` gives there). ``cpu_offload``: every expert that can
+        offload does (one registered with ``cpu_offload=True`` does so whatever this says)."""
         self.registry = registry
         self.ram_budget = ram_budget
         self.vram_budget = vram_budget
         self.device = device
         self.dtype = dtype
+        self.cpu_offload = cpu_offload
         self.stats = PoolStats()
         self._slots: OrderedDict[str, _Slot] = OrderedDict()
         self._lock = threading.RLock()
@@ -150,8 +154,10 @@ class ModelPool:
         import time
 
         expert = self.registry.create(name)
+        expert.cpu_offload = expert.cpu_offload or self.cpu_offload
         expert.require_modules()
         start = time.perf_counter()
+        vram_before = _vram_allocated()
         try:
             with _LOADING:
                 expert.load(self.device, self.dtype)
@@ -171,7 +177,10 @@ class ModelPool:
             self.stats.loads[name] = self.stats.loads.get(name, 0) + 1
             self.stats.load_seconds[name] = self.stats.load_seconds.get(name, 0.0) + time.perf_counter() - start
         held = expert.memory_bytes()
-        return _Slot(expert, int(held.get("ram", 0)), int(held.get("vram", 0)))
+        vram = int(held.get("vram", 0))
+        if vram_before is not None:  # what the load really took on the GPU (buffers, caches), not what it declares
+            vram = max(vram, _vram_allocated() - vram_before)
+        return _Slot(expert, int(held.get("ram", 0)), vram)
 
     def _enforce_budget(self, keep: str, incoming: dict[str, int] | None = None) -> None:
         """Evict idle experts, least recently used first, until the loaded ones (plus ``incoming``, an expert
@@ -190,6 +199,14 @@ def is_out_of_memory(exc: BaseException) -> bool:
     """Whether an exception is a (CUDA or host) out-of-memory error, whatever library raised it."""
     text = f"{type(exc).__name__}: {exc}".lower()
     return "out of memory" in text or "outofmemory" in text
+
+
+def _vram_allocated() -> int | None:
+    """Bytes torch holds on the current GPU, or None without torch or a GPU (nothing is imported for it)."""
+    torch = sys.modules.get("torch")
+    if torch is None or not torch.cuda.is_available():
+        return None
+    return int(torch.cuda.memory_allocated())
 
 
 def _release_memory() -> None:
