@@ -27,6 +27,8 @@ EXTRAS = set(re.findall(r"^(\w+) = \[", (Path(__file__).resolve().parents[1] / "
 def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
     """Tiny random weights for a full expert, saved the way its users' checkpoints are, and its options."""
     from . import tiny_models as tiny
+    from .tiny_flux import tiny_flux_pipeline
+    from .tiny_grounding_dino import tiny_grounding_dino
 
     if name == "sam":
         return tiny.tiny_sam(folder), {}
@@ -45,6 +47,10 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
         "image_to_video": (lambda: tiny.tiny_i2v_pipeline(folder), {"max_side": 32}),
         "owlv2": (lambda: tiny.tiny_owlv2(folder), {}),
         "qwen_vl": (lambda: tiny.tiny_qwen_vl(folder), {}),
+        "grounding_dino": (lambda: tiny_grounding_dino(folder), {"box_threshold": 0.01}),
+        "flux": (lambda: tiny_flux_pipeline(folder, "flux"), {"max_side": 32}),
+        "flux_kontext": (lambda: tiny_flux_pipeline(folder, "kontext"), {"max_side": 64, "auto_resize": False}),
+        "flux_fill": (lambda: tiny_flux_pipeline(folder, "fill"), {"max_side": 64}),
     }
     build, options = builders[name]
     return build(), options
