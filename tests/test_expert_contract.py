@@ -29,6 +29,8 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
     from . import tiny_models as tiny
     from .tiny_flux import tiny_flux_pipeline
     from .tiny_grounding_dino import tiny_grounding_dino
+    from .tiny_sam2 import tiny_sam2
+    from .tiny_wan import tiny_wan_i2v_pipeline, tiny_wan_t2v_pipeline, tiny_wan_vace_pipeline
 
     if name == "sam":
         return tiny.tiny_sam(folder), {}
@@ -51,6 +53,11 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
         "flux": (lambda: tiny_flux_pipeline(folder, "flux"), {"max_side": 32}),
         "flux_kontext": (lambda: tiny_flux_pipeline(folder, "kontext"), {"max_side": 64, "auto_resize": False}),
         "flux_fill": (lambda: tiny_flux_pipeline(folder, "fill"), {"max_side": 64}),
+        "sam2": (lambda: tiny_sam2(folder), {}),
+        "sam2_video": (lambda: tiny_sam2(folder), {}),
+        "wan_t2v": (lambda: tiny_wan_t2v_pipeline(folder), {"width": 32, "height": 32}),
+        "wan_i2v": (lambda: tiny_wan_i2v_pipeline(folder), {"max_area": 32 * 32}),
+        "wan_vace": (lambda: tiny_wan_vace_pipeline(folder), {}),
     }
     build, options = builders[name]
     return build(), options

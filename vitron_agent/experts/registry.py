@@ -25,6 +25,8 @@ ENTRY_POINT_GROUP = "vitron_agent.experts"
 
 BUILTIN_EXPERTS: dict[str, str] = {
     "sam": "vitron_agent.tools.sam:SamExpert",
+    "sam2": "vitron_agent.tools.sam2:Sam2Expert",
+    "sam2_video": "vitron_agent.tools.sam2:Sam2VideoExpert",
     "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
     "measure_answer": "vitron_agent.tools.measure_answer:MeasureAnswerExpert",
     "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
@@ -50,6 +52,9 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "image_to_video": "vitron_agent.tools.image_to_video:ImageToVideoExpert",
     "yolo": "vitron_agent.tools.yolo:YoloExpert",
     "yolo_track": "vitron_agent.tools.yolo:YoloTrackExpert",
+    "wan_t2v": "vitron_agent.tools.wan:WanTextToVideoExpert",
+    "wan_i2v": "vitron_agent.tools.wan:WanImageToVideoExpert",
+    "wan_vace": "vitron_agent.tools.wan:WanVACEExpert",
 }
 """Name -> ``module:Class`` of the experts that ship with the package."""
 
