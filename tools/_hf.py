@@ -66,7 +66,8 @@ def find_pretrained(weights: str | None, marker: str, expert: str) -> Availabili
         return _tensor_files(Path(cached).parent, expert)
     return Availability(
         False, f"weights {weights!r} for {expert} are not on disk",
-        f"Download them where a network is available (huggingface-cli download {weights}) or pass a local folder",
+        f"Download them where a network is available (vitron-agent weights pull {expert}, or huggingface-cli download "
+        f"{weights}) or pass a local folder",
     )
 
 

@@ -91,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     experts = commands.add_parser("experts", help="list experts, whether they can run here, and how to fix it")
     experts.add_argument("--json", action="store_true")
     _train_command(commands)
+    _weights_command(commands)
     ui = commands.add_parser("ui", help="web UI (Gradio) on localhost")
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=7860)
@@ -114,6 +115,39 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     print(summary(args.stage, run_train(args.stage, args.config, args.set)))
     return EXIT_OK
+
+
+def _weights_command(commands: Any) -> None:
+    from .weights import PROFILES
+
+    weights = commands.add_parser("weights", help="list, download and check the experts' weights")
+    actions = weights.add_subparsers(dest="action", metavar="{list,pull,verify}", required=True, parser_class=_Parser)
+    listing = actions.add_parser("list", help="each expert's weights, size, licence and whether it is installed")
+    listing.add_argument("--json", action="store_true")
+    pull = actions.add_parser("pull", help="download experts' weights (safetensors only; set HF_TOKEN for gated ones)")
+    pull.add_argument("experts", nargs="*", metavar="EXPERT")
+    pull.add_argument("--profile", choices=list(PROFILES),
+                      help="the experts for a machine: cpu (small models), gpu24 (a 24 GB GPU), gpu80 (80 GB)")
+    verify = actions.add_parser("verify", help="check installed weights: files, safetensors headers, hashes")
+    verify.add_argument("experts", nargs="*", metavar="EXPERT")
+    verify.add_argument("--json", action="store_true")
+
+
+def _cmd_weights(args: argparse.Namespace) -> int:
+    from . import weights
+
+    if args.action == "list":
+        rows = weights.catalog()
+        print(json.dumps([row.to_json() for row in rows]) if args.json else weights.format_catalog(rows))
+        return EXIT_OK
+    if args.action == "pull":
+        failed = weights.pull(args.experts, profile=args.profile, log=lambda line: print(line, flush=True))
+        if failed:
+            print(f"vitron-agent: could not pull {', '.join(failed)}", file=sys.stderr)
+        return EXIT_BAD_INPUT if failed else EXIT_OK
+    checked = weights.verify(args.experts)
+    print(json.dumps([c.to_json() for c in checked]) if args.json else weights.format_checks(checked))
+    return EXIT_OK if all(c.ok for c in checked) else EXIT_INTERNAL
 
 
 def make_agent(args: argparse.Namespace) -> Any:
@@ -233,9 +267,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; never shows a traceback for bad input."""
     from .errors import BadInputError, VitronError
 
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
     args = build_parser().parse_args(argv)
+    if (args.command, getattr(args, "action", None)) != ("weights", "pull"):  # only a pull goes online
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
     try:
+        if args.command == "weights":
+            return _cmd_weights(args)
         if args.command in ("run", "plan"):
             return _cmd_turn(args)
         if args.command == "experts":

@@ -125,9 +125,16 @@ class ExpertRegistry:
         return out
 
     def create(self, name: str) -> Expert:
-        """A new, unloaded instance (the pool owns loaded ones)."""
+        """A new, unloaded instance (the pool owns loaded ones). Where the registration names no weights, the release
+        ``vitron-agent weights pull`` chose (``weights_dir()/experts.json``) is used."""
         entry = self._entry(name)
-        return entry.expert_class()(**entry.options)
+        options = entry.options
+        if "weights" not in options:
+            from ..weights import chosen_weights
+
+            chosen = chosen_weights().get(name)
+            options = {**options, "weights": chosen} if chosen else options
+        return entry.expert_class()(**options)
 
     def availability(self, name: str) -> Availability:
         """Cached check of extras and weights, without loading."""
