@@ -65,3 +65,14 @@ def make_agent(tmp_path: Path):
     yield build
     for agent in made:
         agent.close()
+
+
+@pytest.fixture(scope="module")
+def one_torch_thread():
+    """Torch on one thread for a module of tiny models: on shared cores, far faster than contending threads."""
+    import torch
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)

@@ -30,6 +30,7 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
     from .tiny_flux import tiny_flux_pipeline
     from .tiny_grounding_dino import tiny_grounding_dino
     from .tiny_sam2 import tiny_sam2
+    from .tiny_sam3 import tiny_sam3, tiny_sam3_video
     from .tiny_wan import tiny_wan_i2v_pipeline, tiny_wan_t2v_pipeline, tiny_wan_vace_pipeline
 
     if name == "sam":
@@ -55,6 +56,8 @@ def _tiny_weights(name: str, folder: Path) -> tuple[Path, dict[str, Any]]:
         "flux_fill": (lambda: tiny_flux_pipeline(folder, "fill"), {"max_side": 64}),
         "sam2": (lambda: tiny_sam2(folder), {}),
         "sam2_video": (lambda: tiny_sam2(folder), {}),
+        "sam3": (lambda: tiny_sam3(folder), {"threshold": 0.0}),
+        "sam3_video": (lambda: tiny_sam3_video(folder), {"threshold": 0.0, "new_threshold": 0.0}),
         "wan_t2v": (lambda: tiny_wan_t2v_pipeline(folder), {"width": 32, "height": 32}),
         "wan_i2v": (lambda: tiny_wan_i2v_pipeline(folder), {"max_area": 32 * 32}),
         "wan_vace": (lambda: tiny_wan_vace_pipeline(folder), {}),

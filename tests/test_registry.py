@@ -68,3 +68,29 @@ def test_closed_vocabulary_matches_whole_words_and_plurals():
     spec = ExpertSpec(name="faces", tasks=("ground",), description="x", vocabulary=("face", "man"))
     assert spec.knows("the faces") and spec.knows("a man") and spec.knows("Face")
     assert not spec.knows("the surface") and not spec.knows("many cats")
+
+
+def test_clicks_never_go_to_a_box_only_expert_however_good(make_agent, photos):
+    """A better expert that takes only boxes (as SAM 3 does) gets the box prompts; clicks go to one that reads
+    clicks (GrabCut here), through a real turn."""
+    from vitron_agent import Invocation
+
+    from .synthetic_experts import BoxMaskExpert
+
+    class BoxOnly(BoxMaskExpert):
+        spec = ExpertSpec(name="box_only", tasks=("segment",), description="Rectangle masks from boxes only.",
+                          region_kinds=("box",), region_required=True, outputs=("mask",), quality=50)
+
+    registry = ExpertRegistry.default()
+    registry.register(BoxOnly)
+    assert registry.candidates("segment", region_kind="points")[0] != "box_only"
+    assert registry.candidates("segment", region_kind="box")[0] == "box_only"
+    agent = make_agent(registry=registry)
+    def segment(region):
+        return agent.invoke("", images=[photos["coffee"]], invocations=[Invocation(task="segment", region=region)])
+
+    clicked = segment({"points": [{"x": 290, "y": 160}, {"x": 300, "y": 230}]})
+    boxed = segment({"box": [172, 18, 410, 300]})
+    assert not clicked.errors and not boxed.errors
+    assert [c.expert for c in clicked.calls] == ["grabcut"]
+    assert [c.expert for c in boxed.calls] == ["box_only"]

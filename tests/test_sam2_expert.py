@@ -25,12 +25,7 @@ SAUCER_EDGE = (10.0, 200.0, 200.0, 390.0)
 HEAD = (60.0, 10.0, 130.0, 80.0)  # the astronaut's head in the first 160x120 window of the pan
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models: one thread is faster than two on a shared machine
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

@@ -22,14 +22,7 @@ from .tiny_wan import tiny_wan_i2v_pipeline, tiny_wan_t2v_pipeline, tiny_wan_vac
 FPS = 12.0
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    import torch
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)  # tiny models on shared cores: one thread is far faster
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.fixture(scope="module")

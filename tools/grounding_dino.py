@@ -14,7 +14,9 @@ is lower-cased and loses a leading article, then they are joined the way Groundi
 
 from __future__ import annotations
 
+import json
 import re
+from pathlib import Path
 from typing import Any
 
 from vitron_agent.errors import BadInputError, UnavailableError
@@ -55,17 +57,17 @@ class GroundingDinoExpert(TransformersExpert):
 
     def load(self, device: str = "cpu", dtype: str | None = None) -> None:
         import transformers
-        from transformers import AutoConfig, GroundingDinoProcessor
+        from transformers import GroundingDinoProcessor
 
         folder = self.weights_folder(device)
-        config = AutoConfig.from_pretrained(folder, local_files_only=True)
-        if config.model_type not in MODEL_CLASSES:
-            raise UnavailableError(f"{folder} holds a {config.model_type!r} model, not Grounding DINO "
+        model_type = json.loads((Path(folder) / "config.json").read_text()).get("model_type")
+        if model_type not in MODEL_CLASSES:
+            raise UnavailableError(f"{folder} holds a {model_type!r} model, not Grounding DINO "
                                    f"({' or '.join(MODEL_CLASSES)}); point grounding_dino's weights at one")
-        model_class = getattr(transformers, MODEL_CLASSES[config.model_type])
+        model_class = getattr(transformers, MODEL_CLASSES[model_type])
         self.processor = GroundingDinoProcessor.from_pretrained(folder, local_files_only=True)
         placement = {"device_map": "auto"} if self.cpu_offload and self.device.startswith("cuda") else {}
-        model = model_class.from_pretrained(folder, config=config, local_files_only=True, use_safetensors=True,
+        model = model_class.from_pretrained(folder, local_files_only=True, use_safetensors=True,
                                             dtype=torch_dtype(dtype, self.device), **placement)
         self.model = (model if placement else model.to(self.device)).eval()
         self.loaded = True

@@ -27,6 +27,8 @@ BUILTIN_EXPERTS: dict[str, str] = {
     "sam": "vitron_agent.tools.sam:SamExpert",
     "sam2": "vitron_agent.tools.sam2:Sam2Expert",
     "sam2_video": "vitron_agent.tools.sam2:Sam2VideoExpert",
+    "sam3": "vitron_agent.tools.sam3:Sam3Expert",
+    "sam3_video": "vitron_agent.tools.sam3:Sam3VideoExpert",
     "grabcut": "vitron_agent.tools.grabcut:GrabCutExpert",
     "measure_answer": "vitron_agent.tools.measure_answer:MeasureAnswerExpert",
     "opencv_detect": "vitron_agent.tools.opencv_detect:OpenCVDetectExpert",
@@ -146,30 +148,32 @@ class ExpertRegistry:
         return self._availability[name]
 
     def candidates(self, task: str, op: str | None = None, input_kind: str | None = None,
-                   args: dict[str, Any] | None = None) -> list[str]:
-        """Names that declare ``task`` (and ``op``, ``input_kind``, and read the routing ``args`` given), best
-        quality first."""
+                   args: dict[str, Any] | None = None, region_kind: str | None = None) -> list[str]:
+        """Names that declare ``task`` (and ``op``, ``input_kind``, read the routing ``args`` given and take a
+        ``region_kind`` region as their prompt), best quality first."""
         found = [
             (spec.quality, name)
             for name, spec in self.specs().items()
             if spec.does(task, op) and (input_kind is None or input_kind in spec.input_kinds)
             and (args is None or spec.takes_args(task, args))
+            and (region_kind is None or region_kind in spec.region_kinds)
         ]
         return [name for _, name in sorted(found, key=lambda qn: (-qn[0], qn[1]))]
 
     def best_for(
         self, task: str, op: str | None = None, input_kind: str | None = None, phrase: str | None = None,
-        args: dict[str, Any] | None = None,
+        args: dict[str, Any] | None = None, region_kind: str | None = None,
     ) -> str:
         """The best installed expert for the task, or an ``UnavailableError`` saying what to install.
 
         ``args``: the invocation's args; an expert must read exactly the routing args among them (boxes to
         place phrases in go to a box-grounded generator, never to one that ignores them)."""
-        names = self.candidates(task, op, input_kind, args)
+        names = self.candidates(task, op, input_kind, args, region_kind)
         label = f"{task}.{op}" if op and TASK_TABLE[task].is_edit else task
         routing = [a for a in TASK_TABLE[task].routing_args if (args or {}).get(a)]
         label += " with args." + " and args.".join(routing) if routing else ""
         where = f" on {input_kind} input" if input_kind else ""
+        where += f" prompted by {'clicks' if region_kind == 'points' else 'a ' + region_kind}" if region_kind else ""
         if not names:
             other_kinds = self.candidates(task, op, None, args)
             if not other_kinds:
@@ -185,7 +189,7 @@ class ExpertRegistry:
             else:
                 return name
         target = f" for {show(phrase)}" if phrase else ""
-        raise UnavailableError(f"no installed expert can do {label}{target}{where} ({'; '.join(reasons)})")
+        raise UnavailableError(f"no installed expert can do {label}{target}{where} ({_first_reasons(reasons, names)})")
 
     def _entry(self, name: str) -> ExpertEntry:
         try:
@@ -197,3 +201,10 @@ class ExpertRegistry:
 
     def __iter__(self) -> Iterable[str]:  # pragma: no cover - convenience
         return iter(self.names())
+
+
+def _first_reasons(reasons: list[str], names: list[str], shown: int = 2) -> str:
+    """The best candidates' reasons in full, the others by name: one line, however many experts are registered."""
+    rest = names[shown:]
+    tail = f"; also not usable here: {', '.join(rest)} (vitron-agent experts says why)" if rest else ""
+    return "; ".join(reasons[:shown]) + tail

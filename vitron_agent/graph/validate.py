@@ -254,22 +254,26 @@ class _Checker:
         return inv.module
 
     def _best(self, inv: Invocation, kind: str | None, phrase: str | None, keyframe: bool) -> str:
-        """The registry's pick for an ``auto`` invocation; with a signal, one of its space first."""
+        """The registry's pick for an ``auto`` invocation; with a signal, one of its space first. A segment or track
+        goes to an expert that takes its region as a prompt (clicks never reach a box-only expert); failing that, a
+        track goes to one that follows a mask, and a segment step is inserted to make it."""
         kinds = [kind, "image"] if keyframe else [kind]
+        prompt = self._region_kind(inv.region) if inv.region is not None and inv.task in ("segment", "track") else None
         if inv.signal is not None:
             space = self._signal_space(inv)
             for option in kinds:
-                for name in self.registry.candidates(inv.task, inv.op, option, inv.args):
+                for name in self.registry.candidates(inv.task, inv.op, option, inv.args, prompt):
                     if self.registry.spec(name).takes_signal(space) and self.registry.availability(name).ok \
                             and (phrase is None or self.registry.spec(name).knows(phrase)):
                         return name
             if space is not None:  # projected for one expert's space: another expert cannot read it
                 raise BadInputError(self._signal_mismatch(inv, None))
-        for option in kinds:
+        tries = [(option, prompt) for option in kinds] + ([(kinds[0], None)] if inv.task == "track" and prompt else [])
+        for option, kind_of_prompt in tries:
             try:
-                return self.registry.best_for(inv.task, inv.op, option, phrase, inv.args)
+                return self.registry.best_for(inv.task, inv.op, option, phrase, inv.args, kind_of_prompt)
             except UnavailableError:
-                if option == kinds[-1]:
+                if (option, kind_of_prompt) == tries[-1]:
                     raise
         raise AssertionError("unreachable")
 
