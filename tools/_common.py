@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 
 from vitron_agent.errors import BadInputError, RegionError
-from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, resolve_dtype
+from vitron_agent.experts.base import Expert, ExpertCall, ExpertResult, ExpertSpec, resolve_dtype
 
 __all__ = ["OpenCVExpert", "input_image", "region_mask", "feathered_blend", "work_size", "torch_memory",
-           "move_object", "box_iou", "clip_box", "target_words", "torch_dtype"]
+           "move_object", "box_iou", "clip_box", "target_words", "torch_dtype", "tracked_masks"]
 
 DIRECTIONS = {"left": (-1, 0), "right": (1, 0), "up": (0, -1), "top": (0, -1), "down": (0, 1), "bottom": (0, 1)}
 
@@ -42,6 +42,21 @@ def work_size(height: int, width: int, max_side: int, multiple: int = 8) -> tupl
     scale = min(1.0, max_side / max(height, width))
     return (max(multiple, round(width * scale) // multiple * multiple),
             max(multiple, round(height * scale) // multiple * multiple))
+
+
+def tracked_masks(call: ExpertCall, op: str, shape: tuple[int, int, int], expert: ExpertSpec) -> np.ndarray | None:
+    """A video edit's (T, H, W) bool masks for a clip of ``shape``: the call's mask per frame (one (H, W) mask
+    stands for every frame), or None to edit whole frames (an op the expert does without a region)."""
+    if call.mask is None:
+        if op in expert.region_free_ops:
+            return None
+        raise RegionError(f"{expert.name} needs the object's masks on every frame for {op}; track it first")
+    mask = np.asarray(call.mask, dtype=bool)
+    if mask.shape == shape[1:]:
+        return np.broadcast_to(mask, shape)
+    if mask.shape != shape:
+        raise RegionError(f"{expert.name}: the masks are {mask.shape} (T, H, W) but the video is {shape}")
+    return mask
 
 
 def torch_dtype(dtype: str | None, device: str) -> Any:

@@ -86,6 +86,17 @@ class DiffusersExpert(Expert):
         return {}  # this pipeline reports no steps
 
     @staticmethod
+    def output_image(output: Any, size: tuple[int, int] | None = None) -> np.ndarray:
+        """The first image of an ``output_type="np"`` pipeline output ((H, W, 3) floats in [0, 1]) as uint8, resized
+        to ``size`` (w, h) when given: the input's size, for pipelines that work at their own."""
+        image = np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8)
+        if size is None:
+            return image
+        import cv2
+
+        return cv2.resize(image, size, interpolation=cv2.INTER_CUBIC)
+
+    @staticmethod
     def generator(call: ExpertCall) -> Any:
         import torch
 

@@ -23,8 +23,9 @@ import numpy as np
 from vitron_agent.errors import BadInputError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
-from ._common import feathered_blend, input_image, region_mask
+from ._common import feathered_blend, input_image
 from ._diffusers import DiffusersExpert
+from .instruct_pix2pix import restyle_instruction, restyled
 from .sd_inpaint import SDInpaintExpert
 
 __all__ = ["FluxExpert", "FluxKontextExpert", "FluxFillExpert"]
@@ -57,16 +58,6 @@ class _FluxSizes:
         """Whether the transformer embeds a guidance scale (the guidance-distilled [dev] models)."""
         return bool(self.pipe.transformer.config.guidance_embeds)
 
-    @staticmethod
-    def to_uint8(output: Any) -> np.ndarray:
-        """The first image of an ``output_type="np"`` pipeline output, (H, W, 3) floats in [0, 1], as uint8."""
-        return np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8)
-
-    def fit(self, output: Any, width: int, height: int) -> np.ndarray:
-        """The output image resized back to the input's ``width`` x ``height``."""
-        import cv2
-
-        return cv2.resize(self.to_uint8(output), (width, height), interpolation=cv2.INTER_CUBIC)
 
 
 class FluxExpert(_FluxSizes, DiffusersExpert):
@@ -100,7 +91,7 @@ class FluxExpert(_FluxSizes, DiffusersExpert):
             guidance_scale=float(call.args.get("guidance", 3.5 if guided else 0.0)),
             max_sequence_length=512 if guided else 256, generator=self.generator(call), output_type="np",
             **self.progress_kwargs(call, steps, "denoising"))
-        image = self.to_uint8(output)
+        image = self.output_image(output)
         return ExpertResult(images=[image], text=f"generated a {image.shape[1]}x{image.shape[0]} image from "
                                                  f"{call.command!r}")
 
@@ -146,9 +137,7 @@ class FluxKontextExpert(_FluxSizes, DiffusersExpert):
         from PIL import Image
 
         image = input_image(call, self.spec.name)
-        instruction = str(call.args.get("style") or call.command).strip()
-        if not instruction:
-            raise BadInputError("restyle needs an instruction in words (args.style), e.g. 'make it a watercolor'")
+        instruction = restyle_instruction(call)
         height, width = image.shape[:2]
         size = self.flux_size(height, width)
         steps = self.steps(call, 28)
@@ -157,12 +146,7 @@ class FluxKontextExpert(_FluxSizes, DiffusersExpert):
             max_area=size[0] * size[1], _auto_resize=self.auto_resize, num_inference_steps=steps,
             guidance_scale=float(call.args.get("guidance", 2.5)), max_sequence_length=512,
             generator=self.generator(call), output_type="np", **self.progress_kwargs(call, steps, "editing"))
-        edited = self.fit(output, width, height)
-        mask = region_mask(call, (height, width), self.spec.name, required=False)
-        if mask is not None:
-            edited = feathered_blend(edited, image, mask)
-        where = "the region" if mask is not None else "the image"
-        return ExpertResult(images=[edited], text=f"edited {where}: {instruction!r}")
+        return restyled(call, image, self.output_image(output, (width, height)), instruction, self.spec.name)
 
 
 class FluxFillExpert(_FluxSizes, SDInpaintExpert):
@@ -209,4 +193,4 @@ class FluxFillExpert(_FluxSizes, SDInpaintExpert):
             num_inference_steps=steps, guidance_scale=float(call.args.get("guidance", 30.0)), strength=strength,
             max_sequence_length=512, generator=self.generator(call), output_type="np",
             **self.progress_kwargs(call, steps, "inpainting"))
-        return feathered_blend(self.fit(output, width, height), image, mask)
+        return feathered_blend(self.output_image(output, (width, height)), image, mask)

@@ -61,7 +61,7 @@ class GligenExpert(DiffusersExpert):
         normalised = [_normalise(box, width, height) for box in boxes]
         output = self.pipe(**self.conditioning(call), height=height, width=width, gligen_phrases=phrases,
                            gligen_boxes=normalised, **common)
-        image = np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8)
+        image = self.output_image(output)
         return ExpertResult(images=[image], text=f"generated a {width}x{height} image with {', '.join(phrases)}")
 
     def _edit(self, call: ExpertCall, common: dict[str, Any]) -> ExpertResult:
@@ -89,7 +89,6 @@ class GligenEditExpert(GligenExpert):
     )
 
     def _edit(self, call: ExpertCall, common: dict[str, Any]) -> ExpertResult:
-        import cv2
         from PIL import Image
 
         image = input_image(call, self.spec.name)
@@ -106,8 +105,7 @@ class GligenEditExpert(GligenExpert):
         conditioning = self.conditioning(call) if call.signal is not None else {"prompt": phrase}
         output = self.pipe(**conditioning, height=side, width=side, gligen_phrases=[phrase],
                            gligen_boxes=[_normalise(box, width, height)], gligen_inpaint_image=stretched, **common)
-        painted = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
-                             interpolation=cv2.INTER_CUBIC)
+        painted = self.output_image(output, (width, height))
         inside = np.zeros_like(mask)
         inside[int(box[1]):int(box[3]), int(box[0]):int(box[2])] = True
         out = np.where(inside[..., None], painted, image)

@@ -14,7 +14,7 @@ from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 from ._common import feathered_blend, input_image, region_mask, work_size
 from ._diffusers import DiffusersExpert
 
-__all__ = ["InstructPix2PixExpert"]
+__all__ = ["InstructPix2PixExpert", "restyle_instruction", "restyled"]
 
 
 class InstructPix2PixExpert(DiffusersExpert):
@@ -41,13 +41,10 @@ class InstructPix2PixExpert(DiffusersExpert):
 
 
     def run(self, call: ExpertCall) -> ExpertResult:
-        import cv2
         from PIL import Image
 
         image = input_image(call, self.spec.name)
-        instruction = str(call.args.get("style") or call.command).strip()
-        if not instruction:
-            raise BadInputError("restyle needs an instruction in words (args.style), e.g. 'make it a watercolor'")
+        instruction = restyle_instruction(call)
         height, width = image.shape[:2]
         size = work_size(height, width, self.max_side)
         steps = self.steps(call, 20)
@@ -56,10 +53,22 @@ class InstructPix2PixExpert(DiffusersExpert):
                            image_guidance_scale=float(call.args.get("image_guidance", 1.5)),
                            generator=self.generator(call), output_type="np",
                            **self.progress_kwargs(call, steps, "editing"))
-        edited = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
-                            interpolation=cv2.INTER_CUBIC)
-        mask = region_mask(call, (height, width), self.spec.name, required=False)
-        if mask is not None:
-            edited = feathered_blend(edited, image, mask)
-        where = "the region" if mask is not None else "the image"
-        return ExpertResult(images=[edited], text=f"edited {where}: {instruction!r}")
+        return restyled(call, image, self.output_image(output, (width, height)), instruction, self.spec.name)
+
+
+def restyle_instruction(call: ExpertCall) -> str:
+    """The restyle instruction in words (``args.style``, else the command), or a ``BadInputError`` asking for one."""
+    instruction = str(call.args.get("style") or call.command).strip()
+    if not instruction:
+        raise BadInputError("restyle needs an instruction in words (args.style), e.g. 'make it a watercolor'")
+    return instruction
+
+
+def restyled(call: ExpertCall, image: np.ndarray, edited: np.ndarray, instruction: str, expert: str) -> ExpertResult:
+    """The result of an instruction edit: the whole ``edited`` image, or only the call's region of it blended into
+    ``image`` (feathered edge) when the call has one."""
+    mask = region_mask(call, image.shape[:2], expert, required=False)
+    if mask is not None:
+        edited = feathered_blend(edited, image, mask)
+    where = "the region" if mask is not None else "the image"
+    return ExpertResult(images=[edited], text=f"edited {where}: {instruction!r}")

@@ -58,7 +58,6 @@ class SDInpaintExpert(DiffusersExpert):
     def _paint(self, image: np.ndarray, mask: np.ndarray, call: ExpertCall, prompt: str,
                negative: str | None) -> np.ndarray:
         """``image`` with ``prompt`` inpainted into ``mask``; only the mask's pixels change (feathered edge)."""
-        import cv2
         from PIL import Image
 
         height, width = image.shape[:2]
@@ -70,9 +69,7 @@ class SDInpaintExpert(DiffusersExpert):
             num_inference_steps=steps, guidance_scale=float(call.args.get("guidance", 7.5)),
             strength=float(call.args.get("strength", 1.0)), generator=self.generator(call), output_type="np",
             **self.progress_kwargs(call, steps, "inpainting"))
-        painted = cv2.resize(np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8), (width, height),
-                             interpolation=cv2.INTER_CUBIC)
-        return feathered_blend(painted, image, mask)
+        return feathered_blend(self.output_image(output, (width, height)), image, mask)
 
     @staticmethod
     def _prompts(op: str | None, call: ExpertCall) -> tuple[str, str | None]:

@@ -6,8 +6,6 @@ encoding (``prompt_embeds=``, the NExT-GPT path), or are blended with it by ``ar
 
 from __future__ import annotations
 
-import numpy as np
-
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
 from ._diffusers import DiffusersExpert
@@ -43,6 +41,6 @@ class StableDiffusionExpert(DiffusersExpert):
             height=call.args.get("height"), width=call.args.get("width"), generator=self.generator(call),
             output_type="np", **self.progress_kwargs(call, steps, "denoising"),
         )
-        image = np.clip(np.rint(output.images[0] * 255), 0, 255).astype(np.uint8)
+        image = self.output_image(output)
         how = "signal embeddings" if "prompt_embeds" in conditioning else repr(call.command)
         return ExpertResult(images=[image], text=f"generated a {image.shape[1]}x{image.shape[0]} image from {how}")

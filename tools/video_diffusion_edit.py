@@ -28,11 +28,11 @@ import numpy as np
 from vitron_agent.errors import BadInputError, RegionError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec, VideoClip
 
-from ._common import feathered_blend, target_words, work_size
+from ._common import feathered_blend, target_words, tracked_masks, work_size
 from ._diffusers import DiffusersExpert
 from .sd_inpaint import SDInpaintExpert
 
-__all__ = ["DiffusionVideoEditExpert", "CrossFrameAttention", "FrameLayout"]
+__all__ = ["DiffusionVideoEditExpert", "CrossFrameAttention", "FrameLayout", "masked_edit_prompts"]
 
 
 class DiffusionVideoEditExpert(DiffusersExpert):
@@ -79,8 +79,8 @@ class DiffusionVideoEditExpert(DiffusersExpert):
         op = call.invocation.op or ""
         if op not in self.spec.edit_ops:
             raise BadInputError(f"{self.spec.name} does {', '.join(self.spec.edit_ops)}, not {op!r}")
-        masks = self._masks(call, op, frames.shape[:3])
-        prompt, negative = _prompts(op, call)
+        masks = tracked_masks(call, op, frames.shape[:3], self.spec)
+        prompt, negative = masked_edit_prompts(op, call)
         todo = [t for t in range(len(frames)) if masks is None or masks[t].any()]
         if not todo:
             raise RegionError(f"{self.spec.name}: the masks are empty on every frame; track the object first")
@@ -153,18 +153,6 @@ class DiffusionVideoEditExpert(DiffusersExpert):
         finally:
             unet.set_attn_processor(dict(originals))  # set_attn_processor empties the dict it is given
 
-    def _masks(self, call: ExpertCall, op: str, shape: tuple[int, int, int]) -> np.ndarray | None:
-        """(T, H, W) bool masks, or None to edit whole frames (restyle without a region)."""
-        if call.mask is None:
-            if op in self.spec.region_free_ops:
-                return None
-            raise RegionError(f"{self.spec.name} needs the object's masks on every frame for {op}; track it first")
-        mask = np.asarray(call.mask, dtype=bool)
-        if mask.shape == shape[1:]:
-            return np.broadcast_to(mask, shape)
-        if mask.shape != shape:
-            raise RegionError(f"{self.spec.name}: the masks are {mask.shape} (T, H, W) but the video is {shape}")
-        return mask
 
 
 @dataclasses.dataclass
@@ -245,8 +233,8 @@ def _video(call: ExpertCall, expert: str) -> tuple[np.ndarray, float]:
     return frames, call.video.fps
 
 
-def _prompts(op: str, call: ExpertCall) -> tuple[str, str | None]:
-    """(prompt, negative prompt) for the edit op; all but restyle as in ``sd_inpaint``."""
+def masked_edit_prompts(op: str, call: ExpertCall) -> tuple[str, str | None]:
+    """(prompt, negative prompt) of a masked video edit; all but restyle as in ``sd_inpaint``."""
     subject = target_words(call.command)
     if op == "restyle":
         style = str(call.args.get("style") or "").strip()

@@ -26,8 +26,9 @@ import numpy as np
 from vitron_agent.errors import BadInputError, RegionError
 from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec, VideoClip
 
-from ._common import feathered_blend, input_image, target_words
+from ._common import feathered_blend, input_image, tracked_masks
 from ._diffusers import DiffusersExpert
+from .video_diffusion_edit import masked_edit_prompts
 
 __all__ = ["WanTextToVideoExpert", "WanImageToVideoExpert", "WanVACEExpert"]
 
@@ -193,7 +194,7 @@ class WanVACEExpert(_WanExpert):
         op = call.invocation.op or ""
         if op not in self.spec.edit_ops:
             raise BadInputError(f"{self.spec.name} does {', '.join(self.spec.edit_ops)}, not {op!r}")
-        masks = self._masks(call, op, frames.shape[:3])
+        masks = tracked_masks(call, op, frames.shape[:3], self.spec)
         if masks is not None and not masks.any():
             raise RegionError(f"{self.spec.name}: the masks are empty on every frame; track the object first")
         prompt, negative = edit_prompts(op, call)
@@ -240,42 +241,14 @@ class WanVACEExpert(_WanExpert):
             height=clip.shape[1], width=clip.shape[2], num_frames=len(clip))
         return frames[:count]
 
-    def _masks(self, call: ExpertCall, op: str, shape: tuple[int, int, int]) -> np.ndarray | None:
-        """(T, H, W) bool masks, or None to regenerate whole frames (restyle without a region)."""
-        if call.mask is None:
-            if op in self.spec.region_free_ops:
-                return None
-            raise RegionError(f"{self.spec.name} needs the object's masks on every frame for {op}; track it first")
-        mask = np.asarray(call.mask, dtype=bool)
-        if mask.shape == shape[1:]:
-            return np.broadcast_to(mask, shape)
-        if mask.shape != shape:
-            raise RegionError(f"{self.spec.name}: the masks are {mask.shape} (T, H, W) but the video is {shape}")
-        return mask
 
 
 def edit_prompts(op: str, call: ExpertCall) -> tuple[str, str | None]:
-    """(prompt, negative prompt) of a masked edit: what to paint into the masks (``args.new``, ``args.color``,
-    ``args.style``); a removal paints background and names the target as what to avoid."""
-    subject = target_words(call.command)
-    extra_negative = call.args.get("negative")
-    if op in ("replace", "add"):
-        new = str(call.args.get("new") or "").strip()
-        if not new:
-            raise BadInputError(f"{op} needs args.new: what to paint, e.g. 'a dog'")
-        return new, extra_negative
-    if op == "recolor":
-        color = str(call.args.get("color") or call.args.get("new") or "").strip()
-        if not color:
-            raise BadInputError("recolor needs args.color: the new colour, e.g. 'red'")
-        return f"{color} {subject or 'object'}", extra_negative
-    if op == "restyle":
-        style = str(call.args.get("style") or "").strip()
-        if not (style or subject):
-            raise BadInputError("restyle needs args.style: the look to paint, e.g. 'a watercolor painting'")
-        return ", ".join(part for part in (subject, style) if part), extra_negative
-    avoid = ", ".join(part for part in (call.command.strip(), extra_negative) if part)
-    return "empty background, seamless, natural continuation of the surroundings", avoid or None
+    """(prompt, negative prompt) of a masked edit, as the other video editors paint (``args.new``, ``args.color``,
+    ``args.style``; a removal paints background and avoids the target), plus ``args.negative`` to avoid."""
+    prompt, negative = masked_edit_prompts(op, call)
+    avoid = ", ".join(part for part in (negative and negative.strip(), call.args.get("negative")) if part)
+    return prompt, avoid or None
 
 
 def area_size(height: int, width: int, max_area: int, multiple: int, upscale: bool) -> tuple[int, int]:
