@@ -4,7 +4,15 @@ One mask per prompt: each box is segmented on its own; all clicks together form 
 mask hint is one prompt. Clicks given beside boxes or a mask hint refine those prompts. Large
 images are segmented on a copy whose longest side is ``max_side`` and the masks are scaled back.
 Each prompt runs on a crop around it (outside the crop is background anyway), which keeps a
-call on a 600x400 photo well under a second.
+call on a 600x400 photo around a second.
+
+A box is read as drawn around the whole object, so the object reaches each of its sides (the tightness
+prior of box-prompted segmentation). GrabCut alone breaks that when part of the object has the colour of
+what lies outside the box: on the README's coffee photo, the cup's red body matches the saucer, and the
+mask keeps only the white rim and the coffee. So when the mask stops short of a side by more than a fifth of
+the box's longer side (far more than the slack of a hand-drawn box), a thin definite-foreground strip is laid
+from the mask's edge to that side and GrabCut runs again: the strip teaches the foreground model the missing
+part's colour and the smoothness term fills it in.
 """
 
 from __future__ import annotations
@@ -28,10 +36,12 @@ _BGD, _FGD, _PR_BGD, _PR_FGD = 0, 1, 2, 3
 @dataclass
 class _Prompt:
     """One GrabCut problem on the working image: ``init`` (h, w) uint8 GC_* labels, ``keep_clicks``
-    (x, y) working-frame pixels whose connected component is kept (empty: keep everything)."""
+    (x, y) working-frame pixels whose connected component is kept (empty: keep everything), ``box``
+    the working-frame (x1, y1, x2, y2) the object fills, for box prompts."""
 
     init: np.ndarray
     keep_clicks: list[tuple[int, int]]
+    box: tuple[int, int, int, int] | None = None
 
 
 class GrabCutExpert(OpenCVExpert):
@@ -39,7 +49,9 @@ class GrabCutExpert(OpenCVExpert):
 
     Options: ``iterations`` (GrabCut rounds, default 5), ``max_side`` (pixels; larger images are
     segmented on a downscaled copy, default 1024), ``seed`` (GrabCut's k-means start draws from
-    OpenCV's per-thread RNG, which each prompt reseeds with it, so equal calls give equal masks).
+    OpenCV's per-thread RNG, which each prompt reseeds with it, so equal calls give equal masks),
+    ``tight_box`` (default true: a box is drawn around the whole object, so a mask that stops far short
+    of a side is grown to it; false: plain GrabCut, for boxes drawn loosely).
     """
 
     spec = ExpertSpec(
@@ -58,12 +70,14 @@ class GrabCutExpert(OpenCVExpert):
     )
 
     def __init__(
-        self, weights: str | None = None, iterations: int = 5, max_side: int = 1024, seed: int = 0, **options: object
+        self, weights: str | None = None, iterations: int = 5, max_side: int = 1024, seed: int = 0,
+        tight_box: bool = True, **options: object
     ) -> None:
         super().__init__(weights, **options)
         self.iterations = int(iterations)
         self.max_side = int(max_side)
         self.seed = int(seed)
+        self.tight_box = bool(tight_box)
 
 
     def run(self, call: ExpertCall) -> ExpertResult:
@@ -80,7 +94,7 @@ class GrabCutExpert(OpenCVExpert):
         masks = []
         for index, prompt in enumerate(prompts):
             call.progress(index / len(prompts), f"grabcut: segmenting region {index + 1} of {len(prompts)}")
-            small = _segment(work, prompt, self.iterations, self.seed)
+            small = _segment(work, prompt, self.iterations, self.seed, self.tight_box)
             masks.append(_to_full(small, (height, width)))
         call.progress(1.0, "grabcut: done")
         areas = [int(m.sum()) for m in masks]
@@ -102,6 +116,7 @@ def _prompts(call: ExpertCall, full: tuple[int, int], work: tuple[int, int], sca
     keep = [(x, y) for x, y, positive in clicks if positive]
     if call.boxes:
         inits = [_box_init(box, full, work, scale) for box in call.boxes]
+        boxes = [_working_box(init) for init in inits]
     elif call.mask is not None:
         inits = [_mask_init(call.mask, full, work)]
     elif call.points:
@@ -114,7 +129,15 @@ def _prompts(call: ExpertCall, full: tuple[int, int], work: tuple[int, int], sca
         )
     for init in inits:
         _stamp_clicks(init, clicks)
-    return [_Prompt(init, keep if not call.boxes and call.mask is None else []) for init in inits]
+    if call.boxes:
+        return [_Prompt(init, [], box) for init, box in zip(inits, boxes, strict=True)]
+    return [_Prompt(init, keep if call.mask is None else []) for init in inits]
+
+
+def _working_box(init: np.ndarray) -> tuple[int, int, int, int]:
+    """(x1, y1, x2, y2), exclusive ends, of the probable-foreground rectangle of a fresh box ``init``."""
+    ys, xs = np.nonzero(init == _PR_FGD)
+    return int(xs.min()), int(ys.min()), int(xs.max()) + 1, int(ys.max()) + 1
 
 
 def _box_init(box: Sequence[float], full: tuple[int, int], work: tuple[int, int], scale: float) -> np.ndarray:
@@ -174,11 +197,24 @@ def _stamp_clicks(init: np.ndarray, clicks: list[tuple[int, int, bool]]) -> None
         cv2.circle(init, (x, y), dot if positive else 2 * dot, _FGD if positive else _BGD, -1)
 
 
-def _segment(image: np.ndarray, prompt: _Prompt, iterations: int, seed: int) -> np.ndarray:
-    """Run GrabCut on a crop around the prompt; returns the (h, w) bool mask of the working image."""
+def _segment(image: np.ndarray, prompt: _Prompt, iterations: int, seed: int, tight_box: bool) -> np.ndarray:
+    """Run GrabCut on a crop around the prompt; returns the (h, w) bool mask of the working image.
+    With ``tight_box``, a box whose mask stops far short of a side is segmented again with strips to those sides."""
+    mask = _grabcut(image, prompt.init, iterations, seed)
+    mask = _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
+    if tight_box and prompt.box is not None and mask.any():
+        strips = _strips_to_sides(mask, prompt.box)
+        if strips is not None:
+            init = prompt.init.copy()
+            init[strips & (init != _BGD)] = _FGD
+            mask = _drop_specks(_grabcut(image, init, iterations, seed))
+    return mask
+
+
+def _grabcut(image: np.ndarray, init: np.ndarray, iterations: int, seed: int) -> np.ndarray:
+    """GrabCut on a crop around the non-background labels of ``init``; the (h, w) bool foreground."""
     import cv2
 
-    init = prompt.init
     x1, y1, x2, y2 = _crop_around(init != _BGD)
     crop = init[y1:y2, x1:x2].copy()
     if not np.isin(crop, (_BGD, _PR_BGD)).any():  # the prompt covers the whole image: no background sample
@@ -191,16 +227,40 @@ def _segment(image: np.ndarray, prompt: _Prompt, iterations: int, seed: int) -> 
         cv2.grabCut(pixels, crop, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
     mask = np.zeros(init.shape, bool)
     mask[y1:y2, x1:x2] = (crop == _FGD) | (crop == _PR_FGD)
-    return _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
+    return mask
+
+
+def _strips_to_sides(mask: np.ndarray, box: tuple[int, int, int, int], shortfall: float = 0.2) -> np.ndarray | None:
+    """3-pixel strips from ``mask``'s edge to each side of ``box`` it stops short of by more than ``shortfall``
+    of the box's longer side, laid where the mask's outermost pixels are; None when it reaches every side."""
+    x1, y1, x2, y2 = box
+    ys, xs = np.nonzero(mask)
+    slack = shortfall * max(x2 - x1, y2 - y1)
+    strips = np.zeros(mask.shape, bool)
+    top, bottom, left, right = ys.min(), ys.max(), xs.min(), xs.max()
+    if top - y1 > slack:
+        x = int(np.median(xs[ys <= top + 3]))
+        strips[y1:top + 3, max(0, x - 1):x + 2] = True
+    if y2 - 1 - bottom > slack:
+        x = int(np.median(xs[ys >= bottom - 3]))
+        strips[max(0, bottom - 2):y2, max(0, x - 1):x + 2] = True
+    if left - x1 > slack:
+        y = int(np.median(ys[xs <= left + 3]))
+        strips[max(0, y - 1):y + 2, x1:left + 3] = True
+    if x2 - 1 - right > slack:
+        y = int(np.median(ys[xs >= right - 3]))
+        strips[max(0, y - 1):y + 2, max(0, right - 2):x2] = True
+    return strips if strips.any() else None
 
 
 def _crop_around(active: np.ndarray) -> tuple[int, int, int, int]:
-    """(x1, y1, x2, y2) of the ``active`` pixels grown by a quarter of their size (8 px at least)."""
+    """(x1, y1, x2, y2) of the ``active`` pixels grown by their size on each side (8 px at least): background
+    colours sampled that far out tell the object from its immediate surround better than a thin ring does."""
     height, width = active.shape
     ys, xs = np.nonzero(active)
     if ys.size == 0:
         return 0, 0, width, height
-    mx, my = max(8, (int(np.ptp(xs)) + 1) // 4), max(8, (int(np.ptp(ys)) + 1) // 4)
+    mx, my = max(8, int(np.ptp(xs)) + 1), max(8, int(np.ptp(ys)) + 1)
     x1, y1 = max(0, int(xs.min()) - mx), max(0, int(ys.min()) - my)
     return x1, y1, min(width, int(xs.max()) + 1 + mx), min(height, int(ys.max()) + 1 + my)
 
@@ -217,8 +277,9 @@ def _keep_clicked(mask: np.ndarray, clicks: list[tuple[int, int]]) -> np.ndarray
     return np.isin(labels, list(hit)) if hit else mask
 
 
-def _drop_specks(mask: np.ndarray, fraction: float = 0.01) -> np.ndarray:
-    """``mask`` without connected parts smaller than ``fraction`` of its largest part."""
+def _drop_specks(mask: np.ndarray, fraction: float = 0.25) -> np.ndarray:
+    """``mask`` without connected parts smaller than ``fraction`` of its largest part: a prompt outlines one
+    object, which an occluder may split into a few large parts, while stray bits of look-alike colour are small."""
     import cv2
 
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
