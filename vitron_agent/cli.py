@@ -92,6 +92,7 @@ def build_parser() -> argparse.ArgumentParser:
     experts.add_argument("--json", action="store_true")
     _train_command(commands)
     _weights_command(commands)
+    _eval_command(commands)
     ui = commands.add_parser("ui", help="web UI (Gradio) on localhost")
     ui.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1: this machine only)")
     ui.add_argument("--port", type=int, default=7860)
@@ -131,6 +132,34 @@ def _weights_command(commands: Any) -> None:
     verify = actions.add_parser("verify", help="check installed weights: files, safetensors headers, hashes")
     verify.add_argument("experts", nargs="*", metavar="EXPERT")
     verify.add_argument("--json", action="store_true")
+
+
+def _eval_command(commands: Any) -> None:
+    evaluate = commands.add_parser("eval", help="run a benchmark of the paper on its data; write results and a table")
+    evaluate.add_argument("bench", metavar="BENCH", help="benchmark name (README, Evaluation): refcoco, davis17, ...")
+    evaluate.add_argument("--data", required=True, help="the benchmark's data folder, as its users download it")
+    evaluate.add_argument("--split", default="", help="split to score (default: the benchmark's own)")
+    evaluate.add_argument("--planner", metavar="SPEC", help="planner spec as for run (default: lite)")
+    evaluate.add_argument("--expert", metavar="NAME", help="run this expert directly instead of the agent end to end")
+    evaluate.add_argument("--limit", type=int, metavar="N", help="score only the first N samples")
+    evaluate.add_argument("--out", help="folder for results.jsonl, summary.json, summary.md (default eval-BENCH)")
+    evaluate.add_argument("--seed", type=int, default=0, help="seed of generation benchmarks (default 0)")
+    evaluate.add_argument("--feature-model", metavar="PATH",
+                          help="folder of the metrics' feature models (Inception, I3D, CLIP, DINO; README, Evaluation)")
+
+
+def _cmd_eval(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .eval import EvalOptions, run_eval
+
+    options = EvalOptions(data=Path(args.data), split=args.split, out=Path(args.out or f"eval-{args.bench}"),
+                          limit=args.limit, planner=args.planner, expert=args.expert, seed=args.seed,
+                          feature_model=Path(args.feature_model) if args.feature_model else None)
+    summary = run_eval(args.bench, options)
+    print(summary.markdown(), end="")
+    print(f"results: {options.out}")
+    return EXIT_OK
 
 
 def _cmd_weights(args: argparse.Namespace) -> int:
@@ -277,6 +306,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_turn(args)
         if args.command == "experts":
             return _cmd_experts(args)
+        if args.command == "eval":
+            return _cmd_eval(args)
         if args.command == "train":
             return _cmd_train(args)
         if args.command == "demo":
