@@ -4,7 +4,7 @@ One mask per prompt: each box is segmented on its own; all clicks together form 
 mask hint is one prompt. Clicks given beside boxes or a mask hint refine those prompts. Large
 images are segmented on a copy whose longest side is ``max_side`` and the masks are scaled back.
 Each prompt runs on a crop around it (outside the crop is background anyway), which keeps a
-call on a 600x400 photo around a second.
+call on a 600x400 photo under a second; a crop larger than ``crop_side`` is segmented downscaled.
 
 A box is read as drawn around the whole object, so the object reaches each of its sides (the tightness
 prior of box-prompted segmentation). GrabCut alone breaks that when part of the object has the colour of
@@ -51,7 +51,8 @@ class GrabCutExpert(OpenCVExpert):
     segmented on a downscaled copy, default 1024), ``seed`` (GrabCut's k-means start draws from
     OpenCV's per-thread RNG, which each prompt reseeds with it, so equal calls give equal masks),
     ``tight_box`` (default true: a box is drawn around the whole object, so a mask that stops far short
-    of a side is grown to it; false: plain GrabCut, for boxes drawn loosely).
+    of a side is grown to it; false: plain GrabCut, for boxes drawn loosely), ``crop_side`` (pixels: each
+    prompt's crop is segmented at most this size on its longer side, default 400).
     """
 
     spec = ExpertSpec(
@@ -71,13 +72,14 @@ class GrabCutExpert(OpenCVExpert):
 
     def __init__(
         self, weights: str | None = None, iterations: int = 5, max_side: int = 1024, seed: int = 0,
-        tight_box: bool = True, **options: object
+        tight_box: bool = True, crop_side: int = 400, **options: object
     ) -> None:
         super().__init__(weights, **options)
         self.iterations = int(iterations)
         self.max_side = int(max_side)
         self.seed = int(seed)
         self.tight_box = bool(tight_box)
+        self.crop_side = int(crop_side)
 
 
     def run(self, call: ExpertCall) -> ExpertResult:
@@ -94,7 +96,7 @@ class GrabCutExpert(OpenCVExpert):
         masks = []
         for index, prompt in enumerate(prompts):
             call.progress(index / len(prompts), f"grabcut: segmenting region {index + 1} of {len(prompts)}")
-            small = _segment(work, prompt, self.iterations, self.seed, self.tight_box)
+            small = self._segment(work, prompt)
             masks.append(_to_full(small, (height, width)))
         call.progress(1.0, "grabcut: done")
         areas = [int(m.sum()) for m in masks]
@@ -104,6 +106,45 @@ class GrabCutExpert(OpenCVExpert):
             text += f"; {sum(a == 0 for a in areas)} region(s) came out empty (try another box, or clicks on the object)"
         return ExpertResult(text=text, masks=masks, data={"areas": areas, "scale": float(scale)})
 
+
+    def _segment(self, image: np.ndarray, prompt: _Prompt) -> np.ndarray:
+        """Run GrabCut on a crop around the prompt; returns the (h, w) bool mask of the working image. With
+        ``tight_box``, a box whose mask stops far short of a side is segmented again with strips to those sides."""
+        mask = self._grabcut(image, prompt.init)
+        mask = _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
+        if self.tight_box and prompt.box is not None and mask.any():
+            strips = _strips_to_sides(mask, prompt.box)
+            if strips is not None:
+                init = prompt.init.copy()
+                init[strips & (init != _BGD)] = _FGD
+                mask = _drop_specks(self._grabcut(image, init))
+        return mask
+
+    def _grabcut(self, image: np.ndarray, init: np.ndarray) -> np.ndarray:
+        """GrabCut on a crop around the non-background labels of ``init``, at most ``crop_side`` pixels on its
+        longer side (GrabCut's time grows with the pixels; the mask is scaled back with smooth edges); the (h, w)
+        bool foreground."""
+        import cv2
+
+        x1, y1, x2, y2 = _crop_around(init != _BGD)
+        labels = init[y1:y2, x1:x2]
+        pixels = image[y1:y2, x1:x2]
+        scale = min(1.0, self.crop_side / max(labels.shape))
+        if scale < 1.0:
+            size = _scaled_size(labels.shape[1], labels.shape[0], scale)
+            labels = cv2.resize(labels, size, interpolation=cv2.INTER_NEAREST)
+            pixels = cv2.resize(pixels, size, interpolation=cv2.INTER_AREA)
+        labels = labels.copy()
+        if not np.isin(labels, (_BGD, _PR_BGD)).any():  # the prompt covers the whole image: no background sample
+            labels[[0, -1], :] = _PR_BGD
+            labels[:, [0, -1]] = _PR_BGD
+        if np.isin(labels, (_FGD, _PR_FGD)).any():
+            bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
+            cv2.setRNGSeed(self.seed)
+            cv2.grabCut(np.ascontiguousarray(pixels), labels, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
+        mask = np.zeros(init.shape, bool)
+        mask[y1:y2, x1:x2] = _to_full((labels == _FGD) | (labels == _PR_FGD), (y2 - y1, x2 - x1))
+        return mask
 
 def _scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
     """cv2 ``dsize`` (w, h) of an image scaled by ``scale``, at least 1 pixel per side."""
@@ -195,39 +236,6 @@ def _stamp_clicks(init: np.ndarray, clicks: list[tuple[int, int, bool]]) -> None
             init[(disk == 1) & (init != _FGD) & (init != _BGD)] = _PR_FGD
     for x, y, positive in clicks:
         cv2.circle(init, (x, y), dot if positive else 2 * dot, _FGD if positive else _BGD, -1)
-
-
-def _segment(image: np.ndarray, prompt: _Prompt, iterations: int, seed: int, tight_box: bool) -> np.ndarray:
-    """Run GrabCut on a crop around the prompt; returns the (h, w) bool mask of the working image.
-    With ``tight_box``, a box whose mask stops far short of a side is segmented again with strips to those sides."""
-    mask = _grabcut(image, prompt.init, iterations, seed)
-    mask = _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
-    if tight_box and prompt.box is not None and mask.any():
-        strips = _strips_to_sides(mask, prompt.box)
-        if strips is not None:
-            init = prompt.init.copy()
-            init[strips & (init != _BGD)] = _FGD
-            mask = _drop_specks(_grabcut(image, init, iterations, seed))
-    return mask
-
-
-def _grabcut(image: np.ndarray, init: np.ndarray, iterations: int, seed: int) -> np.ndarray:
-    """GrabCut on a crop around the non-background labels of ``init``; the (h, w) bool foreground."""
-    import cv2
-
-    x1, y1, x2, y2 = _crop_around(init != _BGD)
-    crop = init[y1:y2, x1:x2].copy()
-    if not np.isin(crop, (_BGD, _PR_BGD)).any():  # the prompt covers the whole image: no background sample
-        crop[[0, -1], :] = _PR_BGD
-        crop[:, [0, -1]] = _PR_BGD
-    if np.isin(crop, (_FGD, _PR_FGD)).any():
-        bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
-        pixels = np.ascontiguousarray(image[y1:y2, x1:x2])
-        cv2.setRNGSeed(seed)
-        cv2.grabCut(pixels, crop, None, bgd, fgd, iterations, cv2.GC_INIT_WITH_MASK)
-    mask = np.zeros(init.shape, bool)
-    mask[y1:y2, x1:x2] = (crop == _FGD) | (crop == _PR_FGD)
-    return mask
 
 
 def _strips_to_sides(mask: np.ndarray, box: tuple[int, int, int, int], shortfall: float = 0.2) -> np.ndarray | None:
