@@ -38,7 +38,10 @@ bench: setup
 # else (a bare machine, no network) the machine's python3 and torch plus the wheels carried in .whl and this checkout.
 GPU_SITE ?= /tmp/vitron-gpu-site
 gpu-check:
-	@if [ -x $(PY) ]; then PYTHONUNBUFFERED=1 $(PY) benchmarks/gpu_check.py $(GPU_CHECK_ARGS); else 		$(PYTHON) -m pip install -q --no-index --no-deps --no-build-isolation --no-compile --no-cache-dir 			--upgrade --target $(GPU_SITE) .whl/*.whl . && 		PYTHONPATH=$(GPU_SITE) PYTHONUNBUFFERED=1 $(PYTHON) benchmarks/gpu_check.py $(GPU_CHECK_ARGS); fi
+	@if [ -x $(PY) ]; then PYTHONUNBUFFERED=1 $(PY) benchmarks/gpu_check.py $(GPU_CHECK_ARGS); else \
+		$(PYTHON) -m pip install -q --no-index --no-deps --no-build-isolation --no-compile --no-cache-dir \
+			--upgrade --target $(GPU_SITE) .whl/*.whl . && \
+		PYTHONPATH=$(GPU_SITE) PYTHONUNBUFFERED=1 $(PYTHON) benchmarks/gpu_check.py $(GPU_CHECK_ARGS); fi
 
 clean:
 	rm -rf $(VENV) vitron-demo build dist *.egg-info
