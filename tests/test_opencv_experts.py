@@ -136,7 +136,7 @@ def test_grabcut_box_segments_the_cup(cup_and_spoon: tuple, coffee: np.ndarray) 
     cup = result.masks[0]
     assert cup.shape == coffee.shape[:2] and cup.dtype == bool
     # GrabCut alone keeps only the white rim and the crema (box IoU 0.64, mask IoU 0.67): the red body has the
-    # saucer's colour. The strip to the box's bottom side brings the body back: measured 0.959 and 0.848.
+    # saucer's colour. The strip to the box's bottom side brings the body back: measured 0.955 and 0.848.
     assert box_iou(_bbox(cup), mask_box(CUP_TRUTH)) >= 0.85
     assert _mask_iou(cup, CUP_TRUTH) >= 0.8
     assert cup[CREMA[1], CREMA[0]] and cup[RIM[1], RIM[0]] and not cup[SAUCER[1], SAUCER[0]]
@@ -189,7 +189,7 @@ def test_grabcut_downscales_large_images(coffee: np.ndarray, cup_and_spoon: tupl
 def test_grabcut_box_holds_on_other_photos(grabcut: GrabCutExpert, name: str) -> None:
     photo, drawn, truth = DRAWN_BOXES[name]
     (mask,) = grabcut.run(_call("segment", getattr(skimage_data, photo)(), boxes=[drawn])).masks
-    assert box_iou(_bbox(mask), truth) >= 0.85  # measured 0.874, 0.915, 0.854
+    assert box_iou(_bbox(mask), truth) >= 0.85  # measured 0.874, 0.913, 0.854
 
 
 def test_grabcut_is_repeatable_whatever_the_rng_state(coffee: np.ndarray) -> None:

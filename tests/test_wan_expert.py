@@ -299,6 +299,17 @@ def test_generate_and_animate_through_the_agent(wan_dirs, experts, make_agent, p
     assert np.array_equal(frames, _as_stored(store, direct, 8))
 
 
+class _RecordingVACE(WanVACEExpert):
+    """The real expert, keeping the frames it returns (before the agent stores them as H.264)."""
+
+    made: list[np.ndarray] = []
+
+    def run(self, call: ExpertCall):
+        result = super().run(call)
+        self.made.append(result.videos[0].frames.copy())
+        return result
+
+
 def test_edit_the_object_in_a_box_across_a_video_through_the_agent(wan_dirs, experts, make_agent, tmp_path):
     import cv2
     from skimage import data
@@ -311,7 +322,7 @@ def test_edit_the_object_in_a_box_across_a_video_through_the_agent(wan_dirs, exp
     path = tmp_path / "pan.mp4"
     path.write_bytes(encode_video(source, FPS))
     registry = ExpertRegistry.default()
-    registry.register(WanVACEExpert, weights=str(wan_dirs["vace"]))
+    registry.register(_RecordingVACE, weights=str(wan_dirs["vace"]))
     agent = make_agent(registry=registry)
     result = agent.invoke("", videos=[path], invocations=[Invocation(
         task="edit_video", command="the cup", region={"box": [14, 6, 50, 42]},
@@ -328,7 +339,10 @@ def test_edit_the_object_in_a_box_across_a_video_through_the_agent(wan_dirs, exp
     masks = store.load_mask_video(MediaRef(**tracked))
     assert fps == pytest.approx(FPS) and masks.any(axis=(1, 2)).all()
     _, direct = _direct_vace(experts["vace"].pipe, decoded, masks, "a blue teapot")  # the agent's very inputs
-    assert np.array_equal(frames, _as_stored(store, direct, FPS))
+    assert np.array_equal(_RecordingVACE.made[-1], direct)  # what the agent's expert made, before storage
+    # H.264 encodes of equal frames can differ by a few levels from run to run on a 64x48 clip, so the stored
+    # clip is compared with the reference's encoding within that noise.
+    assert np.abs(frames.astype(int) - _as_stored(store, direct, FPS)).mean() < 4.0
     carried = next(m for m in media.values() if m.get("carried_from") == tracked["id"])
     assert carried["parents"] == [edited.id] and np.array_equal(store.load_mask_video(MediaRef(**carried)), masks)
 

@@ -12,7 +12,8 @@ what lies outside the box: on the README's coffee photo, the cup's red body matc
 mask keeps only the white rim and the coffee. So when the mask stops short of a side by more than a fifth of
 the box's longer side (far more than the slack of a hand-drawn box), a thin definite-foreground strip is laid
 from the mask's edge to that side and GrabCut runs again: the strip teaches the foreground model the missing
-part's colour and the smoothness term fills it in.
+part's colour and the smoothness term fills it in. A box where GrabCut finds nothing at all (every colour in
+it also lies outside) is tried again with a cross through its middle.
 """
 
 from __future__ import annotations
@@ -112,8 +113,8 @@ class GrabCutExpert(OpenCVExpert):
         ``tight_box``, a box whose mask stops far short of a side is segmented again with strips to those sides."""
         mask = self._grabcut(image, prompt.init)
         mask = _keep_clicked(mask, prompt.keep_clicks) if prompt.keep_clicks else _drop_specks(mask)
-        if self.tight_box and prompt.box is not None and mask.any():
-            strips = _strips_to_sides(mask, prompt.box)
+        if self.tight_box and prompt.box is not None:
+            strips = _strips_to_sides(mask, prompt.box) if mask.any() else _cross(prompt.box, mask.shape)
             if strips is not None:
                 init = prompt.init.copy()
                 init[strips & (init != _BGD)] = _FGD
@@ -144,7 +145,7 @@ class GrabCutExpert(OpenCVExpert):
             cv2.grabCut(np.ascontiguousarray(pixels), labels, None, bgd, fgd, self.iterations, cv2.GC_INIT_WITH_MASK)
         mask = np.zeros(init.shape, bool)
         mask[y1:y2, x1:x2] = _to_full((labels == _FGD) | (labels == _PR_FGD), (y2 - y1, x2 - x1))
-        return mask
+        return mask & (init != _BGD)  # scaling back must not spill past the box or other definite background
 
 def _scaled_size(width: int, height: int, scale: float) -> tuple[int, int]:
     """cv2 ``dsize`` (w, h) of an image scaled by ``scale``, at least 1 pixel per side."""
@@ -236,6 +237,17 @@ def _stamp_clicks(init: np.ndarray, clicks: list[tuple[int, int, bool]]) -> None
             init[(disk == 1) & (init != _FGD) & (init != _BGD)] = _PR_FGD
     for x, y, positive in clicks:
         cv2.circle(init, (x, y), dot if positive else 2 * dot, _FGD if positive else _BGD, -1)
+
+
+def _cross(box: tuple[int, int, int, int], shape: tuple[int, int]) -> np.ndarray:
+    """3-pixel strips through the middle of ``box`` from side to side: where an object that fills its box
+    must be, for a box whose first GrabCut found nothing (its colours all appear outside it too)."""
+    x1, y1, x2, y2 = box
+    cx, cy = (x1 + x2) // 2, (y1 + y2) // 2
+    cross = np.zeros(shape, bool)
+    cross[max(0, cy - 1):cy + 2, x1:x2] = True
+    cross[y1:y2, max(0, cx - 1):cx + 2] = True
+    return cross
 
 
 def _strips_to_sides(mask: np.ndarray, box: tuple[int, int, int, int], shortfall: float = 0.2) -> np.ndarray | None:
