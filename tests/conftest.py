@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import ExitStack
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -11,6 +14,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
 os.environ.setdefault("YOLO_OFFLINE", "1")
+os.environ.pop("VITRON_CHECKPOINTER", None)  # tests pick their checkpointer themselves
 
 
 def save_png(array: np.ndarray, path: Path) -> Path:
@@ -49,15 +53,68 @@ def synthetic_registry():
     return registry
 
 
+CHECKPOINTERS = ["sqlite", "postgres"]
+"""The backends thread tests run on: SQLite in the state folder, and PostgreSQL (a fresh database a test)."""
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A PostgreSQL server for the session (``$VITRON_TEST_POSTGRES_URL``, else one started in a temporary
+    folder and stopped at the end); skips when the extra or the server binaries are missing."""
+    pytest.importorskip("langgraph.checkpoint.postgres", reason='needs the postgres extra: pip install -e ".[postgres]"')
+    from .postgres_server import postgres_server
+
+    given = os.environ.get("VITRON_TEST_POSTGRES_URL")
+    if given:
+        yield given
+        return
+    with ExitStack() as running:
+        try:
+            url = running.enter_context(postgres_server())
+        except RuntimeError as exc:
+            pytest.skip(str(exc))
+        yield url
+
+
+@pytest.fixture(scope="module", params=CHECKPOINTERS)
+def checkpointer_backend(request: pytest.FixtureRequest) -> str:
+    """``sqlite`` or ``postgres``: a test that asks for it (or for ``checkpointer_url``) runs on both."""
+    return request.param
+
+
 @pytest.fixture
-def make_agent(tmp_path: Path):
-    """Build agents on a temporary state dir (SQLite checkpointer); closed after the test."""
+def checkpointer_url(checkpointer_backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """``AgentConfig.checkpointer`` for this test's backend: None (SQLite in the state folder) or the URL of a
+    fresh PostgreSQL database, dropped afterwards."""
+    yield from fresh_checkpointer(checkpointer_backend, request)
+
+
+def fresh_checkpointer(backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """What ``checkpointer_url`` yields, for fixtures of any scope."""
+    if backend == "sqlite":
+        yield None
+        return
+    from .postgres_server import create_database, drop_database
+
+    server = request.getfixturevalue("postgres_server_url")
+    url = create_database(server)
+    yield url
+    drop_database(server, url)
+
+
+@pytest.fixture
+def make_agent(tmp_path: Path, request: pytest.FixtureRequest):
+    """Build agents on a temporary state dir; closed after the test. SQLite, or in a test that asks for
+    ``checkpointer_url`` the checkpointer it names (configs given without one get it too)."""
     from vitron_agent import AgentConfig, VitronAgent
 
+    url = request.getfixturevalue("checkpointer_url") if "checkpointer_url" in request.fixturenames else None
     made = []
 
     def build(**kwargs):
         config = kwargs.pop("config", None) or AgentConfig(state_dir=tmp_path / "state")
+        if url is not None and config.checkpointer is None:
+            config = replace(config, checkpointer=url)
         agent = VitronAgent(config, **kwargs)
         made.append(agent)
         return agent

@@ -23,7 +23,7 @@ def _artifacts(text: str) -> dict[str, tuple[str, Path]]:
     return {m[1]: (m[2], Path(m[3])) for m in re.finditer(r"^  (o[\d.]+): (\w+) -> (.+)$", text, re.M)}
 
 
-def test_segment_then_remove_it_on_one_thread(make_agent, synthetic_registry, spot_image):
+def test_segment_then_remove_it_on_one_thread(make_agent, synthetic_registry, spot_image, checkpointer_url):
     agent = make_agent(registry=synthetic_registry)
     text = _chat(agent,
                  "/thread",

@@ -41,8 +41,9 @@ def test_segment_with_box_stores_a_mask_in_the_image_frame(make_agent, synthetic
     assert result.errors == []
 
 
-def test_state_round_trips_through_sqlite_and_a_new_agent_continues(tmp_path, synthetic_registry, spot_image):
-    config = AgentConfig(state_dir=tmp_path / "state")
+def test_state_round_trips_through_the_checkpointer_and_a_new_agent_continues(tmp_path, synthetic_registry,
+                                                                              spot_image, checkpointer_url):
+    config = AgentConfig(state_dir=tmp_path / "state", checkpointer=checkpointer_url)
     with VitronAgent(config, registry=synthetic_registry) as first:
         turn1 = first.invoke("segment the object in the box", images=[spot_image], region=[50, 30, 70, 40])
     with VitronAgent(config, registry=synthetic_registry) as second:  # a new process would do the same
@@ -183,8 +184,9 @@ def test_stream_yields_node_updates_and_progress_events(make_agent, synthetic_re
     assert custom[0] == "expert_start" and custom[-1] == "expert_end"
 
 
-def test_human_in_the_loop_pauses_for_approval_and_resumes_from_sqlite(tmp_path, synthetic_registry, spot_image):
-    config = AgentConfig(state_dir=tmp_path / "state", human_in_the_loop=True)
+def test_human_in_the_loop_pauses_for_approval_and_resumes_after_a_restart(tmp_path, synthetic_registry,
+                                                                           spot_image, checkpointer_url):
+    config = AgentConfig(state_dir=tmp_path / "state", human_in_the_loop=True, checkpointer=checkpointer_url)
     with VitronAgent(config, registry=synthetic_registry) as agent:
         paused = agent.invoke("remove the object in the box", images=[spot_image], region=[50, 30, 70, 40])
         assert paused.interrupt["type"] == "approve" and paused.interrupt["calls"][0]["task"] == "edit_image"
@@ -195,7 +197,8 @@ def test_human_in_the_loop_pauses_for_approval_and_resumes_from_sqlite(tmp_path,
     assert (_load(_artifact(done, "image").path)[30:40, 50:70] == 0).all()
 
 
-def test_human_in_the_loop_asks_for_a_missing_region(make_agent, synthetic_registry, spot_image, tmp_path):
+def test_human_in_the_loop_asks_for_a_missing_region(make_agent, synthetic_registry, spot_image, tmp_path,
+                                                     checkpointer_url):
     agent = make_agent(registry=synthetic_registry,
                        config=AgentConfig(state_dir=tmp_path / "s", human_in_the_loop=True))
     paused = agent.invoke("", images=[spot_image], invocations=[{"task": "segment"}])

@@ -94,8 +94,9 @@ def test_bad_input_is_said_in_the_thread_and_it_goes_on(tmp_path, photos):
         assert len(good["messages"]) == 6
 
 
-def test_a_question_pauses_the_served_run_and_the_answer_resumes_it(tmp_path, photos):
-    config = AgentConfig(state_dir=tmp_path / "state", media_roots=(photos["coffee"].parent,), human_in_the_loop=True)
+def test_a_question_pauses_the_served_run_and_the_answer_resumes_it(tmp_path, photos, checkpointer_url):
+    config = AgentConfig(state_dir=tmp_path / "state", media_roots=(photos["coffee"].parent,), human_in_the_loop=True,
+                         checkpointer=checkpointer_url)
     with VitronAgent(config) as agent:
         graph = _served(agent)
         paused, _ = _run(graph, "t3", {"messages": [{"role": "user", "content": "remove the object in the box"}],

@@ -95,8 +95,8 @@ def test_the_canvas_draws_the_box_on_an_image_and_on_a_chosen_video_frame(tmp_pa
     assert tuple(marked[32, 40]) == (64, 220, 64)  # a point on the object shows as a green cross
 
 
-def test_a_thread_renders_back_into_the_same_chat_after_the_agent_restarts(tmp_path, photos):
-    config = AgentConfig(state_dir=tmp_path / "state")
+def test_a_thread_renders_back_into_the_same_chat_after_the_agent_restarts(tmp_path, photos, checkpointer_url):
+    config = AgentConfig(state_dir=tmp_path / "state", checkpointer=checkpointer_url)
     with VitronAgent(config) as agent:
         events = list(agent.stream("segment the object in the box", images=[photos["coffee"]], region=CUP,
                                    thread="t1"))

@@ -28,7 +28,7 @@ from .planners.base import Planner
 from .protocol.inputs import RegionInput, brief, first_error, read_region
 from .protocol.invocation import Invocation
 from .stores.cache import DecodeCache
-from .stores.checkpoints import DURABILITY, open_sqlite_checkpointer
+from .stores.checkpoints import DURABILITY, close_checkpointer, open_checkpointer
 from .stores.media import MediaRef
 
 __all__ = ["VitronAgent", "TurnResult", "Artifact", "new_thread_id", "check_thread_id"]
@@ -89,8 +89,8 @@ class VitronAgent:
     """The agent: planner + graph + experts + stores, with threads persisted by a checkpointer.
 
     ``planner``: defaults to the offline ``LitePlanner`` (the rule planner when it is unsure or not
-    installed). ``checkpointer``: defaults to SQLite at ``<state_dir>/checkpoints.sqlite``; any LangGraph
-    checkpointer works.
+    installed). ``checkpointer``: defaults to the one ``config.checkpointer`` names (SQLite at
+    ``<state_dir>/checkpoints.sqlite``, or PostgreSQL); any LangGraph checkpointer works.
     """
 
     def __init__(
@@ -111,14 +111,11 @@ class VitronAgent:
                                       vram_budget=self.config.vram_budget, device=self.config.device,
                                       dtype=self.config.dtype, cpu_offload=self.config.cpu_offload)
         self.planner = planner or LitePlanner()
-        self.checkpointer = checkpointer if checkpointer is not None else self._sqlite()
+        self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(self.config)
         self.graph = build_graph(self.checkpointer)
         self._dry_graph = build_graph(None, name="vitron-agent-plan", whole_state=True)  # plan(): saves nothing
         self.context = AgentContext(self.registry, self.pool, self.planner, self.config,
                                     decode_cache=DecodeCache(self.config.decode_cache_bytes))
-
-    def _sqlite(self) -> Any:
-        return open_sqlite_checkpointer(self.config.state_dir / "checkpoints.sqlite")
 
     # -- turns ----------------------------------------------------------------------------------
     def invoke(
@@ -324,9 +321,8 @@ class VitronAgent:
         return self.registry.register(expert, **options)
 
     def close(self) -> None:
-        connection = getattr(self.checkpointer, "conn", None)
-        if connection is not None:
-            connection.close()
+        """Close the checkpointer's connection (SQLite) or pool (PostgreSQL)."""
+        close_checkpointer(self.checkpointer)
 
     def __enter__(self) -> VitronAgent:
         return self

@@ -100,6 +100,11 @@ def build_parser() -> argparse.ArgumentParser:
     ui.add_argument("--hitl", action="store_true", help="ask before costly steps and for missing regions")
     for sub in (run, plan, chat, demo, experts, ui):
         _common(sub)
+    for sub in (run, plan, chat, ui):
+        sub.add_argument("--checkpointer", metavar="URL",
+                         help="where threads are kept: 'sqlite' (default: in the state folder) or a PostgreSQL URL "
+                              "postgresql://user:password@host:5432/db (the postgres extra); default "
+                              "$VITRON_CHECKPOINTER")
     return parser
 
 
@@ -184,8 +189,26 @@ def make_agent(args: argparse.Namespace) -> Any:
     from .agent import VitronAgent
     from .config import AgentConfig
 
-    config = AgentConfig(state_dir=args.state_dir) if args.state_dir else AgentConfig()
-    return VitronAgent(config, planner=_planner(args.planner))
+    return VitronAgent(AgentConfig(**_config_options(args)), planner=_planner(args.planner))
+
+
+def _config_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The ``AgentConfig`` settings given on the command line (``--state-dir``, ``--checkpointer``); the rest
+    keep their defaults, which read the environment."""
+    options: dict[str, Any] = {}
+    if args.state_dir:
+        options["state_dir"] = args.state_dir
+    if args.checkpointer:
+        options["checkpointer"] = args.checkpointer
+    return options
+
+
+def _threads_at(agent: Any) -> str:
+    """Where the agent keeps threads, for messages: its state folder, or its PostgreSQL server."""
+    from .stores.checkpoints import describe_checkpointer, is_sqlite
+
+    url = agent.config.checkpointer
+    return str(agent.config.state_dir) if is_sqlite(url) else describe_checkpointer(url)
 
 
 def _planner(spec: str) -> Any:
@@ -239,11 +262,11 @@ def _thread(agent: Any, args: argparse.Namespace) -> str | None:
     """The thread to run on: ``--thread`` must exist, ``--new-thread`` must not; neither: a new one."""
     if args.new_thread is not None:
         if agent.has_thread(args.new_thread):
-            raise _bad_input(f"thread {args.new_thread!r} already exists in {agent.config.state_dir}; continue it "
+            raise _bad_input(f"thread {args.new_thread!r} already exists in {_threads_at(agent)}; continue it "
                              "with --thread")
         return args.new_thread
     if args.thread is not None and not agent.has_thread(args.thread):
-        raise _bad_input(f"no thread {args.thread!r} in {agent.config.state_dir}; leave out --thread to start a "
+        raise _bad_input(f"no thread {args.thread!r} in {_threads_at(agent)}; leave out --thread to start a "
                          "new conversation, or use --new-thread ID to start one under this id")
     return args.thread
 
@@ -317,14 +340,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "ui":
             from .ui.app import serve
 
-            return serve(host=args.host, port=args.port, state_dir=args.state_dir, planner=_planner(args.planner),
+            return serve(host=args.host, port=args.port, state_dir=args.state_dir, checkpointer=args.checkpointer,
+                         planner=_planner(args.planner),
                          human_in_the_loop=args.hitl, max_upload_mb=args.max_upload_mb)
         from .chat import run_chat
 
         agent = make_agent(args)
         with agent:
             if args.thread is not None and not agent.has_thread(args.thread):
-                raise _bad_input(f"no thread {args.thread!r} in {agent.config.state_dir}; leave out --thread to start "
+                raise _bad_input(f"no thread {args.thread!r} in {_threads_at(agent)}; leave out --thread to start "
                                  "a new conversation")
             return run_chat(agent, thread=args.thread)
     except BadInputError as exc:

@@ -6,15 +6,22 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .errors import BadInputError
 from .experts.base import DTYPES
+from .stores.checkpoints import POSTGRES_SCHEMES, describe_checkpointer, is_sqlite
 from .stores.media_io import MediaLimits
 
-__all__ = ["AgentConfig", "default_state_dir", "weights_dir"]
+__all__ = ["AgentConfig", "default_state_dir", "default_checkpointer", "weights_dir"]
 
 
 def default_state_dir() -> Path:
     """``$VITRON_STATE_DIR``, else ``~/.vitron-agent``."""
     return Path(os.environ.get("VITRON_STATE_DIR") or Path.home() / ".vitron-agent")
+
+
+def default_checkpointer() -> str | None:
+    """``$VITRON_CHECKPOINTER`` (a ``postgresql://`` URL, or ``sqlite``), else None: SQLite in the state folder."""
+    return os.environ.get("VITRON_CHECKPOINTER") or None
 
 
 def weights_dir() -> Path:
@@ -49,6 +56,10 @@ class AgentConfig:
     ``media_roots``: folders that media files given to the agent must resolve inside, symlinks followed
     (None = anywhere, as for a local command line). Set it when paths come from a web form, a host
     agent's tool call or any other untrusted source.
+    ``checkpointer``: where threads are kept: None or ``sqlite`` for ``<state_dir>/checkpoints.sqlite``, or a
+    PostgreSQL URL (``postgresql://user:password@host:5432/db``, the ``postgres`` extra) for threads shared by
+    processes on several machines. Media and outputs stay in ``state_dir`` either way. Default:
+    ``$VITRON_CHECKPOINTER``.
     """
 
     state_dir: Path = field(default_factory=default_state_dir)
@@ -69,6 +80,7 @@ class AgentConfig:
     expert_timeout: float | None = 600.0
     decode_cache_bytes: int = 256 * 2**20
     media_roots: tuple[Path, ...] | None = None
+    checkpointer: str | None = field(default_factory=default_checkpointer)
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser()
@@ -86,5 +98,9 @@ class AgentConfig:
                 raise ValueError(f"{name} must be at least 16 pixels (None: full size)")
         if self.decode_cache_bytes < 0:
             raise ValueError("decode_cache_bytes must be >= 0 (0: decode every time)")
+        url = self.checkpointer
+        if not (is_sqlite(url) or (isinstance(url, str) and url.startswith(POSTGRES_SCHEMES))):
+            raise BadInputError(f"checkpointer must be 'sqlite' or a postgresql:// URL, got "
+                                f"{describe_checkpointer(str(url))!r}")
         if self.expert_timeout is not None and self.expert_timeout <= 0:
             raise ValueError("expert_timeout must be > 0 seconds, or None for no limit")

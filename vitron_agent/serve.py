@@ -9,8 +9,9 @@ runtime context, and a LangGraph server only passes JSON as context. So the serv
 ``turn`` node runs a VITRON turn on the agent's thread of the same id (one ``VitronAgent`` per server process,
 experts loaded once) and re-emits the turn's ``custom`` events (planner tokens, expert progress) on the
 server's stream. The server's checkpointer keeps the served thread (messages, the latest turn's reply,
-invocations and artifacts); the agent keeps its own SQLite checkpoints of the turn graph in its state folder,
-so a thread goes on across runs and server restarts, and the CLI, the web UI and the server can share it.
+invocations and artifacts); the agent keeps its own checkpoints of the turn graph (SQLite in its state folder,
+or the PostgreSQL database ``$VITRON_CHECKPOINTER`` names), so a thread goes on across runs and server
+restarts, and the CLI, the web UI and the server can share it.
 
 Input (``ServeInput``), all optional but the message::
 
@@ -30,7 +31,8 @@ the run with ``Command(resume=answer)``, ``True``/``False`` to approve or ``{"bo
 
 Environment: ``VITRON_STATE_DIR`` (default ``~/.vitron-agent``), ``VITRON_PLANNER`` (``lite``, ``rules``,
 ``vitron:PATH`` or ``module:factory``; default ``lite``), ``VITRON_MEDIA_ROOTS``, ``VITRON_HUMAN_IN_THE_LOOP``
-(``1`` to ask before costly or destructive steps).
+(``1`` to ask before costly or destructive steps), ``VITRON_CHECKPOINTER`` (``postgresql://...`` to keep the
+agent's threads in PostgreSQL, the ``postgres`` extra; default SQLite in the state folder).
 """
 
 from __future__ import annotations
@@ -85,10 +87,11 @@ def upload_folder(agent: Any) -> Path:
 def agent_from_env() -> Any:
     """The ``VitronAgent`` the environment describes (see the module docstring)."""
     from .agent import VitronAgent
-    from .config import AgentConfig
+    from .config import AgentConfig, default_checkpointer
     from .planners.spec import planner_from_spec
 
-    config = AgentConfig(human_in_the_loop=os.environ.get("VITRON_HUMAN_IN_THE_LOOP", "") in ("1", "true", "yes"))
+    config = AgentConfig(human_in_the_loop=os.environ.get("VITRON_HUMAN_IN_THE_LOOP", "") in ("1", "true", "yes"),
+                         checkpointer=default_checkpointer())
     roots = [Path(p) for p in os.environ.get("VITRON_MEDIA_ROOTS", "").split(os.pathsep) if p.strip()]
     config.media_roots = (*(r.expanduser() for r in roots), config.state_dir / "uploads")
     planner = planner_from_spec(os.environ.get("VITRON_PLANNER") or "lite", option="$VITRON_PLANNER")

@@ -114,11 +114,11 @@ def _conversation(agent: VitronAgent, index: int, photo: Path, reference: np.nda
         rounds.abort()
 
 
-def test_eight_threads_twenty_turns_one_agent_one_pool(tmp_path):
+def test_eight_threads_twenty_turns_one_agent_one_pool(tmp_path, checkpointer_url):
     registry = ExpertRegistry.default(entry_points_too=False)
     for name, shift in SHIFTS.items():
         registry.register(_shift_expert(name, shift))
-    config = AgentConfig(state_dir=tmp_path / "state", ram_budget=BUDGET)
+    config = AgentConfig(state_dir=tmp_path / "state", ram_budget=BUDGET, checkpointer=checkpointer_url)
     photos = [save_png(_photo(i), tmp_path / f"photo{i}.png") for i in range(THREADS)]
     assert len({p.read_bytes() for p in photos}) == THREADS  # every conversation starts from its own image
     references = [_grabcut_reference(i) for i in range(THREADS)]

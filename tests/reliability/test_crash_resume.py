@@ -16,6 +16,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -26,7 +27,8 @@ from PIL import Image
 from vitron_agent import AgentConfig, VitronAgent
 from vitron_agent.stores import MediaRef, SignalStore
 
-from ..conftest import save_png
+from ..conftest import fresh_checkpointer, save_png
+from ..postgres_server import copy_database, drop_database
 from . import crash_worker
 from .conftest import small_photo
 
@@ -35,13 +37,21 @@ THREAD = "crashed"
 
 
 @pytest.fixture(scope="module")
-def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
-    """A state directory as a SIGKILL mid-expert left it, the worker's report, and the folder of inputs."""
+def killed_checkpointer(checkpointer_backend: str, request: pytest.FixtureRequest) -> Iterator[str | None]:
+    """The crashed worker's checkpointer: SQLite in its state folder, or a PostgreSQL database of its own."""
+    yield from fresh_checkpointer(checkpointer_backend, request)
+
+
+@pytest.fixture(scope="module")
+def killed(tmp_path_factory: pytest.TempPathFactory, killed_checkpointer: str | None) -> tuple[Path, dict, Path]:
+    """A state directory (and checkpointer) as a SIGKILL mid-expert left it, the worker's report, and the folder
+    of inputs."""
     root = tmp_path_factory.mktemp("crash")
     first = save_png(small_photo(0), root / "first.png")
     second = save_png(small_photo(9), root / "second.png")
     ready, report = root / "ready", root / "report.json"
-    env = {**os.environ, "VITRON_TEST_READY": str(ready), "PYTHONPATH": str(REPO)}
+    env = {**os.environ, "VITRON_TEST_READY": str(ready), "PYTHONPATH": str(REPO),
+           "VITRON_CHECKPOINTER": killed_checkpointer or "sqlite"}
     command = [sys.executable, "-m", "tests.reliability.crash_worker", str(root / "state"), THREAD, str(first),
                str(second), str(report)]
     worker = subprocess.Popen(command, cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
@@ -53,7 +63,7 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
             if time.monotonic() > deadline:
                 pytest.fail("the worker never reached the slow expert")
             time.sleep(0.05)
-        _wait_for_checkpointed_call(root / "state", deadline)
+        _wait_for_checkpointed_call(AgentConfig(state_dir=root / "state", checkpointer=killed_checkpointer), deadline)
     finally:
         worker.send_signal(signal.SIGKILL)
         worker.wait(30)
@@ -61,10 +71,10 @@ def killed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict, Path]:
     return root / "state", json.loads(report.read_text()), root
 
 
-def _wait_for_checkpointed_call(state_dir: Path, deadline: float) -> None:
+def _wait_for_checkpointed_call(config: AgentConfig, deadline: float) -> None:
     """Until the checkpoint shows turn 2's call queued (checkpoints are written asynchronously): the kill then
     lands while the expert runs and the turn's plan is saved, the case a resume must finish."""
-    with VitronAgent(AgentConfig(state_dir=state_dir), registry=crash_worker.registry()) as watcher:
+    with VitronAgent(config, registry=crash_worker.registry()) as watcher:
         while watcher.state(THREAD).get("calls", {}).get("2.0.c1", {}).get("status") != "queued":
             if time.monotonic() > deadline:
                 pytest.fail("turn 2's call never reached the checkpoint")
@@ -72,12 +82,16 @@ def _wait_for_checkpointed_call(state_dir: Path, deadline: float) -> None:
 
 
 @pytest.fixture
-def reopened(killed, tmp_path):
-    """A new agent (as in a new process) on a copy of the killed worker's state directory."""
+def reopened(killed, killed_checkpointer, tmp_path, request):
+    """A new agent (as in a new process) on a copy of the killed worker's state directory and checkpointer."""
     state_dir, report, inputs = killed
     copy = shutil.copytree(state_dir, tmp_path / "state")
-    with VitronAgent(AgentConfig(state_dir=copy), registry=crash_worker.registry()) as agent:
+    server = request.getfixturevalue("postgres_server_url") if killed_checkpointer is not None else None
+    checkpointer = copy_database(server, killed_checkpointer) if server is not None else None
+    with VitronAgent(AgentConfig(state_dir=copy, checkpointer=checkpointer), registry=crash_worker.registry()) as agent:
         yield agent, report, inputs
+    if server is not None:
+        drop_database(server, checkpointer)
 
 
 def _mask(path: str) -> np.ndarray:

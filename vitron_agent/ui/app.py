@@ -135,12 +135,14 @@ def launch(app: Any, agent: Any, *, host: str = "127.0.0.1", port: int | None = 
                       show_error=False, blocked_paths=[str(state_dir)])
 
 
-def serve(*, host: str = "127.0.0.1", port: int = 7860, state_dir: str | None = None, planner: Any = None,
-          human_in_the_loop: bool = False, max_upload_mb: float = 100) -> int:
-    """``vitron-agent ui``: build the agent and the app, serve until interrupted; returns the exit code."""
+def serve(*, host: str = "127.0.0.1", port: int = 7860, state_dir: str | None = None, checkpointer: str | None = None,
+          planner: Any = None, human_in_the_loop: bool = False, max_upload_mb: float = 100) -> int:
+    """``vitron-agent ui``: build the agent and the app, serve until interrupted; returns the exit code.
+    ``checkpointer``: where threads are kept (``AgentConfig.checkpointer``; None: ``$VITRON_CHECKPOINTER``)."""
     from ..agent import VitronAgent
 
-    config = web_config(state_dir, max_upload_mb=max_upload_mb, human_in_the_loop=human_in_the_loop)
+    options = {"checkpointer": checkpointer} if checkpointer else {}
+    config = web_config(state_dir, max_upload_mb=max_upload_mb, human_in_the_loop=human_in_the_loop, **options)
     with VitronAgent(config, planner=planner) as agent:
         launch(build_app(agent), agent, host=host, port=port, block=True)
     return 0
