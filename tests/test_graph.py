@@ -16,6 +16,7 @@ from vitron_agent.experts.base import ExpertCall, ExpertResult, ExpertSpec
 
 from .conftest import save_png
 from .synthetic_experts import BoxMaskExpert, CrashingExpert
+from .thread_growth import assert_bytes_per_turn_stay_flat
 
 
 def _load(path: str) -> np.ndarray:
@@ -232,21 +233,8 @@ def test_checkpoint_size_does_not_grow_with_image_size(make_agent, synthetic_reg
 def test_checkpoint_bytes_per_turn_stay_flat_as_the_thread_grows(make_agent, synthetic_registry, spot_image):
     agent = make_agent(registry=synthetic_registry)
     db = agent.config.state_dir / "checkpoints.sqlite"
+    thread = assert_bytes_per_turn_stay_flat(agent, spot_image, 24, lambda t: _checkpoint_bytes(db, t))
     segment = [Invocation(module="box_mask", task="segment", region={"box": [50, 30, 70, 40]}, inputs=["u0"])]
-    thread, added, before = None, [], 0
-    for turn in range(1, 25):
-        result = agent.invoke(f"turn {turn}", images=[spot_image] if turn == 1 else [], thread=thread,
-                              invocations=segment)
-        assert result.errors == [], result.errors
-        thread = result.thread
-        total = _checkpoint_bytes(db, thread)
-        added.append(total - before)
-        before = total
-    # each turn writes what it made, not the whole thread again (it grew twelvefold from turn 2 to turn 24)
-    assert added[-1] <= 1.1 * added[1], added
-    state = agent.state(thread)  # and the whole thread reads back from those deltas
-    assert state["turn"] == 24 and [m.type for m in state["messages"]].count("human") == 24
-    assert len(state["calls"]) == 24 and all(c["status"] == "done" for c in state["calls"].values())
     resumed = agent.invoke("once more", thread=thread, invocations=segment)
     assert resumed.errors == [] and agent.state(thread)["turn"] == 25
 

@@ -18,9 +18,10 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from vitron_agent import AgentConfig, BadInputError, Invocation, UnavailableError, VitronAgent
+from vitron_agent import AgentConfig, BadInputError, UnavailableError, VitronAgent
 
 from .postgres_server import create_database, drop_database
+from .thread_growth import assert_bytes_per_turn_stay_flat
 
 COFFEE_CUP = (175, 18, 408, 295)  # by eye, as in test_cli
 
@@ -133,23 +134,9 @@ def _thread_bytes(url: str, thread: str) -> int:
 
 
 def test_delta_channels_keep_bytes_per_turn_flat_in_postgres(database, synthetic_registry, spot_image, tmp_path):
-    segment = [Invocation(module="box_mask", task="segment", region={"box": [50, 30, 70, 40]}, inputs=["u0"])]
     with VitronAgent(AgentConfig(state_dir=tmp_path / "state", checkpointer=database),
                      registry=synthetic_registry) as agent:
-        thread, added, before = None, [], 0
-        for turn in range(1, 17):
-            result = agent.invoke(f"turn {turn}", images=[spot_image] if turn == 1 else [], thread=thread,
-                                  invocations=segment)
-            assert result.errors == [], result.errors
-            thread = result.thread
-            total = _thread_bytes(database, thread)
-            added.append(total - before)
-            before = total
-        # a turn writes what it made, not the whole thread again (which grew eightfold from turn 2 to 16)
-        assert added[-1] <= 1.1 * added[1], added
-        state = agent.state(thread)  # and the whole thread reads back from those deltas
-        assert state["turn"] == 16 and [m.type for m in state["messages"]].count("human") == 16
-        assert len(state["calls"]) == 16 and all(c["status"] == "done" for c in state["calls"].values())
+        assert_bytes_per_turn_stay_flat(agent, spot_image, 16, lambda thread: _thread_bytes(database, thread))
 
 
 def test_a_wrong_checkpointer_says_what_to_fix_and_never_shows_the_password(tmp_path):
