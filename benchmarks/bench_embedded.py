@@ -30,6 +30,7 @@ import numpy as np  # noqa: E402
 from paired import run_paired  # noqa: E402
 
 from tests.ground_truth import COFFEE_CUP, COFFEE_CUP_DRAWN, DRAWN_BOXES, mask_box, polygon_mask  # noqa: E402
+from tests.synthetic_media import iou  # noqa: E402
 from vitron_agent.experts.base import ExpertCall  # noqa: E402
 from vitron_agent.protocol import Invocation  # noqa: E402
 from vitron_agent.tools._common import box_iou  # noqa: E402
@@ -42,10 +43,6 @@ TRACK_TARGET = 0.90
 def segment(expert: GrabCutExpert, image: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
     call = ExpertCall(invocation=Invocation(id="c1", task="segment"), images=[image], boxes=[box])
     return expert.run(call).masks[0]
-
-
-def mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / (a | b).sum())
 
 
 def grabcut_figures(rounds: int) -> tuple[float, list[str]]:
@@ -65,10 +62,10 @@ def grabcut_figures(rounds: int) -> tuple[float, list[str]]:
         scores = {label: box_iou(mask_box(m), truth) if m.any() else 0.0 for label, m in masks.items()}
         timing = run_paired({label: (lambda e=e, i=image, b=drawn: segment(e, i, b)) for label, e in experts.items()},
                             rounds)
-        outline = f"{mask_iou(masks['grabcut'], cup):>10.3f}" if photo == "coffee" else f"{'':>10}"
+        outline = f"{iou(masks['grabcut'], cup):>10.3f}" if photo == "coffee" else f"{'':>10}"
         if photo == "coffee":
             cup_score = scores["grabcut"]
-            outline += f"  (plain {mask_iou(masks['plain GrabCut'], cup):.3f})"
+            outline += f"  (plain {iou(masks['plain GrabCut'], cup):.3f})"
         rows.append(f"{name:<22}{scores['grabcut']:>17.3f}{scores['plain GrabCut']:>8.3f}{outline}"
                     f"{timing.median('grabcut') * 1e3:>9.0f}")
         rows[-1] += "" if scores["grabcut"] >= GRABCUT_TARGET else "   below target"
@@ -104,7 +101,7 @@ def tracking_figures(folder: Path) -> tuple[float, float, list[str]]:
     for name, masks in (("flow_track from the exact mask", alone), ("agent turn with a box", turn)):
         boxes = [box_iou(mask_box(m), truth) if m.any() else 0.0 for m, truth in zip(masks, clip.boxes, strict=True)]
         fractions.append(float(np.mean(np.array(boxes) >= 0.5)))
-        ious = [mask_iou(m, truth) for m, truth in zip(masks, clip.masks, strict=True)]
+        ious = [iou(m, truth) for m, truth in zip(masks, clip.masks, strict=True)]
         rows.append(f"{name:<34}{fractions[-1]:>24.3f}{np.mean(ious):>15.3f}")
     return fractions[0], fractions[1], rows
 

@@ -26,6 +26,7 @@ from vitron_agent.tools.opencv_detect import OpenCVDetectExpert, box_iou, wanted
 from vitron_agent.visualize import draw_detections, outline_width, overlay_mask, overlay_masks_on_video  # noqa: E402
 
 from .ground_truth import COFFEE_CUP, COFFEE_CUP_DRAWN, DRAWN_BOXES, mask_box, polygon_mask  # noqa: E402
+from .synthetic_media import iou  # noqa: E402
 
 # The astronaut's face in skimage.data.astronaut() (512x512): from the fringe (y 78) to the chin
 # (y 182), cheek to cheek at eye level (x 178 to 274), read off a 4x crop of (140, 20)-(320, 200).
@@ -39,15 +40,6 @@ CREMA, RIM, SAUCER = (290, 150), (205, 100), (120, 250)  # click targets in the 
 
 def _call(task: str, image: np.ndarray, command: str = "", **region: object) -> ExpertCall:
     return ExpertCall(invocation=Invocation(task=task, command=command), images=[image], **region)
-
-
-def _bbox(mask: np.ndarray) -> tuple[float, float, float, float]:
-    ys, xs = np.nonzero(mask)
-    return float(xs.min()), float(ys.min()), float(xs.max() + 1), float(ys.max() + 1)
-
-
-def _mask_iou(a: np.ndarray, b: np.ndarray) -> float:
-    return float((a & b).sum() / (a | b).sum())
 
 
 @pytest.fixture(scope="module")
@@ -137,8 +129,8 @@ def test_grabcut_box_segments_the_cup(cup_and_spoon: tuple, coffee: np.ndarray) 
     assert cup.shape == coffee.shape[:2] and cup.dtype == bool
     # GrabCut alone keeps only the white rim and the crema (box IoU 0.64, mask IoU 0.67): the red body has the
     # saucer's colour. The strip to the box's bottom side brings the body back: measured 0.955 and 0.848.
-    assert box_iou(_bbox(cup), mask_box(CUP_TRUTH)) >= 0.85
-    assert _mask_iou(cup, CUP_TRUTH) >= 0.8
+    assert box_iou(mask_box(cup), mask_box(CUP_TRUTH)) >= 0.85
+    assert iou(cup, CUP_TRUTH) >= 0.8
     assert cup[CREMA[1], CREMA[0]] and cup[RIM[1], RIM[0]] and not cup[SAUCER[1], SAUCER[0]]
     x1, y1, x2, y2 = (int(c) for c in CUP_BOX)
     assert not cup[:, : x1 - 1].any() and not cup[:, x2 + 1 :].any() and not cup[y2 + 1 :].any()
@@ -150,7 +142,7 @@ def test_grabcut_one_mask_per_box_with_progress(cup_and_spoon: tuple) -> None:
     result, reports = cup_and_spoon
     cup, spoon = result.masks
     assert len(result.masks) == 2 and spoon.any()
-    assert _mask_iou(cup, spoon) < 0.2
+    assert iou(cup, spoon) < 0.2
     fractions = [f for f, _ in reports]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert any("2 of 2" in message for _, message in reports)
@@ -163,7 +155,7 @@ def test_grabcut_clicks_segment_the_cup(grabcut: GrabCutExpert, coffee: np.ndarr
     assert mask.shape == coffee.shape[:2] and mask.dtype == bool
     assert mask[CREMA[1], CREMA[0]] and mask[RIM[1], RIM[0]] and not mask[SAUCER[1], SAUCER[0]]
     # The clicked rim and what it holds; the red body, unclicked, has the saucer's colour and stays out.
-    assert _mask_iou(mask, CUP_TRUTH) >= 0.6  # measured 0.67
+    assert iou(mask, CUP_TRUTH) >= 0.6  # measured 0.67
 
 
 def test_grabcut_mask_hint_refines_a_rough_outline(grabcut: GrabCutExpert, coffee: np.ndarray, cup_and_spoon: tuple) -> None:
@@ -171,7 +163,7 @@ def test_grabcut_mask_hint_refines_a_rough_outline(grabcut: GrabCutExpert, coffe
     cv2.ellipse(hint, (290, 150), (130, 150), 0, 0, 360, 1, -1)  # a loose ellipse around the cup
     (mask,) = grabcut.run(_call("segment", coffee, mask=hint.astype(bool))).masks
     assert mask.dtype == bool and mask.shape == hint.shape
-    assert _mask_iou(mask, CUP_TRUTH) >= 0.6  # measured 0.67: the rim and the crema, as with clicks
+    assert iou(mask, CUP_TRUTH) >= 0.6  # measured 0.67: the rim and the crema, as with clicks
     assert mask.sum() < hint.sum()
 
 
@@ -182,14 +174,14 @@ def test_grabcut_downscales_large_images(coffee: np.ndarray, cup_and_spoon: tupl
     (mask,) = result.masks
     assert result.data["scale"] == pytest.approx(0.5)
     assert mask.shape == coffee.shape[:2] and mask.dtype == bool
-    assert _mask_iou(mask, CUP_TRUTH) >= 0.8  # measured 0.853 (0.848 at full size)
+    assert iou(mask, CUP_TRUTH) >= 0.8  # measured 0.853 (0.848 at full size)
 
 
 @pytest.mark.parametrize("name", sorted(DRAWN_BOXES))
 def test_grabcut_box_holds_on_other_photos(grabcut: GrabCutExpert, name: str) -> None:
     photo, drawn, truth = DRAWN_BOXES[name]
     (mask,) = grabcut.run(_call("segment", getattr(skimage_data, photo)(), boxes=[drawn])).masks
-    assert box_iou(_bbox(mask), truth) >= 0.85  # measured 0.874, 0.913, 0.854
+    assert box_iou(mask_box(mask), truth) >= 0.85  # measured 0.874, 0.913, 0.854
 
 
 def test_grabcut_is_repeatable_whatever_the_rng_state(coffee: np.ndarray) -> None:
