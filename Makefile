@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install -q --upgrade pip "setuptools>=64" wheel
 	# torch/torchvision: the CUDA build that pip takes from this machine's local files (runs on CPU too)
 	$(PY) -m pip install -q torch==2.14.1 torchvision==0.29.1
-	$(PY) -m pip install -q -e ".[test,demo,ui,serve,postgres,sam,sam2,sam3,diffusion,ground,model,lite,vlm,eval]"
+	$(PY) -m pip install -q -e ".[test,demo,ui,serve,postgres,ray,sam,sam2,sam3,diffusion,ground,model,lite,vlm,eval]"
 	# ultralytics (the yolo extra) asks for opencv-python, the GUI build that needs libGL: keep the headless one
 	$(PY) -m pip install -q --no-deps "ultralytics>=8.3" "ultralytics-thop>=2.2"
 	$(PY) -m pip install -q "lap>=0.5" matplotlib pyyaml requests scipy psutil polars

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHMARKS = ["overhead", "pool", "video", "embedded", "turns", "planner", "import", "memory"]
+BENCHMARKS = ["overhead", "pool", "video", "embedded", "turns", "planner", "import", "memory", "scaleout"]
 
 
 def main() -> None:

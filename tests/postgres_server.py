@@ -65,7 +65,6 @@ def postgres_server() -> Iterator[str]:
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
     port = _free_port()
-    started = False
     try:
         subprocess.run(_as_server_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres",
                                         "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),
@@ -74,16 +73,16 @@ def postgres_server() -> Iterator[str]:
         subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-l", str(log), "-o", options,
                                         "-w", "-t", "60", "start"]),
                        check=True, capture_output=True, timeout=90)
-        started = True
-        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     except subprocess.CalledProcessError as exc:
         detail = (exc.stderr or b"").decode(errors="replace").strip().splitlines()[-1:] or ["no output"]
         server_log = log.read_text(errors="replace").strip().splitlines()[-1:] if log.exists() else []
+        shutil.rmtree(root, ignore_errors=True)
         raise RuntimeError(f"PostgreSQL did not start: {detail[0]} {' '.join(server_log)}") from None
+    try:
+        yield f"postgresql://postgres@127.0.0.1:{port}/postgres"
     finally:
-        if started:
-            subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w",
-                                            "stop"]), capture_output=True, timeout=60)
+        subprocess.run(_as_server_user([str(binaries / "pg_ctl"), "-D", str(data), "-m", "immediate", "-w", "stop"]),
+                       capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
 
 

@@ -112,3 +112,23 @@ class CrashingExpert(Expert):
 
     def run(self, call: ExpertCall) -> ExpertResult:
         raise RuntimeError(self.message)
+
+
+class WaitingMaskExpert(BoxMaskExpert):
+    """Rectangle masks from a process that says which it is: writes its pid to ``pid_file``, reports progress,
+    then waits ``hold`` seconds (long enough for a test to kill that process mid-call)."""
+
+    spec = ExpertSpec(name="waiting_mask", tasks=("segment",), description="Rectangle masks after a wait.",
+                      region_kinds=("box",), region_required=True, outputs=("mask",))
+
+    def run(self, call: ExpertCall) -> ExpertResult:
+        import os
+        from pathlib import Path
+
+        call.progress(0.25, f"working in process {os.getpid()}")
+        Path(self.options["pid_file"]).write_text(str(os.getpid()))
+        deadline = time.monotonic() + float(self.options.get("hold", 0.0))
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+        call.progress(1.0, "done")
+        return super().run(call)

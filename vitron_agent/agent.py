@@ -10,14 +10,14 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from langgraph.types import Command
 
 from .config import AgentConfig
 from .errors import BadInputError, RegionError
-from .experts.pool import ModelPool
+from .experts.pool import ExpertPool, ModelPool
 from .experts.registry import ExpertRegistry
 from .graph.builder import build_graph
 from .graph.calls import Call, calls_of_turn, latest_medium, read_media
@@ -99,7 +99,7 @@ class VitronAgent:
         *,
         planner: Planner | None = None,
         registry: ExpertRegistry | None = None,
-        pool: ModelPool | None = None,
+        pool: ExpertPool | None = None,
         checkpointer: Any = None,
     ) -> None:
         from .planners.lite import LitePlanner
@@ -107,9 +107,7 @@ class VitronAgent:
         self.config = config or AgentConfig()
         self.config.state_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry or ExpertRegistry.default()
-        self.pool = pool or ModelPool(self.registry, ram_budget=self.config.ram_budget,
-                                      vram_budget=self.config.vram_budget, device=self.config.device,
-                                      dtype=self.config.dtype, cpu_offload=self.config.cpu_offload)
+        self.pool = pool or make_pool(self.registry, self.config)
         self.planner = planner or LitePlanner()
         self.checkpointer = checkpointer if checkpointer is not None else open_checkpointer(self.config)
         self.graph = build_graph(self.checkpointer)
@@ -329,6 +327,18 @@ class VitronAgent:
 
     def __exit__(self, *exc: Any) -> None:
         self.close()
+
+
+def make_pool(registry: ExpertRegistry, config: AgentConfig) -> ExpertPool:
+    """The expert pool ``config.experts`` names: in this process (the default) or on Ray Serve."""
+    from .experts.ray_serve import RayServePool, parse_backend
+
+    settings = parse_backend(config.experts)
+    if settings is None:
+        return ModelPool(registry, ram_budget=config.ram_budget, vram_budget=config.vram_budget,
+                         device=config.device, dtype=config.dtype, cpu_offload=config.cpu_offload)
+    settings = replace(settings, device=config.device, dtype=config.dtype, cpu_offload=config.cpu_offload)
+    return RayServePool(registry, settings)
 
 
 def check_thread_id(thread: str) -> str:

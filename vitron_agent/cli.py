@@ -90,6 +90,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--out", default="vitron-demo", help="folder for overlays and summary.json")
     experts = commands.add_parser("experts", help="list experts, whether they can run here, and how to fix it")
     experts.add_argument("--json", action="store_true")
+    _serve_experts_command(commands)
     _train_command(commands)
     _weights_command(commands)
     _eval_command(commands)
@@ -105,7 +106,27 @@ def build_parser() -> argparse.ArgumentParser:
                          help="where threads are kept: 'sqlite' (default: in the state folder) or a PostgreSQL URL "
                               "postgresql://user:password@host:5432/db (the postgres extra); default "
                               "$VITRON_CHECKPOINTER")
+        sub.add_argument("--experts", metavar="BACKEND",
+                         help="where experts run: 'local' (default: in this process), 'ray' (Ray Serve on the local "
+                              "Ray cluster; the ray extra), 'ray:ADDRESS' or 'ray://host:port'; default $VITRON_EXPERTS")
     return parser
+
+
+def _serve_experts_command(commands: Any) -> None:
+    serve = commands.add_parser("serve-experts", help="deploy the expert families on a Ray cluster as Ray Serve "
+                                                      "applications (start the cluster first: ray start --head)")
+    serve.add_argument("--address", default="auto",
+                       help="the Ray cluster (default 'auto': the one running on this machine)")
+    serve.add_argument("--family", action="append", metavar="NAME",
+                       help="a family to deploy (repeatable; default: every family); 'vitron-agent experts' lists "
+                            "each expert's extra, which is its family ('core' for none)")
+    serve.add_argument("--replicas", default="1", metavar="N|MIN-MAX",
+                       help="replicas per family: a count, or MIN-MAX for autoscaling (default 1)")
+    serve.add_argument("--num-cpus", type=float, default=1.0, help="CPUs one replica reserves (default 1)")
+    serve.add_argument("--num-gpus", type=float, default=0.0,
+                       help="GPUs one replica reserves; 0.5 puts two replicas on one GPU (default 0)")
+    serve.add_argument("--app-prefix", default=None, help="name applications <prefix><family> (default "
+                                                          "vitron-experts-)")
 
 
 def _train_command(commands: Any) -> None:
@@ -184,6 +205,36 @@ def _cmd_weights(args: argparse.Namespace) -> int:
     return EXIT_OK if all(c.ok for c in checked) else EXIT_INTERNAL
 
 
+def _cmd_serve_experts(args: argparse.Namespace) -> int:
+    """Deploy (or redeploy) the families and return; the applications live on in the cluster."""
+    from dataclasses import replace
+
+    from .errors import BadInputError
+    from .experts.ray_serve import FamilySettings, RayServeSettings, all_families, deploy_families
+    from .experts.registry import ExpertRegistry
+
+    low, _, high = args.replicas.partition("-")
+    try:
+        replicas: int | tuple[int, int] = (int(low), int(high)) if high else int(low)
+    except ValueError:
+        raise BadInputError(f"--replicas takes N or MIN-MAX, got {args.replicas!r}") from None
+    registry = ExpertRegistry.default()
+    families = args.family or all_families(registry)
+    unknown = sorted(set(families) - set(all_families(registry)))
+    if unknown:
+        raise BadInputError(f"unknown famil{'ies' if len(unknown) > 1 else 'y'} {', '.join(unknown)}; "
+                            f"known: {', '.join(all_families(registry))}")
+    settings = RayServeSettings(address=args.address,
+                                default=FamilySettings(replicas=replicas, num_cpus=args.num_cpus,
+                                                       num_gpus=args.num_gpus))
+    if args.app_prefix:
+        settings = replace(settings, app_prefix=args.app_prefix)
+    deploy_families(registry, settings, families)
+    print(f"deployed on Ray Serve: {', '.join(settings.app_prefix + f for f in families)}; agents reach them with "
+          f"--experts ray:{args.address} (or VITRON_EXPERTS=ray:{args.address})")
+    return EXIT_OK
+
+
 def make_agent(args: argparse.Namespace) -> Any:
     """The agent the CLI options describe."""
     from .agent import VitronAgent
@@ -200,6 +251,8 @@ def _config_options(args: argparse.Namespace) -> dict[str, Any]:
         options["state_dir"] = args.state_dir
     if args.checkpointer:
         options["checkpointer"] = args.checkpointer
+    if getattr(args, "experts", None):
+        options["experts"] = args.experts
     return options
 
 
@@ -329,6 +382,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _cmd_turn(args)
         if args.command == "experts":
             return _cmd_experts(args)
+        if args.command == "serve-experts":
+            return _cmd_serve_experts(args)
         if args.command == "eval":
             return _cmd_eval(args)
         if args.command == "train":
@@ -341,6 +396,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             from .ui.app import serve
 
             return serve(host=args.host, port=args.port, state_dir=args.state_dir, checkpointer=args.checkpointer,
+                         experts=args.experts,
                          planner=_planner(args.planner),
                          human_in_the_loop=args.hitl, max_upload_mb=args.max_upload_mb)
         from .chat import run_chat

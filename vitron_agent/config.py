@@ -8,10 +8,11 @@ from pathlib import Path
 
 from .errors import BadInputError
 from .experts.base import DTYPES
+from .experts.ray_serve import parse_backend
 from .stores.checkpoints import POSTGRES_SCHEMES, describe_checkpointer, is_sqlite
 from .stores.media_io import MediaLimits
 
-__all__ = ["AgentConfig", "default_state_dir", "default_checkpointer", "weights_dir"]
+__all__ = ["AgentConfig", "default_state_dir", "default_checkpointer", "default_experts", "weights_dir"]
 
 
 def default_state_dir() -> Path:
@@ -22,6 +23,11 @@ def default_state_dir() -> Path:
 def default_checkpointer() -> str | None:
     """``$VITRON_CHECKPOINTER`` (a ``postgresql://`` URL, or ``sqlite``), else None: SQLite in the state folder."""
     return os.environ.get("VITRON_CHECKPOINTER") or None
+
+
+def default_experts() -> str | None:
+    """``$VITRON_EXPERTS`` (``local``, ``ray``, ``ray:ADDRESS``), else None: the in-process model pool."""
+    return os.environ.get("VITRON_EXPERTS") or None
 
 
 def weights_dir() -> Path:
@@ -60,6 +66,9 @@ class AgentConfig:
     PostgreSQL URL (``postgresql://user:password@host:5432/db``, the ``postgres`` extra) for threads shared by
     processes on several machines. Media and outputs stay in ``state_dir`` either way. Default:
     ``$VITRON_CHECKPOINTER``.
+    ``experts``: where experts run: None or ``local`` for the in-process model pool, ``ray`` for Ray Serve
+    deployments on the local Ray cluster (``ray:ADDRESS`` or ``ray://host:port`` for another; the ``ray`` extra),
+    one per expert family, shared by every agent process that names the same cluster. Default: ``$VITRON_EXPERTS``.
     """
 
     state_dir: Path = field(default_factory=default_state_dir)
@@ -81,6 +90,7 @@ class AgentConfig:
     decode_cache_bytes: int = 256 * 2**20
     media_roots: tuple[Path, ...] | None = None
     checkpointer: str | None = field(default_factory=default_checkpointer)
+    experts: str | None = field(default_factory=default_experts)
 
     def __post_init__(self) -> None:
         self.state_dir = Path(self.state_dir).expanduser()
@@ -102,5 +112,6 @@ class AgentConfig:
         if not (is_sqlite(url) or (isinstance(url, str) and url.startswith(POSTGRES_SCHEMES))):
             raise BadInputError(f"checkpointer must be 'sqlite' or a postgresql:// URL, got "
                                 f"{describe_checkpointer(str(url))!r}")
+        parse_backend(self.experts)  # a clear error now, not at the first expert call
         if self.expert_timeout is not None and self.expert_timeout <= 0:
             raise ValueError("expert_timeout must be > 0 seconds, or None for no limit")

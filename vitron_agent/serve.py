@@ -32,7 +32,8 @@ the run with ``Command(resume=answer)``, ``True``/``False`` to approve or ``{"bo
 Environment: ``VITRON_STATE_DIR`` (default ``~/.vitron-agent``), ``VITRON_PLANNER`` (``lite``, ``rules``,
 ``vitron:PATH`` or ``module:factory``; default ``lite``), ``VITRON_MEDIA_ROOTS``, ``VITRON_HUMAN_IN_THE_LOOP``
 (``1`` to ask before costly or destructive steps), ``VITRON_CHECKPOINTER`` (``postgresql://...`` to keep the
-agent's threads in PostgreSQL, the ``postgres`` extra; default SQLite in the state folder).
+agent's threads in PostgreSQL, the ``postgres`` extra; default SQLite in the state folder), ``VITRON_EXPERTS``
+(``ray`` or ``ray:ADDRESS`` to run experts on Ray Serve; default in this process).
 """
 
 from __future__ import annotations
@@ -56,17 +57,22 @@ from typing_extensions import TypedDict
 
 from .errors import BadInputError, VitronError
 from .messages import decode_data_url, read_content
+from .stores.files import write_once
 
 __all__ = ["ServeInput", "ServeState", "build_serve_graph", "agent_from_env", "upload_folder", "graph"]
 
 
 class ServeInput(TypedDict, total=False):
-    """One request: the user's message, media (paths or data URLs) and a box in pixels."""
+    """One request: the user's message, media (paths or data URLs), a box in pixels, and the agent thread to
+    continue (``thread``; default: the server's thread id). Name the thread in stateless runs when several server
+    processes share one address: the agent's thread is in PostgreSQL and the shared state folder, so any of them
+    continues it, while each server keeps its own threads only in its own memory."""
 
     messages: Annotated[list[AnyMessage], add_messages]
     images: list[str]
     videos: list[str]
     region: list[float] | dict[str, Any] | None
+    thread: str
 
 
 class ServeState(ServeInput, total=False):
@@ -105,7 +111,7 @@ def build_serve_graph(agent: Any | Callable[[], Any]) -> Any:
 
     def turn(state: ServeState, config: RunnableConfig) -> dict[str, Any]:
         """Run one VITRON turn on this thread; its ``custom`` events go out on the server's stream."""
-        vitron, thread = get_agent(), _thread(config)
+        vitron, thread = get_agent(), _thread(state, config)
         write = get_stream_writer()
         cleared: dict[str, Any] = {"images": [], "videos": [], "region": None}  # inputs are for one turn only
         try:
@@ -122,7 +128,7 @@ def build_serve_graph(agent: Any | Callable[[], Any]) -> Any:
     def ask(state: ServeState, config: RunnableConfig) -> dict[str, Any]:
         """Pause the served run with the agent's question; the answer resumes the agent's turn."""
         answer = interrupt(state["interrupt"])
-        vitron, thread = get_agent(), _thread(config)
+        vitron, thread = get_agent(), _thread(state, config)
         _top_level(vitron.resume, thread, answer)
         return _top_level(_outcome, vitron, thread)
 
@@ -139,8 +145,8 @@ def _paused(state: ServeState) -> str:
     return "ask" if state.get("interrupt") else END
 
 
-def _thread(config: RunnableConfig) -> str:
-    thread = config.get("configurable", {}).get("thread_id")
+def _thread(state: ServeState, config: RunnableConfig) -> str:
+    thread = state.get("thread") or config.get("configurable", {}).get("thread_id")
     if not thread:
         raise BadInputError("runs need a thread (the server gives every run one)")
     return str(thread)
@@ -205,12 +211,8 @@ def _local(source: str, uploads: Path, max_bytes: int) -> str:
 def _save(data: bytes, mime: str | None, uploads: Path) -> str:
     """``data`` as a content-addressed file under ``uploads``; its path."""
     suffix = mimetypes.guess_extension(mime or "") or ".bin"
-    uploads.mkdir(parents=True, exist_ok=True)
     path = uploads / f"{hashlib.sha256(data).hexdigest()[:32]}{suffix}"
-    if not path.exists():
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.part")
-        partial.write_bytes(data)
-        os.replace(partial, path)
+    write_once(path, data)
     return str(path)
 
 

@@ -23,7 +23,7 @@ import numpy as np
 if TYPE_CHECKING:
     from ..agent import TurnResult, VitronAgent
     from ..experts.base import ExpertCall, ExpertResult
-    from ..experts.pool import ModelPool
+    from ..experts.pool import ExpertPool
 
 __all__ = ["RunOutput", "PlannedTurn", "Runner", "TASK_ALIASES"]
 
@@ -76,7 +76,7 @@ class Runner:
         self._built_agent = False
         self._owned_dir: Path | None = None
         self._state_dir = state_dir
-        self._pool: ModelPool | None = None
+        self._pool: ExpertPool | None = None
 
     # -- public ---------------------------------------------------------------------------------
     def run(self, task: str, text: str, *, images: Sequence[Path] = (), videos: Sequence[Path] = (),
@@ -213,19 +213,17 @@ class Runner:
 
     # -- one expert, directly -------------------------------------------------------------------
     @property
-    def pool(self) -> ModelPool:
+    def pool(self) -> ExpertPool:
         """The model pool the direct expert loads in once (the agent's when there is one)."""
         if self._pool is None:
             if self._agent is not None:
                 self._pool = self._agent.pool
             else:
+                from ..agent import make_pool
                 from ..config import AgentConfig
-                from ..experts.pool import ModelPool
                 from ..experts.registry import ExpertRegistry
 
-                config = AgentConfig()
-                self._pool = ModelPool(ExpertRegistry.default(), device=config.device, dtype=config.dtype,
-                                       cpu_offload=config.cpu_offload)
+                self._pool = make_pool(ExpertRegistry.default(), AgentConfig())
         return self._pool
 
     def _run_expert(self, task: str, text: str, images: Sequence[Path], videos: Sequence[Path],

@@ -14,14 +14,15 @@ import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from ..errors import ExpertFailure, UnavailableError
 from .base import Expert
 from .registry import ExpertRegistry
 
-__all__ = ["ModelPool", "PoolStats", "is_out_of_memory"]
+__all__ = ["ExpertPool", "ModelPool", "PoolStats", "is_out_of_memory"]
 
 _LOADING = threading.Lock()
 """Held while any expert loads: loaders patch process-wide state (accelerate's ``init_empty_weights``
@@ -37,6 +38,24 @@ class PoolStats:
     hits: dict[str, int] = field(default_factory=dict)
     evictions: list[str] = field(default_factory=list)
     load_seconds: dict[str, float] = field(default_factory=dict)
+
+
+class ExpertPool(Protocol):
+    """What the graph needs of a pool: ``use(name)`` yields something with ``run(call) -> ExpertResult``.
+    ``ModelPool`` runs experts in this process; ``RayServePool`` on Ray Serve replicas."""
+
+    registry: ExpertRegistry
+    stats: PoolStats
+
+    def use(self, name: str) -> AbstractContextManager[Any]: ...
+
+    def loaded(self) -> list[str]: ...
+
+    def memory(self) -> dict[str, int]: ...
+
+    def evict(self, name: str) -> bool: ...
+
+    def clear(self) -> None: ...
 
 
 @dataclass

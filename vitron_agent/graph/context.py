@@ -13,7 +13,7 @@ from typing import Any
 
 from ..config import AgentConfig
 from ..errors import BadInputError
-from ..experts.pool import ModelPool
+from ..experts.pool import ExpertPool
 from ..experts.registry import ExpertRegistry
 from ..planners.base import Planner
 from ..stores.cache import DecodeCache
@@ -38,7 +38,7 @@ class AgentContext:
     """Registry, pool, planner and stores: what nodes need but state must not hold."""
 
     registry: ExpertRegistry
-    pool: ModelPool
+    pool: ExpertPool
     planner: Planner
     config: AgentConfig
     decode_cache: DecodeCache = field(default_factory=DecodeCache, repr=False)

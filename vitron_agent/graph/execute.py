@@ -17,7 +17,7 @@ import numpy as np
 
 from ..errors import ExpertFailure, RegionError, VitronError
 from ..experts.base import ExpertCall, ExpertResult, VideoClip
-from ..experts.pool import ModelPool, is_out_of_memory
+from ..experts.pool import ExpertPool, is_out_of_memory
 from ..protocol.invocation import Invocation
 from ..protocol.referring import refer
 from ..protocol.tasks import task_spec
@@ -57,7 +57,7 @@ def execute(
     output: str,
     media: dict[str, MediaRef],
     outputs_of: dict[str, str],
-    pool: ModelPool,
+    pool: ExpertPool,
     store: MediaStore,
     signals: SignalStore,
     progress: Callable[[float, str], None] = lambda f, m: None,

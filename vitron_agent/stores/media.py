@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict
 
 from ..errors import MediaError, RegionError
 from .cache import DecodeCache
-from .files import write_once
+from .files import exists_now, write_once
 from .media_io import (
     MediaLimits,
     ProbedMedia,
@@ -281,7 +281,7 @@ class MediaStore:
         if not _BLOB_NAME.fullmatch(ref.file):  # the only names this store writes; nothing can escape it
             raise MediaError(f"{ref.id}: stored path {ref.file!r} is not a file of the media store")
         path = self.root / ref.file
-        if not path.exists():
+        if not exists_now(path):
             raise MediaError(f"{ref.id}: its file {ref.file} is missing from the media store at {self.root}")
         return path
 

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import BadInputError
-from .files import write_once
+from .files import exists_now, write_once
 
 __all__ = ["SignalStore"]
 
@@ -57,7 +57,7 @@ class SignalStore:
         if not _ID.match(signal_id):
             raise BadInputError(f"{signal_id!r} is not a signal id (expected 's' + 16 hex digits)")
         target = self.root / f"{signal_id}.safetensors"
-        if not target.exists():
+        if not exists_now(target):
             raise BadInputError(f"signal {signal_id} is not in the signal store at {self.root}")
         return load(target.read_bytes())
 
@@ -70,7 +70,7 @@ class SignalStore:
             return (stored.metadata() or {}).get("space")
 
     def __contains__(self, signal_id: object) -> bool:
-        return isinstance(signal_id, str) and bool(_ID.match(signal_id)) and (self.root / f"{signal_id}.safetensors").exists()
+        return isinstance(signal_id, str) and bool(_ID.match(signal_id)) and exists_now(self.root / f"{signal_id}.safetensors")
 
 
 def _to_numpy(value: Any) -> np.ndarray:

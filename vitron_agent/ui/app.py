@@ -136,12 +136,16 @@ def launch(app: Any, agent: Any, *, host: str = "127.0.0.1", port: int | None = 
 
 
 def serve(*, host: str = "127.0.0.1", port: int = 7860, state_dir: str | None = None, checkpointer: str | None = None,
-          planner: Any = None, human_in_the_loop: bool = False, max_upload_mb: float = 100) -> int:
+          experts: str | None = None, planner: Any = None, human_in_the_loop: bool = False,
+          max_upload_mb: float = 100) -> int:
     """``vitron-agent ui``: build the agent and the app, serve until interrupted; returns the exit code.
-    ``checkpointer``: where threads are kept (``AgentConfig.checkpointer``; None: ``$VITRON_CHECKPOINTER``)."""
+    ``checkpointer``: where threads are kept (``AgentConfig.checkpointer``; None: ``$VITRON_CHECKPOINTER``);
+    ``experts``: where experts run (``AgentConfig.experts``; None: ``$VITRON_EXPERTS``)."""
     from ..agent import VitronAgent
 
     options = {"checkpointer": checkpointer} if checkpointer else {}
+    if experts:
+        options["experts"] = experts
     config = web_config(state_dir, max_upload_mb=max_upload_mb, human_in_the_loop=human_in_the_loop, **options)
     with VitronAgent(config, planner=planner) as agent:
         launch(build_app(agent), agent, host=host, port=port, block=True)
@@ -332,10 +336,9 @@ def _frame_update(src: dict[str, Any] | None) -> Any:
 def _browser_secret(state_dir: Path) -> str:
     """The key the browser's stored thread id is encrypted with; kept in the state folder so it survives
     server restarts (a new key would make every browser forget its thread)."""
+    from ..stores.files import write_once
+
     path = Path(state_dir) / "ui-secret"
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "w") as file:
-            file.write(secrets.token_hex(16))
+    if not path.exists():  # the first process to write it wins, so every UI process on a shared folder agrees
+        write_once(path, secrets.token_hex(16).encode(), mode=0o600)
     return path.read_text().strip()
