@@ -14,7 +14,8 @@ realistic reply with two invocations and two signal runs; the constraint costs t
 
 LitePlanner (the default planner) is measured too: its load in a fresh process (import + encoder + heads,
 the median of 3 processes; target <= 3 s), its p50 latency per request on the hand-written sets next to
-the rule planner's (target <= 30 ms), and its accuracy there (target >= 95 % fully right, English).
+the rule planner's (target <= 30 ms), and its accuracy there (target >= 95 % fully right, English), and on
+the development sets of requests written apart from the templates (``finetune/blind_eval.py``).
 ``--only lite`` or ``--only vitron`` runs one half.
 
 ``--shape 0.5b`` builds random weights shaped like CLIP ViT-L/14-336 + Qwen2-0.5B (no download) to
@@ -167,6 +168,19 @@ def lite_main() -> None:
         got, base = evaluate(lite, rows), evaluate(rules, rows)
         print(f"{path.name:<20}{len(rows):>9}{got['p50_ms']:>13.1f}{base['p50_ms']:>14.2f}{got['en']['full']:>14.1%}"
               f"{base['en']['full']:>15.1%}{got['zh']['full']:>14.1%}")
+    from vitron_agent.finetune.blind_eval import DEV_SETS
+    from vitron_agent.finetune.blind_eval import evaluate as evaluate_unseen
+
+    print(f"\n{'requests written apart from the templates':<44}{'requests':>9}{'lite p50 ms':>13}{'en full':>9}"
+          f"{'zh full':>9}{'turns':>8}")
+    for requests, dialogues in DEV_SETS:
+        result = evaluate_unseen(lite, load_rows(requests), load_rows(dialogues))
+        singles, turns = result["requests"], result["turns"]
+        p50 = 1000 * statistics.median(s.seconds for s in singles[1:])
+        share = {lang: sum(s.right for s in singles if s.row["lang"] == lang) / sum(s.row["lang"] == lang for s in singles)
+                 for lang in ("en", "zh")}
+        print(f"{requests.name:<44}{len(singles):>9}{p50:>13.1f}{share['en']:>9.1%}{share['zh']:>9.1%}"
+              f"{sum(t.right for t in turns) / len(turns):>8.1%}")
     print(f"summary: LitePlanner load {load:.2f} s (<= 3 s), p50 {got['p50_ms']:.1f} ms per request (<= 30 ms), "
           f"{got['en']['full']:.1%} of {BLIND_FILE.name}'s English requests fully right (>= 95 %)")
 

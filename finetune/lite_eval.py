@@ -14,7 +14,8 @@ verbose wording, Chinese), beside this file:
 ``video``: the medium is a video); and what is expected: ``task`` (``chat``: no invocation), ``op``,
 ``target`` (null: not checked), ``args`` (``new``, ``color``, ``style``, ``direction``) and ``region``
 (``box``, ``output`` or ``none``). Phrases are compared without case, punctuation and leading
-determiners ("the cup" == "cup"). A request is fully right when every field is.
+determiners ("the cup" == "cup"); an animation's prompt may go on with the motion asked for ("make the flag
+wave": "the flag wave" names "the flag"). A request is fully right when every field is.
 """
 
 from __future__ import annotations
@@ -75,6 +76,18 @@ def _same_arg(name: str, expected: str, got: str) -> bool:
     return _norm(str(got)) == _norm(expected)
 
 
+def _same_target(row: dict[str, Any], command: str) -> bool:
+    """The phrase, compared without case, punctuation and leading determiners. An animation's command is its
+    prompt, which keeps the motion asked for: "make the flag wave" -> "the flag wave" names "the flag"."""
+    got, want = _norm(command), _norm(row["target"])
+    if row["task"] == "animate_image" and want:
+        return got == want or got.startswith(want + " ") or (bool(_CJK_CHAR.search(want)) and got.startswith(want))
+    return got == want
+
+
+_CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
+
+
 def score(row: dict[str, Any], invocations: list) -> dict[str, bool]:
     """Which fields of the first invocation (none: ``chat``) match the row's expectations."""
     inv = invocations[0] if invocations else None
@@ -83,7 +96,7 @@ def score(row: dict[str, Any], invocations: list) -> dict[str, bool]:
     return {
         "task": (inv.task if inv else "chat") == row["task"],
         "op": (inv.op if inv else None) == row["op"],
-        "target": row["target"] is None or (inv is not None and _norm(inv.command) == _norm(row["target"])),
+        "target": row["target"] is None or (inv is not None and _same_target(row, inv.command)),
         "args": all(_same_arg(k, v, got_args.get(k, "")) for k, v in row["args"].items()),
         "region": got_region == row["region"],
     }

@@ -123,10 +123,12 @@ def test_the_numpy_heads_compute_what_the_trained_torch_heads_compute(lite):
     ("把框里的杯子抠出来", True, "segment", None, "杯子", {}, Region(box=COFFEE_BOX)),
     ("生成一张海边日落的图片", False, "generate_image", None, "海边日落", {}, None),
     ("把车变成红色", False, "edit_image", "recolor", "车", {"color": "红色"}, None),
+    ("把狗换成猫", False, "edit_image", "replace", "狗", {"new": "猫"}, None),
+    ("把花删掉", False, "edit_image", "remove", "花", {}, None),
 ])
 def test_it_reads_chinese_through_the_character_feature(lite, text, box, task, op, command, args, region):
     """The English encoder reads most of these characters as [UNK]; the heads' character feature reads them.
-    (A bare noun right after 把, as in "把狗换成猫", is often missed: see finetune/README.md.)"""
+    A bare noun right after 把 ("把狗换成猫"), which the tagger often misses, is read by the rule around it."""
     out = lite.plan(_input(text, region=Region(box=COFFEE_BOX) if box else None))
     (inv,) = out.invocations
     assert (inv.task, inv.op, inv.command, inv.region) == (task, op, command, region)
@@ -200,7 +202,7 @@ def test_the_eval_script_reports_every_set_and_the_bar_holds_on_the_blind_set(ca
     lite, rules = blind["lite"], blind["rules"]
     assert lite["en"]["full"] >= 0.95, lite["misses"]
     assert lite["en"]["full"] > rules["en"]["full"] and lite["zh"]["full"] > rules["zh"]["full"]
-    assert lite["p50_ms"] < 100  # the 30 ms target is measured by benchmarks/bench_planner.py, not asserted
+    assert lite["zh"]["full"] >= 0.85  # latency is measured by benchmarks/bench_planner.py, not asserted
 
 
 def test_it_is_the_default_planner_of_the_agent_the_cli_and_the_server(make_agent, photos):

@@ -12,6 +12,12 @@ convention: fractions of that medium's width and height, three decimals, top-lef
 
 Parsed pixels are ``round(fraction * extent, PIXEL_DECIMALS)``: four decimals, so a value written
 with three decimals comes back exactly on any medium at least 1 px wide.
+
+People write boxes into requests too, in pixels or fractions: ``find_written_boxes`` reads
+``[x1, y1, x2, y2]``, ``(x1, y1, x2, y2)``, bare ``x1,y1,x2,y2``, ``from (x1, y1) to (x2, y2)``,
+``x=40 y=60 to x=90 y=120`` (also ``x1=.. y1=.. x2=.. y2=..`` and ``x, y, w, h`` written as ``w=``, ``h=``),
+fractions of the medium's size (all four within 0..1, one with a decimal point), and a video frame
+("on frame 12", "第12帧").
 """
 
 from __future__ import annotations
@@ -39,6 +45,9 @@ __all__ = [
     "error",
     "one_line",
     "show",
+    "WrittenBox",
+    "find_written_boxes",
+    "written_frame_span",
 ]
 
 PIXEL_DECIMALS = 4
@@ -290,3 +299,83 @@ def region_to_text(region: Region, size: tuple[int, int] | None) -> str:
         for p in region.points or ()
     ]
     return "; ".join(points) + span
+
+
+# --- boxes written in a request ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WrittenBox:
+    """A box written in a request: pixels of the medium, the frame it is on (video), and where it was written
+    (``start``, ``end``: the characters of the notation; ``written_frame_span`` finds the frame words)."""
+
+    box: tuple[float, float, float, float]
+    frame: int | None
+    start: int
+    end: int
+
+
+_NUM = r"[+-]?\d+(?:\.\d+)?"
+_SEP = r"\s*[,，;；]\s*|\s+"
+_WRITTEN_FORMS = (
+    # [x1, y1, x2, y2] / (x1, y1, x2, y2) / bare x1,y1,x2,y2 (commas between all four)
+    re.compile(rf"[\[(（]\s*({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})\s*[\])）]"),
+    re.compile(rf"(?<![\w.])({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})(?![\w.])"),
+    # from (x1, y1) to (x2, y2); between (x1, y1) and (x2, y2); (x1, y1)-(x2, y2); 从(x1,y1)到(x2,y2)
+    re.compile(rf"[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]\s*(?:to|and|through|till|until|-|–|—|到|至|~)\s*"
+               rf"(?:(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*(?:at\s*)?)?"
+               rf"[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]", re.I),
+    # x=40 y=60 to x=90 y=120; x1=40, y1=60, x2=90, y2=120
+    re.compile(rf"\bx1?\s*[=:]\s*({_NUM})\s*[,，]?\s*y1?\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:(?:to|and|-|到)\s*)?"
+               rf"x2?\s*[=:]\s*({_NUM})\s*[,，]?\s*y2?\s*[=:]\s*({_NUM})", re.I),
+)
+_WIDTH_HEIGHT = re.compile(rf"\bx\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
+                           rf"({_NUM})\s*[,，]?\s*(?:h|height)\s*[=:]\s*({_NUM})", re.I)
+_CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left)(?:\s+corner)?\s*(?:at\s*)?[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
+                      rf"[)）\]]\s*[,，]?\s*(?:and|to)?\s*(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*"
+                      rf"(?:at\s*)?[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]", re.I)
+_WRITTEN_FRAME = re.compile(r"(?:\b(?:on|at|in|from)\s+)?(?:the\s+)?\bframe\s*(?:#|no\.?|number)?\s*(\d{1,6})\b"
+                            r"|\b(\d{1,6})(?:st|nd|rd|th)\s+frame\b|(?:在)?第\s*(\d{1,6})\s*帧(?:上|里|中)?", re.I)
+
+
+def find_written_boxes(text: str, size: tuple[int, int] | None) -> list[WrittenBox]:
+    """The boxes written in ``text``, in pixels of a ``size`` (width, height) medium, in the order written.
+
+    Fractions (all four values within 0..1, at least one with a decimal point) are scaled by ``size``
+    (without a size they are left out). A frame number anywhere in the text ("on frame 12") goes with every
+    box."""
+    found: list[tuple[int, int, tuple[float, ...]]] = []
+    taken: list[tuple[int, int]] = []
+    for pattern in (_CORNERS, _WIDTH_HEIGHT, *_WRITTEN_FORMS):
+        for match in pattern.finditer(text):
+            if any(a < match.end() and match.start() < b for a, b in taken):
+                continue
+            values = [float(v) for v in match.groups()]
+            if pattern is _WIDTH_HEIGHT:
+                values = [values[0], values[1], values[0] + values[2], values[1] + values[3]]
+            box = _written_pixels(values, [g for g in match.groups()], size)
+            if box is not None:
+                found.append((match.start(), match.end(), box))
+                taken.append((match.start(), match.end()))
+    frame_match = _WRITTEN_FRAME.search(text)
+    frame = int(next(g for g in frame_match.groups() if g)) if frame_match else None
+    return [WrittenBox(box, frame, start, end) for start, end, box in sorted(found)]  # type: ignore[arg-type]
+
+
+def written_frame_span(text: str) -> tuple[int, int] | None:
+    """Where the frame words ("on frame 12") are written in ``text``; None when there are none."""
+    found = _WRITTEN_FRAME.search(text)
+    return (found.start(), found.end()) if found else None
+
+
+def _written_pixels(values: list[float], written: list[str], size: tuple[int, int] | None) -> tuple[float, ...] | None:
+    """Pixels of a written box: fractions scaled by ``size``; None when it is no box (inverted, empty)."""
+    x1, y1, x2, y2 = values
+    if all(0.0 <= v <= 1.0 for v in values) and any("." in w for w in written):
+        if size is None:
+            return None
+        width, height = size
+        x1, y1, x2, y2 = _px(x1, width), _px(y1, height), _px(x2, width), _px(y2, height)
+    if not (0 <= x1 < x2 and 0 <= y1 < y2):
+        return None
+    return (x1, y1, x2, y2)

