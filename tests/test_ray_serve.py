@@ -18,7 +18,7 @@ from vitron_agent.experts.ray_serve import RayServePool, RayServeSettings, famil
 from vitron_agent.experts.registry import ExpertRegistry
 from vitron_agent.stores.media_io import encode_video
 
-from .synthetic_experts import BoxMaskExpert, WaitingMaskExpert
+from .synthetic_experts import BoxMaskExpert, CrashingExpert, WaitingMaskExpert
 from .synthetic_media import cup_clip
 
 CUP = [172, 18, 410, 300]  # the coffee cup in scikit-image's coffee photo (tests/ground_truth.py)
@@ -31,7 +31,7 @@ def ray_cluster():
     ray = pytest.importorskip("ray")
     serve = pytest.importorskip("ray.serve")
     try:
-        ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
+        ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False, configure_logging=False,
                  namespace="vitron-agent-tests")
     except Exception as exc:  # pragma: no cover - a machine where Ray cannot start
         pytest.skip(f"a local Ray cluster could not start here: {exc}")
@@ -111,6 +111,7 @@ def test_progress_reaches_the_stream_and_a_killed_replica_is_a_clear_error(ray_c
     registry = ExpertRegistry.default()
     registry.register(WaitingMaskExpert, pid_file=str(pid_file), hold=60.0)
     registry.register(BoxMaskExpert)
+    registry.register(CrashingExpert)
     agent = VitronAgent(AgentConfig(state_dir=tmp_path / "state"), registry=registry,
                         pool=RayServePool(registry, _settings("kill-")))
     box = [100, 80, 300, 260]
@@ -152,6 +153,11 @@ def test_progress_reaches_the_stream_and_a_killed_replica_is_a_clear_error(ray_c
         expected = np.zeros(mask.shape[:2], bool)
         expected[80:260, 100:300] = True
         assert np.array_equal(mask if mask.ndim == 2 else mask[..., 0], expected)
+
+        crashed = agent.invoke("", thread=thread, invocations=[{"module": "crasher", "task": "segment",
+                                                                "inputs": ["u0"], "region": {"box": box}}])
+        assert [e["message"] for e in crashed.errors] == [
+            "crasher ran out of memory; try a smaller input, fp16, CPU offload or a lower pool budget"]
     finally:
         runner.join(1)
         agent.close()

@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..errors import BadInputError, ExpertFailure, UnavailableError
+from ..errors import BadInputError, ExpertFailure, UnavailableError, VitronError
 from .base import ExpertCall, ExpertResult, ExpertSpec
 from .pool import ModelPool, PoolStats
 from .registry import ExpertRegistry
@@ -176,14 +176,11 @@ class ExpertFamily:
 
 
 def _portable(exc: BaseException) -> BaseException:
-    """The exception itself when it survives pickling (our errors do), else a plain one with its words."""
-    import pickle
-
-    try:
-        pickle.loads(pickle.dumps(exc))
+    """The exception to send back: our own errors as they are (the agent reports their category), any other as a
+    plain one with its type and words (a library's exception class may not exist in the agent process)."""
+    if isinstance(exc, VitronError):
         return exc
-    except Exception:
-        return RuntimeError(f"{type(exc).__name__}: {exc}")
+    return RuntimeError(f"{type(exc).__name__}: {exc}")
 
 
 # -- in the agent process -------------------------------------------------------------------------------
