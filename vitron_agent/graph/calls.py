@@ -29,6 +29,7 @@ __all__ = [
     "part_id",
     "read_calls",
     "calls_of_turn",
+    "unfinished_calls",
     "close_unfinished",
     "read_media",
     "resolve_medium",
@@ -158,6 +159,13 @@ def calls_of_turn(state: Mapping[str, Any], turn: int, round_: int | None = None
             if value["turn"] == turn and (round_ is None or value["round"] == round_)}
 
 
+def unfinished_calls(state: Mapping[str, Any]) -> dict[str, Call]:
+    """The calls of a thread that are not final yet (none, after a turn that finished), by key; the others are
+    not read, so a long thread costs no more to check than a short one."""
+    return {key: Call.model_validate(value) for key, value in (state.get("calls") or {}).items()
+            if value["status"] not in FINAL_STATUSES}
+
+
 def close_unfinished(calls: Mapping[str, Call]) -> tuple[dict[str, Call], list[ToolMessage]]:
     """Calls an earlier turn left unfinished, failed as ``interrupted``, and the tool messages answering them.
 
@@ -172,9 +180,13 @@ def close_unfinished(calls: Mapping[str, Call]) -> tuple[dict[str, Call], list[T
 
 
 # -- media references ----------------------------------------------------------------------------
-def read_media(state: Mapping[str, Any]) -> dict[str, MediaRef]:
-    """Every medium of a thread, by id, from graph state."""
-    return {key: MediaRef.model_validate(value) for key, value in (state.get("media") or {}).items()}
+def read_media(state: Mapping[str, Any], ids: Iterable[str] | None = None) -> dict[str, MediaRef]:
+    """Every medium of a thread, by id, from graph state; with ``ids``, only those of them it has (a turn's
+    outputs, without reading the whole thread's)."""
+    media = state.get("media") or {}
+    if ids is None:
+        return {key: MediaRef.model_validate(value) for key, value in media.items()}
+    return {key: MediaRef.model_validate(media[key]) for key in ids if key in media}
 
 
 def resolve_medium(ref: str, media: Mapping[str, MediaRef], outputs_of: Mapping[str, str]) -> MediaRef:

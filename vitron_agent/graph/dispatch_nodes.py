@@ -22,7 +22,7 @@ from ..stores.signals import SignalStore
 from .calls import Call, call_key, calls_of_turn, output_id, read_media
 from .context import AgentContext, context_of
 from .execute import execute
-from .state import AgentState, PlanRecord, RunExpertInput, TurnBudget, TurnRequest
+from .state import AgentState, PlanRecord, RunExpertInput, TurnBudget, TurnRequest, changes
 from .turn_nodes import thread_of
 from .validate import ValidatedPlan, validate_plan
 
@@ -67,7 +67,7 @@ def validate(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCo
                               "feedback": [p.text() for p in checked.problems] if retry else []}
     if not retry:  # a plan sent back leaves no calls in the log: the revised plan replaces it
         update["calls"] = {key: call.to_state() for key, call in calls.items()}
-    return update
+    return changes(state, update)
 
 
 def _ask_for_regions(checked: ValidatedPlan, state: AgentState, ctx: AgentContext, signals: SignalStore,
@@ -107,7 +107,7 @@ def schedule(state: AgentState, runtime: Runtime[AgentContext], bound: AgentCont
     of expert calls and, with a human in the loop, ask before costly or destructive steps and for a region
     when grounding found nothing."""
     ctx = context_of(runtime, bound)
-    if TurnRequest.read(state).dry_run:
+    if TurnRequest.is_dry_run(state):
         return {}
     turn, round_ = state.get("turn", 0), state.get("round", 0)
     calls = calls_of_turn(state, turn, round_)
@@ -131,8 +131,8 @@ def schedule(state: AgentState, runtime: Runtime[AgentContext], bound: AgentCont
         updates[key] = calls[key].queue()
     budget = budget.model_copy(update={"expert_calls": budget.expert_calls + len(ready)})
     answers = [call.tool_message() for call in updates.values() if call.status in ("skipped", "failed")]
-    return {"calls": {key: call.to_state() for key, call in updates.items()}, "budget": budget.dump(),
-            **({"messages": answers} if answers else {})}
+    return changes(state, {"calls": {key: call.to_state() for key, call in updates.items()}, "budget": budget.dump(),
+                           "messages": answers})
 
 
 def _skip_after_failures(calls: dict[str, Call]) -> dict[str, Call]:
@@ -196,13 +196,14 @@ def route_schedule(state: AgentState, runtime: Runtime[AgentContext],
                    bound: AgentContext | None = None) -> list[Send] | str:
     """Pure routing: fan out the queued calls with ``Send``, plan again (feedback to act on, or results the
     planner asked to see, within the turn's rounds), or answer."""
-    if TurnRequest.read(state).dry_run:
+    if TurnRequest.is_dry_run(state):
         return "respond"
     turn, round_ = state.get("turn", 0), state.get("round", 0)
     calls = calls_of_turn(state, turn, round_)
     queued = [call for call in calls.values() if call.status == "queued"]
     if queued:
-        return [Send("run_expert", _payload(call, state)) for call in queued]
+        done = {c.id: c.output for c in calls.values() if c.status == "done"}
+        return [Send("run_expert", _payload(call, state, done)) for call in queued]
     if state.get("feedback"):
         return "plan"
     followups = TurnBudget.read(state).followups
@@ -212,11 +213,11 @@ def route_schedule(state: AgentState, runtime: Runtime[AgentContext],
     return "respond"
 
 
-def _payload(call: Call, state: AgentState) -> RunExpertInput:
-    """Only what this call reads: its inputs, its region ref, and the outputs of the calls it refers to."""
+def _payload(call: Call, state: AgentState, done: dict[str, str | None]) -> RunExpertInput:
+    """Only what this call reads: its inputs, its region ref, and the outputs of the calls it refers to
+    (``done``: invocation id -> primary output of the round's finished calls)."""
     inv = call.invocation
     media = state.get("media") or {}
-    done = {c.id: c.output for c in calls_of_turn(state, call.turn, call.round).values() if c.status == "done"}
     refs = [*inv.inputs, *([inv.region.ref] if inv.region is not None and inv.region.ref else [])]
     outputs_of = {ref: done[ref] for ref in refs if ref in done and done[ref] is not None}
     wanted = {ref for ref in refs if ref in media} | set(outputs_of.values())
@@ -251,6 +252,6 @@ def run_expert(payload: RunExpertInput, config: RunnableConfig, runtime: Runtime
     message: ToolMessage = finished.tool_message()
     return {
         "calls": {key: finished.to_state()},
-        "media": {ref.id: ref.model_dump(mode="json") for ref in outcome.media.values()},
+        **({"media": {ref.id: ref.model_dump(mode="json") for ref in outcome.media.values()}} if outcome.media else {}),
         "messages": [message],
     }

@@ -6,8 +6,6 @@ through the graph too, so every path validates, schedules and stores alike.
 
 from __future__ import annotations
 
-import contextvars
-import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -23,6 +21,7 @@ from ..protocol.referring import refer
 from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef, MediaStore
 from ..stores.signals import SignalStore
+from . import workers
 from .calls import CallError, part_id, resolve_medium
 
 __all__ = ["Outcome", "Resolved", "execute", "resolve_call", "store_result"]
@@ -99,25 +98,12 @@ def _within(work: Callable[[], ExpertResult], timeout: float | None, expert_name
     """``work()``, or an ``ExpertFailure`` once ``timeout`` seconds have passed."""
     if timeout is None:
         return work()
-    box: dict[str, Any] = {}
-
-    def target() -> None:
-        try:
-            box["result"] = work()
-        except BaseException as exc:  # handed to the caller below
-            box["error"] = exc
-
-    # the node's context goes with it: progress events reach LangGraph's stream writer only from inside it
-    context = contextvars.copy_context()
-    thread = threading.Thread(target=context.run, args=(target,), name=f"vitron-expert-{expert_name}", daemon=True)
-    thread.start()
-    thread.join(timeout)
-    if thread.is_alive():
+    # on a kept worker thread, with the node's context: progress events reach LangGraph's stream writer from it
+    job = workers.start(work, f"vitron-expert-{expert_name}")
+    if not job.wait(timeout):
         raise ExpertFailure(f"did not finish within {timeout:g} s (the expert time limit); try a smaller input "
                             "or raise AgentConfig.expert_timeout")
-    if "error" in box:
-        raise box["error"]
-    return box["result"]
+    return job.result()
 
 
 def _oom(expert_name: str) -> CallError:

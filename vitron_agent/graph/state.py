@@ -22,7 +22,7 @@ from ..protocol.invocation import Invocation, Region
 from ..stores.media import MediaRef
 
 __all__ = ["AgentState", "TurnInput", "TurnOutput", "RunExpertInput", "merge_by_key", "TurnRequest", "PlanRecord",
-           "TurnBudget", "SNAPSHOT_EVERY"]
+           "TurnBudget", "SNAPSHOT_EVERY", "changes"]
 
 
 def merge_by_key(old: dict[str, dict] | None, new: dict[str, dict] | None) -> dict[str, dict]:
@@ -56,6 +56,18 @@ stay the same however long the thread is; reading a thread replays the writes si
 
 Messages = Annotated[list[AnyMessage], DeltaChannel(_add_all, snapshot_frequency=SNAPSHOT_EVERY)]
 Records = Annotated[dict[str, dict[str, Any]], DeltaChannel(_merge_all, snapshot_frequency=SNAPSHOT_EVERY)]
+
+
+GROWING = ("messages", "media", "calls")
+"""The fields a write adds to (``DeltaChannel``s); every other field is replaced by what is written."""
+
+
+def changes(state: Mapping[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    """``update`` less the writes that change nothing: a field set to the value it already has, nothing added to
+    a growing field. Each write costs a checkpoint row and a new channel version even when the value is the same,
+    and a turn's steps mostly reset fields that are already reset."""
+    return {key: value for key, value in update.items()
+            if not (value in ({}, []) if key in GROWING else key in state and state[key] == value)}
 
 
 class _StateModel(BaseModel):
@@ -93,6 +105,12 @@ class TurnRequest(_StateModel):
     dry_run: bool = False
     new_ids: list[str] = Field(default_factory=list)
     region_media: str | None = None
+
+    @classmethod
+    def is_dry_run(cls, state: Mapping[str, Any]) -> bool:
+        """Whether the turn in ``state`` is a dry run, without reading the whole request (routing asks after
+        every step)."""
+        return bool((state.get(cls.field_name) or {}).get("dry_run"))
 
 
 class PlanRecord(_StateModel):

@@ -18,9 +18,18 @@ from ..protocol.inputs import read_region
 from ..protocol.invocation import Invocation, Region
 from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef
-from .calls import Call, CallError, calls_of_turn, close_unfinished, latest_medium, read_calls, read_media
+from .calls import (
+    Call,
+    CallError,
+    calls_of_turn,
+    close_unfinished,
+    latest_medium,
+    read_calls,
+    read_media,
+    unfinished_calls,
+)
 from .context import AgentContext, context_of
-from .state import AgentState, PlanRecord, TurnBudget, TurnRequest
+from .state import AgentState, PlanRecord, TurnBudget, TurnRequest, changes
 from .validate import check_region_bounds
 
 __all__ = ["ingest", "plan", "respond", "thread_of", "media_infos", "planner_input", "call_info"]
@@ -72,12 +81,12 @@ def ingest(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCont
     human = HumanMessage(content=content, id=fresh.id if fresh is not None else None, additional_kwargs={
         "media": ids, "region": region.model_dump(mode="json", exclude_none=True) if region else None,
         "region_media": region_media})
-    closed, answers = close_unfinished(read_calls(state))  # a turn cut short before this one
+    closed, answers = close_unfinished(unfinished_calls(state))  # a turn cut short before this one
     completed = request.model_copy(update={"new_ids": ids, "region_media": region_media, "region": region,
                                            "region_mask": None, "new_media": []})
-    return {
+    return changes(state, {
         "messages": [*answers, human],
-        **({"calls": {key: call.to_state() for key, call in closed.items()}} if closed else {}),
+        "calls": {key: call.to_state() for key, call in closed.items()},
         "media": {key: ref.model_dump(mode="json") for key, ref in new_media.items()},
         "turn": state.get("turn", 0) + 1,
         "round": 0,
@@ -86,7 +95,7 @@ def ingest(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCont
         "errors": [e.model_dump() for e in errors],
         "budget": TurnBudget().dump(),
         "turn_input": completed.dump(),
-    }
+    })
 
 
 def _fresh_human(state: AgentState) -> HumanMessage | None:
@@ -160,31 +169,31 @@ def plan(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContex
     counters = {"round": round_, "budget": budget.dump()}
     try:
         if explicit is not None:
-            output = _explicit_plan(explicit, state)
+            output = _explicit_plan(explicit, request, state)
         else:
-            state = {**state, "round": round_}
-            output = ctx.planner.plan(planner_input(state, ctx, thread_of(config), _token_writer(round_)))
+            this_round: AgentState = {**state, "round": round_}
+            output = ctx.planner.plan(planner_input(this_round, ctx, thread_of(config), _token_writer(round_)))
     except BadInputError as exc:
         failed = PlanRecord(planner=planner_name, failed=True).dump()
         if explicit is None and ctx.planner.can_revise and budget.retries < ctx.config.max_planner_retries:
-            return {**counters, "plan": failed, "feedback": [str(exc)]}
+            return changes(state, {**counters, "plan": failed, "feedback": [str(exc)]})
         error = CallError(category=exc.category, message=str(exc))
-        return {**counters, "plan": failed, "feedback": [], "errors": [*state.get("errors", []), error.model_dump()]}
+        return changes(state, {**counters, "plan": failed, "feedback": [],
+                               "errors": [*state.get("errors", []), error.model_dump()]})
     except Exception as exc:  # a planner bug must not lose the conversation
         category = exc.category if isinstance(exc, VitronError) else "internal"
         error = CallError(category=category, message=f"planner {planner_name} failed: {type(exc).__name__}: {exc}")
-        return {**counters, "plan": PlanRecord(planner=planner_name, failed=True).dump(), "feedback": [],
-                "errors": [*state.get("errors", []), error.model_dump()]}
+        return changes(state, {**counters, "plan": PlanRecord(planner=planner_name, failed=True).dump(), "feedback": [],
+                               "errors": [*state.get("errors", []), error.model_dump()]})
     invocations = _store_signals(output, ctx, thread_of(config))
     record = PlanRecord(reply=output.reply, invocations=invocations, needs_followup=output.needs_followup,
                         planner=planner_name)
-    return {**counters, "plan": record.dump(), "feedback": []}
+    return changes(state, {**counters, "plan": record.dump(), "feedback": []})
 
 
-def _explicit_plan(explicit: list[Invocation] | str, state: AgentState) -> PlannerOutput:
+def _explicit_plan(explicit: list[Invocation] | str, request: TurnRequest, state: AgentState) -> PlannerOutput:
     """The caller's invocations: objects, or VITRON's tag text (regions normalised to the medium). One that
     acts on an object but names no region gets the region the caller drew this turn, on that medium."""
-    request = TurnRequest.read(state)
     if isinstance(explicit, str):
         from ..protocol.text_form import parse
 
@@ -287,7 +296,7 @@ def respond(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCon
         return {}  # the planner answered (after seeing any tool results): its message is the answer
     if not any(lines):
         lines = ["Nothing to do."]
-    media = read_media(state)
+    media = read_media(state, [i for call in calls for i in call.artifacts])
     store, _ = context_of(runtime, bound).stores(thread_of(config))
     artifacts = [{"id": ref.id, "kind": ref.kind, "path": str(store.path(ref)), "width": ref.width,
                   "height": ref.height, "frames": ref.frames, "preview": ref.preview}

@@ -1,0 +1,70 @@
+"""Worker threads for expert calls under a time limit: results, errors and context come back; threads are reused;
+a call past its limit blocks nobody."""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import threading
+
+import pytest
+
+from vitron_agent.graph import workers
+
+_REQUEST = contextvars.ContextVar("request", default="none")
+
+
+def test_a_job_returns_its_value_in_the_callers_context():
+    _REQUEST.set("turn 7")
+    job = workers.start(lambda: (_REQUEST.get(), threading.current_thread().name), "vitron-expert-echo")
+    assert job.wait(10)
+    assert job.result() == ("turn 7", "vitron-expert-echo")
+
+
+def test_a_jobs_exception_is_raised_in_the_caller():
+    def crash() -> None:
+        raise ValueError("expert crashed")
+
+    job = workers.start(crash, "vitron-expert-crash")
+    assert job.wait(10)
+    with pytest.raises(ValueError, match="expert crashed"):
+        job.result()
+
+
+def test_threads_are_kept_for_the_next_calls():
+    local = threading.local()
+
+    def work() -> bool:
+        fresh = not getattr(local, "used", False)  # a thread-local outlives a call only on a thread that is reused
+        local.used = True
+        return fresh
+
+    fresh = 0
+    for _ in range(20):
+        job = workers.start(work, "vitron-expert-count")
+        assert job.wait(10)
+        fresh += job.result()
+    # one call at a time: the threads kept idle (earlier tests may have left some) and one more serve them all
+    assert fresh <= workers.KEEP_IDLE + 1
+
+
+def test_a_call_past_its_limit_does_not_hold_up_the_next_one():
+    release = threading.Event()
+    stuck = workers.start(lambda: release.wait(30), "vitron-expert-stuck")
+    assert not stuck.wait(0.05)  # the caller goes on
+    quick = workers.start(lambda: "done", "vitron-expert-quick")
+    assert quick.wait(10) and quick.result() == "done"
+    assert not stuck.wait(0)  # still running in the background, on its own thread
+    release.set()
+    assert stuck.wait(10) and stuck.result() is True
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork")
+def test_a_forked_child_starts_its_own_threads():
+    assert workers.start(lambda: 1, "vitron-expert-parent").wait(10)  # the parent has a kept thread
+    pid = os.fork()
+    if pid == 0:  # the child: the parent's thread does not exist here
+        job = workers.start(lambda: 42, "vitron-expert-child")
+        os._exit(0 if job.wait(10) and job.result() == 42 else 1)
+    _, status = os.waitpid(pid, 0)
+    assert os.WEXITSTATUS(status) == 0

@@ -1,0 +1,110 @@
+"""Threads that run expert calls under a time limit, kept from call to call.
+
+A call runs on a thread other than the graph's so that a turn can go on past the expert time limit (a thread
+cannot be stopped). Starting and joining a new thread for every call cost about as much as the rest of a
+turn's bookkeeping for a fast expert, so finished threads wait for the next call instead; a thread still busy
+past its limit is simply not handed new work until it finishes.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import os
+import queue
+import threading
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
+
+__all__ = ["Job", "start"]
+
+T = TypeVar("T")
+
+KEEP_IDLE = 4
+"""Idle threads kept at most; more end once their call is done (parallel branches may have needed more)."""
+
+
+class Job(Generic[T]):
+    """One call handed to a worker thread: wait for it, then read its result (or its error, raised)."""
+
+    def __init__(self, work: Callable[[], T], name: str) -> None:
+        self._work = work
+        self._name = name
+        self._context = contextvars.copy_context()  # the caller's: LangGraph's stream writer lives there
+        self._done = threading.Event()
+        self._value: Any = None
+        self._error: BaseException | None = None
+
+    def wait(self, timeout: float | None) -> bool:
+        """Whether the call finished within ``timeout`` seconds (None: waits for it)."""
+        return self._done.wait(timeout)
+
+    def result(self) -> T:
+        """The call's return value; its exception is raised here, in the caller's thread."""
+        if self._error is not None:
+            raise self._error
+        return self._value
+
+    def _run(self) -> None:
+        """Run the call; ``_finish`` tells the caller (the worker counts itself idle in between)."""
+        threading.current_thread().name = self._name
+        try:
+            self._value = self._context.run(self._work)
+        except BaseException as exc:  # handed to the caller by ``result``
+            self._error = exc
+
+    def _finish(self) -> None:
+        self._done.set()
+
+
+class _Workers:
+    """Daemon threads taking jobs from one queue. ``_idle`` counts waiting threads no job has been promised
+    to, so every job put finds a thread: an idle one, or one started for it."""
+
+    def __init__(self) -> None:
+        self._jobs: queue.SimpleQueue[Job[Any]] = queue.SimpleQueue()
+        self._idle = 0
+        self._lock = threading.Lock()
+
+    def submit(self, job: Job[Any]) -> None:
+        with self._lock:
+            spare = self._idle > 0
+            if spare:
+                self._idle -= 1
+        if not spare:
+            threading.Thread(target=self._serve, name="vitron-expert", daemon=True).start()
+        self._jobs.put(job)
+
+    def _serve(self) -> None:
+        while True:
+            job = self._jobs.get()
+            try:
+                job._run()
+            finally:
+                with self._lock:  # idle before the caller hears back, so its next call finds this thread
+                    keep = self._idle < KEEP_IDLE
+                    if keep:
+                        self._idle += 1
+                job._finish()
+            if not keep:
+                return
+
+
+_workers = _Workers()
+
+
+def _forget_workers() -> None:
+    """A forked child has none of its parent's threads: it starts its own."""
+    global _workers
+    _workers = _Workers()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_workers)
+
+
+def start(work: Callable[[], T], name: str) -> Job[T]:
+    """Run ``work()`` on a worker thread, in the caller's context variables; the thread is called ``name``
+    while it runs."""
+    job = Job(work, name)
+    _workers.submit(job)
+    return job
