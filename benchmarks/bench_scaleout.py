@@ -112,8 +112,11 @@ def serve_worker(port_file: Path) -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
+    class Server(ThreadingHTTPServer):
+        request_queue_size = 128  # every conversation may connect at once; the default backlog of 5 resets some
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     port_file.write_text(str(server.server_address[1]))
     server.serve_forever()
 
@@ -219,18 +222,6 @@ def deploy_experts(address: str, log: Path) -> None:
                        env={**os.environ, **RAY_ENV})
 
 
-def write_photos(folder: Path) -> dict[str, Path]:
-    from PIL import Image
-    from skimage import data
-
-    folder.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    for name in PHOTOS:
-        paths[name] = folder / f"{name}.png"
-        Image.fromarray(getattr(data, name)()).save(paths[name])
-    return paths
-
-
 def threads_complete(state_url: str, state_dir: Path, prefix: str, conversations: int, turns: int) -> bool:
     """Every thread of a run holds all its user turns (read back by a third process's agent)."""
     from vitron_agent import AgentConfig, VitronAgent
@@ -254,9 +245,10 @@ class LoadTest:
 
 
 def run_load_test(work: Path, conversations: int, turns: int, repeats: int, log=print) -> LoadTest:
+    from tests.finetune_data import write_photos
     from tests.postgres_server import create_database, postgres_server
 
-    photos = write_photos(work / "photos")
+    photos = write_photos(work / "photos", PHOTOS)
     shared, alone = work / "shared-state", work / "single-state"
     base_env = {"VITRON_MEDIA_ROOTS": str(work / "photos"), "VITRON_PLANNER": "lite", "HF_HUB_OFFLINE": "1",
                 "TRANSFORMERS_OFFLINE": "1", "YOLO_OFFLINE": "1", "PYTHONUNBUFFERED": "1", **RAY_ENV}

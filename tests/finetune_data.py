@@ -6,6 +6,7 @@ CLIP text encoder folder, a SAM checkpoint) for the alignment targets."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
@@ -25,13 +26,14 @@ BOXES = {  # (x1, y1, x2, y2) pixels, measured on the photos
 }
 
 
-def write_photos(folder: Path) -> dict[str, Path]:
+def write_photos(folder: Path, names: Iterable[str] | None = None) -> dict[str, Path]:
+    """scikit-image's photos ``names`` (default: the captioned ones) as PNG files in ``folder``."""
     from PIL import Image
     from skimage import data
 
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
-    for name in CAPTIONS:
+    for name in CAPTIONS if names is None else names:
         paths[name] = folder / f"{name}.png"
         Image.fromarray(getattr(data, name)()).save(paths[name])
     return paths
