@@ -19,7 +19,6 @@ import hashlib
 import json
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -181,15 +180,11 @@ def warm(urls: list[str], photos: dict[str, Path]) -> None:
 
 
 # -- services ------------------------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @contextmanager
 def ray_cluster(log: Path, cpus: int = 2):
     """``ray start --head --block`` on loopback, stopped (its whole process group) afterwards; yields its address."""
+    from tests.ports import free_port
+
     port = free_port()
     ray = Path(sys.executable).with_name("ray")
     with open(log, "w") as out:

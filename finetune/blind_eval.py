@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from vitron_agent.finetune.lite_eval import _norm, load_rows
+from vitron_agent.finetune.lite_eval import load_rows, normalise, same_arg
 
 __all__ = ["REQUESTS_FILE", "DIALOGUES_FILE", "DEV_SETS", "FIELDS", "Expected", "Scored",
            "score_turn", "evaluate", "main"]
@@ -105,16 +105,6 @@ def same_prompt(expected: str, got: str) -> bool:
     words = set(b.split())
     content = [w for w in a.split() if w not in _STOP]
     return bool(content) and all(w in words for w in content)
-
-
-def _same_arg(name: str, expected: Any, got: Any) -> bool:
-    if name == "direction":
-        from vitron_agent.planners.lite import direction_word
-
-        return direction_word(str(expected)) == direction_word(str(got or ""))
-    if name == "op":
-        return expected == got
-    return got is not None and _norm(str(got)) == _norm(str(expected))
 
 
 def _scaled(box: tuple[float, ...]) -> tuple[float, ...]:
@@ -229,7 +219,7 @@ def score_turn(row: dict[str, Any], planned: list[Any], thread: _Thread, drawn: 
             continue
         fields["task"] &= got.task == exp.task
         if exp.target is not None:
-            fields["target"] &= _norm(got.command) == _norm(exp.target)
+            fields["target"] &= normalise(got.command) == normalise(exp.target)
         for name, value in exp.args.items():
             if value is None:
                 continue
@@ -237,7 +227,7 @@ def score_turn(row: dict[str, Any], planned: list[Any], thread: _Thread, drawn: 
                 words = got.args.get("prompt") or got.command if exp.task in _PROMPTED else got.args.get("prompt", "")
                 fields["args"] &= same_prompt(str(value), str(words or ""))
             else:
-                fields["args"] &= _same_arg(name, value, got.args.get(name))
+                fields["args"] &= same_arg(name, value, got.args.get(name))
         fields["region"] &= _same_region(exp, got.region, drawn)
         if exp.task not in _FROM_TEXT and exp.input is not None:
             wanted = _expected_input(exp, position, thread)

@@ -28,7 +28,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-__all__ = ["EVAL_FILE", "TEST_FILE", "BLIND_FILE", "FIELDS", "load_rows", "planner_input", "score", "evaluate", "main"]
+__all__ = ["EVAL_FILE", "TEST_FILE", "BLIND_FILE", "FIELDS", "load_rows", "normalise", "same_arg", "planner_input", "score", "evaluate", "main"]
 
 EVAL_FILE = Path(__file__).resolve().parent / "lite_eval.jsonl"
 TEST_FILE = Path(__file__).resolve().parent / "lite_test.jsonl"
@@ -45,7 +45,8 @@ def load_rows(path: str | Path = EVAL_FILE) -> list[dict[str, Any]]:
     return [json.loads(line) for line in Path(path).read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
-def _norm(text: str | None) -> str:
+def normalise(text: str | None) -> str:
+    """A phrase as the sets compare it: lower case, no punctuation, single spaces, no leading determiner."""
     text = re.sub(r"[^\w\s]", " ", (text or "").lower())
     return _LEADING.sub("", " ".join(text.split()))
 
@@ -67,19 +68,21 @@ def planner_input(row: dict[str, Any]):
                         region=region, region_media="u0" if region else None, history=history)
 
 
-def _same_arg(name: str, expected: str, got: str) -> bool:
-    """Directions are a closed set, compared as the move expert reads them ("左" == "left"); the rest as text."""
+def same_arg(name: str, expected: Any, got: Any) -> bool:
+    """Directions are a closed set, compared as the move expert reads them ("左" == "left"); the rest as text.
+    A missing arg (None) reads as empty."""
+    got = "" if got is None else got
     if name == "direction":
         from vitron_agent.planners.lite import direction_word
 
         return direction_word(str(expected)) == direction_word(str(got))
-    return _norm(str(got)) == _norm(expected)
+    return normalise(str(got)) == normalise(str(expected))
 
 
 def _same_target(row: dict[str, Any], command: str) -> bool:
     """The phrase, compared without case, punctuation and leading determiners. An animation's command is its
     prompt, which keeps the motion asked for: "make the flag wave" -> "the flag wave" names "the flag"."""
-    got, want = _norm(command), _norm(row["target"])
+    got, want = normalise(command), normalise(row["target"])
     if row["task"] == "animate_image" and want:
         return got == want or got.startswith(want + " ") or (bool(_CJK_CHAR.search(want)) and got.startswith(want))
     return got == want
@@ -97,7 +100,7 @@ def score(row: dict[str, Any], invocations: list) -> dict[str, bool]:
         "task": (inv.task if inv else "chat") == row["task"],
         "op": (inv.op if inv else None) == row["op"],
         "target": row["target"] is None or (inv is not None and _same_target(row, inv.command)),
-        "args": all(_same_arg(k, v, got_args.get(k, "")) for k, v in row["args"].items()),
+        "args": all(same_arg(k, v, got_args.get(k)) for k, v in row["args"].items()),
         "region": got_region == row["region"],
     }
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import uuid
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from .ports import free_port
 
 __all__ = ["find_binaries", "postgres_server", "create_database", "copy_database", "drop_database"]
 
@@ -29,12 +30,6 @@ def find_binaries() -> Path | None:
         return Path(found).parent
     versions = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"), key=lambda p: int(Path(p).parts[-3]))
     return Path(versions[-1]).parent if versions else None
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def _as_server_user(command: list[str]) -> list[str]:
@@ -64,7 +59,7 @@ def postgres_server() -> Iterator[str]:
         root.chmod(0o755)
         for path in (root, sockets):
             os.chown(path, user.pw_uid, user.pw_gid)
-    port = _free_port()
+    port = free_port()
     try:
         subprocess.run(_as_server_user([str(binaries / "initdb"), "-D", str(data), "-U", "postgres",
                                         "--auth=trust", "--no-sync", "-E", "UTF8", "--locale=C"]),

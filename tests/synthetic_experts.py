@@ -127,8 +127,6 @@ class WaitingMaskExpert(BoxMaskExpert):
 
         call.progress(0.25, f"working in process {os.getpid()}")
         Path(self.options["pid_file"]).write_text(str(os.getpid()))
-        deadline = time.monotonic() + float(self.options.get("hold", 0.0))
-        while time.monotonic() < deadline:
-            time.sleep(0.05)
+        time.sleep(float(self.options.get("hold", 0.0)))
         call.progress(1.0, "done")
         return super().run(call)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import base64
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -22,6 +21,8 @@ from PIL import Image
 
 from vitron_agent import AgentConfig, VitronAgent
 from vitron_agent.serve import agent_from_env, build_serve_graph
+
+from .ports import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 CUP = [172, 18, 410, 300]  # the cup in scikit-image's coffee photo (600 x 400), pixels
@@ -126,12 +127,6 @@ def test_the_agent_comes_from_the_environment(tmp_path, monkeypatch):
 
 # -- the real server ---------------------------------------------------------------------------------------
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _wait_until_up(process: subprocess.Popen, url: str, log: Path) -> None:
     """Poll ``/ok`` until the server answers; fail with its log if it exits (a long bound only guards a hang)."""
     deadline = time.monotonic() + 180
@@ -156,7 +151,7 @@ def server(tmp_path, photos):
     cli = Path(sys.executable).parent / "langgraph"
     if not cli.exists():
         pytest.skip('langgraph-cli is not installed: pip install "vitron-agent[serve]"')
-    port, log = _free_port(), tmp_path / "server.log"
+    port, log = free_port(), tmp_path / "server.log"
     env = {**os.environ, "LANGSMITH_TRACING": "false", "LANGCHAIN_TRACING_V2": "false", "LANGSMITH_API_KEY": "",
            "LANGGRAPH_CLI_NO_ANALYTICS": "1", "LANGGRAPH_NO_VERSION_CHECK": "true", "HF_HUB_OFFLINE": "1",
            "TRANSFORMERS_OFFLINE": "1", "YOLO_OFFLINE": "1", "VITRON_STATE_DIR": str(tmp_path / "state"),

@@ -15,12 +15,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
 import pytest
+
+from .ports import free_port
 
 pytest.importorskip("gradio", reason='the web UI needs gradio: pip install "vitron-agent[ui]"')
 pytest.importorskip("playwright.sync_api", reason="browser tests need playwright: pip install playwright")
@@ -47,12 +48,6 @@ OFFLINE_FLAGS = [
 ]
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory):
     """The UI on 127.0.0.1, uploads capped at 2 MiB, human in the loop on (it only asks before edits)."""
@@ -64,7 +59,7 @@ def server(tmp_path_factory: pytest.TempPathFactory):
     patch.setenv("GRADIO_TEMP_DIR", str(root / "uploads"))
     agent = VitronAgent(web_config(root / "state", max_upload_mb=2, human_in_the_loop=True))
     app = build_app(agent)
-    port = _free_port()
+    port = free_port()
     launch(app, agent, host="127.0.0.1", port=port, block=False)
     try:
         yield SimpleNamespace(url=f"http://127.0.0.1:{port}/", agent=agent)

@@ -32,6 +32,7 @@ __all__ = [
     "RayServeSettings",
     "RayServePool",
     "ExpertFamily",
+    "all_families",
     "family_of",
     "deploy_families",
     "parse_backend",
