@@ -2,11 +2,11 @@
 
     python -m vitron_agent.finetune.blind_eval [--requests FILE] [--dialogues FILE] [--planner lite] [--show-errors]
 
-The default files are ``blind/requests.jsonl`` and ``blind/dialogues.jsonl`` beside this file (the test set,
-written by someone who had not seen the templates; read once, after the planner was final). ``--dev`` scores
-the development sets in the same format instead, written without the test set's texts: ``lite_unseen*.jsonl``
-(its ``_dialogues`` file beside each) was tuned against; ``lite_unseen_check*`` and ``lite_unseen_final*``
-were each scored once before the rules that fix their misses were written.
+The default files are ``blind/requests.jsonl`` and ``blind/dialogues.jsonl`` beside this file (the latest test
+set, written by someone who had seen neither the templates nor any other set; read once, after the planner was
+final). ``--dev`` scores the development sets in the same format instead (each with its ``_dialogues`` file
+beside it), all tuned against by now: ``lite_unseen*.jsonl``; ``lite_unseen_spent`` is the first test set, read
+once as one and a development set since (``finetune/README.md`` has each set's story).
 
 A request row: ``id``, ``lang``, ``media`` (the attached media in order, ids ``u0``, ``u1``...), ``text``,
 ``box`` (a box the user drew on the last attached medium, or null), ``family`` and ``expect``: the
@@ -46,7 +46,9 @@ HERE = Path(__file__).resolve().parent
 REQUESTS_FILE = HERE / "blind" / "requests.jsonl"
 DIALOGUES_FILE = HERE / "blind" / "dialogues.jsonl"
 DEV_SETS = tuple((HERE / f"{name}.jsonl", HERE / f"{name}_dialogues.jsonl")
-                 for name in ("lite_unseen", "lite_unseen_check", "lite_unseen_final"))
+                 for name in ("lite_unseen", "lite_unseen_check", "lite_unseen_final", "lite_unseen_spent",
+                              "lite_unseen_more", "lite_unseen_probe", "lite_unseen_probe2", "lite_unseen_probe3",
+                              "lite_unseen_probe4", "lite_unseen_probe5", "lite_unseen_probe6"))
 """The development sets: (requests, dialogues) files."""
 WIDTH, HEIGHT, FRAMES = 640, 480, 48
 FIELDS = ("count", "task", "target", "args", "region", "input")

@@ -212,3 +212,106 @@ def test_the_scorer_reads_turn_outputs_and_a_region_on_the_previous_output():
     elsewhere = [on_mask[0].model_copy(update={"region": Region(box=(1, 2, 3, 4)), "inputs": ["u0"]})]
     fields = score_turn(row, elsewhere, thread, None, [])
     assert (fields["region"], fields["input"]) == (False, False)
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("where's the kettle in this pic", ("image",), "ground", "the kettle"),
+    ("is there a ladder somewhere? where?", ("image",), "ground", "a ladder"),
+    ("where on the bench is the grey cat", ("image",), "ground", "the grey cat"),
+    ("detect the scooters in this parking lot photo", ("image",), "ground", "the scooters"),
+    ("locate the heron frame by frame", ("video",), "track", "the heron"),
+    ("find the tram in this clip", ("video",), "track", "the tram"),
+    ("where is the kite during the video?", ("video",), "track", "the kite"),
+    ("matte the cyclist", ("image",), "segment", "the cyclist"),
+    ("lasso the kitten for me", ("image",), "segment", "the kitten"),
+    ("clip out the slice of cake", ("image",), "segment", "the slice of cake"),
+    ("I want the drummer separated from the background", ("image",), "segment", "the drummer"),
+    ("what region of the photo is covered by the field? give me a mask", ("image",), "segment", "the field"),
+    ("make the billboard disappear", ("image",), "edit_image", "the billboard"),
+    ("banish the crows from the roof", ("image",), "edit_image", "the crows"),
+    ("让图里的行人消失", ("image",), "edit_image", "行人"),
+    ("把花勾勒出来", ("image",), "segment", "花"),
+    ("标出图中所有的碗", ("image",), "ground", "碗"),
+    ("视频里的猫每一帧都在哪里？", ("video",), "track", "猫"),
+    ("给出那辆卡车的坐标", ("image",), "ground", "卡车"),
+])
+def test_extra_words_go_and_other_verbs_keep_their_task(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text", ["what can you help me with?", "who built you?", "你会做什么？"])
+def test_questions_about_the_assistant_call_no_expert(lite, text):
+    assert _plan(lite, text, ()) == []
+
+
+def test_compound_requests_split_on_questions_left_out_verbs_and_second_generations(lite):
+    (asked, cut) = _plan(lite, "what breed is this cat? also segment it")
+    assert (asked[0], cut[:3]) == ("answer", ("segment", None, "this cat"))
+    (counted, boxed) = _plan(lite, "how many cups are there, and can you box each of them")
+    assert (counted[0], boxed[:3]) == ("answer", ("ground", None, "cups"))
+    (first, second) = _plan(lite, "segment the vase in the first picture and the lamp in the second", ("image", "image"))
+    assert (first[2], first[4], second[2], second[4]) == ("the vase", ["u0"], "the lamp", ["u1"])
+    (video, image) = _plan(lite, "generate a video of rain on a window and also an image of a rainbow", ())
+    assert (video[0], video[2], image[0], image[2]) == ("generate_video", "rain on a window", "generate_image", "a rainbow")
+    (cut, recolor) = _plan(lite, "cut out the kettle, then make it red")
+    assert (recolor[1], recolor[2], recolor[3]) == ("recolor", "", Region(ref="c1"))  # the mask names it: no phrase
+    (remove, restyle) = _plan(lite, "remove the kite from the first image and turn the second one into a sketch",
+                              ("image", "image"))
+    assert (remove[4], restyle[1], restyle[4]) == (["u0"], "restyle", ["u1"])
+    (edit, answer) = _plan(lite, "replace the vase with a lamp, then describe the final image")
+    assert (answer[0], answer[4]) == ("answer", ["c1"])
+
+
+@pytest.mark.parametrize("text, box", [("count the cows in the box 10 20 300 200", (10, 20, 300, 200)),
+                                       ("在区域0.25,0.5,0.75,1内找车", (160, 240, 480, 480))])
+def test_boxes_written_with_spaces_or_right_after_a_character_are_read(text, box):
+    (written,) = find_written_boxes(text, SIZE)
+    assert written.box == tuple(float(v) for v in box)
+
+
+def test_a_box_that_introduces_an_object_is_that_objects_region(lite):
+    assert _plan(lite, "at frame 9 there's a cat at (20,30,120,130), follow it", ("video",)) == [
+        ("track", None, "a cat", Region(box=(20, 30, 120, 130), frames=(9, 9)), ["u0"], {})]
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("给这段视频加上起雾的效果", ("video",), ("edit_video", "add", {"new": "起雾"})),
+    ("把照片变成复古胶片风格", ("image",), ("edit_image", "restyle", {"style": "复古胶片"})),
+    ("把碗换成一盘饺子", ("image",), ("edit_image", "replace", {"new": "一盘饺子"})),
+    ("让这张图动起来，烟花绽放", ("image",), ("animate_image", None, {})),
+])
+def test_chinese_additions_styles_and_motions_are_read_whole(lite, text, kinds, expected):
+    ((task, op, command, _, inputs, args),) = _plan(lite, text, kinds)
+    assert (task, op, args) == expected and inputs == ["u0"]
+    if task == "animate_image":
+        assert command == "烟花绽放"
+
+
+def test_a_follow_up_question_is_about_the_latest_output(lite):
+    boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
+    found = [CallInfo(1, "c1", "ground", "the apples", "done", "o1", "expert")]
+    ((task, _, _, region, inputs, _),) = _plan(lite, "how many did you find?", history=found, media=[boxes],
+                                               said=["find the apples"])
+    assert (task, region, inputs) == ("answer", None, ["o1"])
+
+
+def test_one_of_the_things_found_is_named_on_that_output(lite):
+    (found, cut) = _plan(lite, "find the mugs, then segment the smallest one")
+    assert (found[0], cut[0], cut[2], cut[3]) == ("ground", "segment", "the smallest one", Region(ref="c1"))
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("a watercolour of a heron in the reeds at dawn", (), ("generate_image", "a watercolour of a heron in the reeds at dawn")),
+    ("make the kettle golden", ("image",), ("edit_image", "the kettle")),
+    ("把视频调成冷色调", ("video",), ("edit_video", "")),
+])
+def test_prompts_without_a_verb_shades_and_tones_are_read(lite, text, kinds, expected):
+    ((task, _, command, _, _, _),) = _plan(lite, text, kinds)
+    assert (task, command) == expected
+
+
+def test_a_chinese_request_on_two_images_splits_per_image(lite):
+    (first, second) = _plan(lite, "把第一张图里的猫换成狐狸，第二张图里的猫换成兔子", ("image", "image"))
+    assert (first[2], first[4], first[5], second[2], second[4], second[5]) == (
+        "猫", ["u0"], {"new": "狐狸"}, "猫", ["u1"], {"new": "兔子"})

@@ -12,8 +12,12 @@ into ones they have ("where exactly is the dog?" -> "find the dog", "which pixel
 -> "segment the kite"). After it, rules read what they read more reliably than the tagger: generation
 and animation prompts with their content ("an oil painting of a harbour at dawn", "the flag waves in the
 wind"), the attached medium's say over the task ("restyle this video" edits it; "animate this image into a
-video of ..." animates it), which of several media is meant ("in the second image"), "do the same to the
-other image", "put it on a beach" after a cut-out, and Chinese objects the tagger misses ("把狗换成猫").
+video of ..." animates it; a location asked of a video is a track), which of several media is meant ("in the
+second image"), "do the same to the other image", "put it on a beach" after a cut-out, Chinese objects,
+additions, styles and motions the tagger cuts short ("把狗换成猫", "在桌子上加一个花瓶", "让这张图动起来，花瓣飘落"),
+targets without the words around them (``targets``: "my phone in this pic" -> "my phone"), "it" after a
+question ("what breed is this dog? also segment it"), and questions about the assistant ("what can you
+do?", ``small_talk``), which call no expert.
 The predictions become invocations through the rule planner's own pieces ("it" as the latest mask or
 boxes, video variants of tasks, inputs); edits in one request stack (each acts on the one before).
 
@@ -43,23 +47,34 @@ from .phrasing import (
     OTHER,
     added_to,
     animation_prompt,
-    asks_in_chinese,
     asks_repeat,
     background_scene,
-    chinese_object,
-    chinese_prompt,
-    chinese_reading,
+    colour_request,
+    generation_medium,
     generation_prompt,
     medium_ordinal,
     named_in_box,
     pronoun_location,
     refers_to_attached,
     restyle_of_attached,
+    restyle_request,
     rewrite_clause,
     split_clauses,
     style_phrase,
     without_it,
     without_source,
+)
+from .phrasing_zh import (
+    asks_in_chinese,
+    chinese_addition,
+    chinese_animates,
+    chinese_counts,
+    chinese_motion,
+    chinese_object,
+    chinese_place,
+    chinese_prompt,
+    chinese_reading,
+    chinese_style,
 )
 from .rules import (
     POLITE,
@@ -69,6 +84,16 @@ from .rules import (
     latest_kind,
     latest_referent,
     planned,
+)
+from .small_talk import about_the_assistant
+from .targets import (
+    complete_target,
+    is_pronoun,
+    question_subject,
+    speaks_of_result,
+    trim_target,
+    zh_question_subject,
+    zh_trim,
 )
 
 __all__ = ["LitePlanner", "direction_word"]
@@ -129,13 +154,38 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MARK = re.compile(r"\bWRITTENBOX(\d+)\b")
 _MARK_WORDS = re.compile(r"(?:\s+(?:whose|with(?:\s+the)?|having)\s+(?:box|bbox|bounding box|coordinates|coords)"
-                         r"(?:\s+(?:is|are|of|at))?|\s+(?:that\s+is\s+|which\s+is\s+|located\s+|positioned\s+)?(?:at|in|"
+                         r"(?:\s+(?:is|are|of|at))?|\s+(?:only\s+)?(?:that\s+is\s+|which\s+is\s+|located\s+|positioned\s+|standing\s+|sitting\s+)?(?:at|in|with|"
                          r"inside|within|from|between|around|of|on|covering|over|by|defined by|spanning)\b)?(?:\s+(?:the|this|my|a))?"
                          r"(?:\s+(?:box|region|area|rectangle|bbox|bounding box|coordinates|coords|pixels|pixel box|"
-                         r"location|position|rect|zone|window|patch|crop))?\s*WRITTENBOX(\d+)\b", re.I)
+                         r"location|position|rect|zone|window|patch|crop)(?:\s+(?:from|at|of|between|spanning))?)?\s*WRITTENBOX(\d+)\b", re.I)
+_THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)"
+                       r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|that|this)\b"
+                       r"(?P<rest>.*)$", re.I)
+"""A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
 
 
-_WHAT_IS = re.compile(r"\b(?:what(?:ever)?(?:'s| is)|the (?:thing|stuff) that(?:'s| is))\s+in the box\b", re.I)
+_ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|could you)\s+)*(?:animate|bring)\b", re.I)
+_ART_WORDS = re.compile(r"\b(?:painting|photo|photograph|picture|image|illustration|drawing|render|sketch|portrait|poster|"
+                        r"video|clip|animation|watercolou?r|artwork)\b", re.I)
+_PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\b", re.I)
+_BARE_PROMPT = re.compile(r"^(?P<p>(?:an?|some)\s+.+?)(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
+_SELECTION = re.compile(r"\bthe\s+(?!only\b)(?:[\w-]+\s+){1,2}?ones?\b", re.I)
+"""One of several things found earlier ("the biggest one", "the green ones"): a phrase on that output."""
+_BACKGROUND = re.compile(r"^(?:the\s+|its\s+|their\s+)?background$|^背景$", re.I)
+"""A new background after a cut-out goes behind the cut-out thing (the mask is the region)."""
+_ZH_BOXES = re.compile(r"框出|框起来|标出|圈出|框住|圈起来")
+_ZH_MASKS = re.compile(r"分割|抠|勾勒|蒙版|掩码|轮廓")
+_ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
+_COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locate|cut out|mask)\b", re.I)
+_NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
+                         r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b", re.I)
+_NTH = {"first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
+_COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
+"""Questions about an output as a whole ("how many did you find?", "how long is she on screen?")."""
+_DETECTS = re.compile(r"\b(?:detect|count|how many|bounding box(?:es)?|bbox(?:es)?|box(?:es)?)\b|检测|数", re.I)
+"""Location words that still mean boxes on a video's frame, not a track ("detect the boats in the clip")."""
+_WHAT_IS = re.compile(r"\b(?:what(?:ever)?(?:'s|\s+(?:is|lies|sits|appears|falls|shows up|there is))|the (?:thing|stuff) that"
+                      r"(?:'s|\s+(?:is|lies|sits)))\s+in the box\b", re.I)
 
 
 def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
@@ -156,7 +206,12 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     for written in boxes:
         frames = (written.frame, written.frame) if written.frame is not None else None
         regions.append(Region(box=written.box, frames=frames))
-    return " ".join(text.split()), regions
+    text = " ".join(text.split())
+    found = _THERE_IS.match(text)
+    if found:
+        lead = found.group("lead").strip(" ,")
+        text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
+    return text, regions
 
 
 def _with_written_box(inp: PlannerInput, clause: str, written: list[Region]) -> tuple[PlannerInput, str]:
@@ -190,8 +245,16 @@ def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
     if isinstance(inv.args.get("style"), str):
         inv = inv.model_copy(update={"args": {**inv.args, "style": style_phrase(inv.args["style"])}})
     if inv.command and task_spec(inv.task).names_target:
-        inv = inv.model_copy(update={"command": without_it(inv.command)})
+        inv = inv.model_copy(update={"command": trim_target(without_it(inv.command))})
     return inv
+
+
+def _stacked(inv: Invocation, earlier: list[Invocation]) -> Invocation:
+    """An edit the rule planner read, acting on the edit before it in this request (edits stack)."""
+    if inv.task not in ("edit_image", "edit_video") or (inv.region is not None and inv.region.ref):
+        return inv
+    made = [e.id for e in earlier if e.task == inv.task or (inv.task == "edit_image" and e.task == "generate_image")]
+    return inv.model_copy(update={"inputs": made[-1:]}) if made else inv
 
 
 def _on_medium(inp: PlannerInput, index: int) -> PlannerInput:
@@ -217,6 +280,16 @@ def _root(inp: PlannerInput, media_id: str | None) -> str | None:
             return media_id
         media_id = medium.parents[0]
     return media_id
+
+
+def _made_from(inv: Invocation, earlier: list[Invocation]) -> str | None:
+    """The medium an invocation of this request started from, following earlier invocations it acts on."""
+    ids = {e.id: e for e in earlier}
+    seen: set[str] = set()
+    while inv.inputs and inv.inputs[0] in ids and inv.inputs[0] not in seen:
+        seen.add(inv.inputs[0])
+        inv = ids[inv.inputs[0]]
+    return inv.inputs[0] if inv.inputs else None
 
 
 def _previous_request(inp: PlannerInput) -> tuple[str, list[Any]]:
@@ -290,6 +363,9 @@ class LitePlanner:
     def _invocations(self, model: Any, inp: PlannerInput) -> list[Invocation]:
         """One invocation per action of the request (``phrasing.split_clauses``); a clause the model is unsure
         of is planned by the rules, and when they find nothing either, by the model's reading above ``floor``."""
+        if about_the_assistant(inp.text):
+            self.last_fallback = None
+            return []  # "what can you do?": the help text answers it, not an expert
         text, written = _mark_written_boxes(inp)
         invocations: list[Invocation] = []
         reasons: list[str] = []
@@ -305,7 +381,8 @@ class LitePlanner:
         repeat = asks_repeat(clause)
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         chosen, named = medium_ordinal(clause)
-        if chosen is not None and len(users) > 1:  # "the second one" only picks among several media
+        explicit = chosen is not None and len(users) > 1
+        if explicit:  # "the second one" only picks among several media
             clause = named
         else:
             chosen = None
@@ -313,6 +390,9 @@ class LitePlanner:
             chosen = 0  # several media and none named: the first one
         if chosen is not None:
             inp = _on_medium(inp, chosen)
+            if explicit:  # "turn the second one into ...": edits stack on that medium only, not on another's edit
+                earlier = [inv for inv in earlier if inv.task not in ("edit_image", "edit_video")
+                           or _made_from(inv, earlier) in inp.new_media]
         if repeat:
             repeated = self._repeat(model, inp)
             if repeated:
@@ -326,18 +406,47 @@ class LitePlanner:
             return [Invocation(task="edit_video" if latest_kind(inp) == "video" else "edit_image",
                                command="the background", region=region, inputs=[] if region.ref else latest_input(inp),
                                args={"op": "replace", "new": scene})]
+        nth = _NTH_RESULT.search(clause)
+        outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
+        if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
+            picked = outputs[_NTH[nth.group("n").lower()]] if -len(outputs) <= _NTH[nth.group("n").lower()] < len(outputs) else None
+            if picked:
+                inp = replace(inp, new_media=[picked])
+        if _CJK.search(clause) and chinese_animates(clause):  # "把结果做成动画，花瓣飘落": the image made or attached moves
+            return [self._animation(chinese_motion(clause) or "", inp, earlier)]
+        motion = animation_prompt(clause) if _ANIMATE_VERB.match(clause) and inp.region is None else None
+        if motion and (latest_kind(inp) == "image" or any(inv.task in ("generate_image", "edit_image") for inv in earlier)
+                       or (not inp.new_media and any(m.kind == "image" for m in inp.media))):
+            return [self._animation(motion, inp, earlier)]  # "animate the result with leaves blowing"
+        colored = colour_request(clause)
+        if colored and (latest_kind(inp) or earlier):  # "make the pear golden": a colour the model may not know
+            return [self._act("edit_image", "recolor", "none", {"target": colored[0], "color": colored[1]}, clause, inp,
+                              earlier)]
+        style = restyle_request(clause)
+        if style and (latest_kind(inp) or earlier):  # "restyle it as a 1980s polaroid"
+            return [self._act("edit_image", "restyle", "none", {"style": style_phrase(style)}, clause, inp, earlier)]
+        zh_style = chinese_style(clause) if _CJK.search(clause) else None
+        if zh_style and latest_kind(inp) and not chinese_object(clause):  # "把这段视频做成油画的效果"
+            return [self._act("edit_image", "restyle", "none", {"style": zh_style}, clause, inp, earlier)]
+        added = chinese_addition(clause) if _CJK.search(clause) else None
+        if added and latest_kind(inp):  # "给这个视频加上下雪的效果", "在桌子上加一个花瓶"
+            place = chinese_place(clause)
+            return [self._act("edit_image", "add", "none", {"new": added, **({"target": place} if place else {})},
+                              clause, inp, earlier)]
         clause = model.correct(clause.strip())
         rewritten = rewrite_clause(clause, latest_kind(inp) == "video")
         text = rewritten.text
         try:
-            inv = self._clause(model, text, clause, inp, earlier, self.threshold, rewritten.target)
+            inv = self._clause(model, text, clause, inp, earlier, self.threshold, rewritten.target, rewritten.task)
         except _Unsure as why:
             reasons.append(str(why))
-            ruled = [_tidy(inv, clause, inp) for inv in self.fallback.plan(replace(inp, text=text)).invocations]
+            ruled = [self._answer(clause, clause, "output" if _PRONOUNS.search(clause) else "none", inp, earlier)
+                     if inv.task == "answer" else _stacked(_tidy(inv, clause, inp), earlier)
+                     for inv in self.fallback.plan(replace(inp, text=text)).invocations]
             if ruled or self.floor >= self.threshold:
                 return ruled
             try:  # the rules found nothing to do either: the model's own best reading, if not a wild guess
-                inv = self._clause(model, text, clause, inp, earlier, self.floor, rewritten.target)
+                inv = self._clause(model, text, clause, inp, earlier, self.floor, rewritten.target, rewritten.task)
             except _Unsure:  # a Chinese clause: read by its verb ("找到狗")
                 return self._chinese(text, inp, earlier) if _CJK.search(text) else []
             reasons[-1] += "; the rules found nothing either, so planned with the model's best reading"
@@ -345,6 +454,9 @@ class LitePlanner:
 
     def _chinese(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> list[Invocation]:
         """A Chinese clause read by its verb (``phrasing.chinese_reading``), when the model is unsure of it."""
+        prompt = chinese_prompt(clause)
+        if prompt and not chinese_animates(clause):  # "画一只在月光下弹吉他的熊猫，水彩风格": a new image (or video)
+            return [Invocation(task="generate_video" if _ZH_VIDEO.search(clause) else "generate_image", command=prompt)]
         read = chinese_reading(clause, latest_kind(inp) == "video")
         if read is None:
             return []
@@ -354,6 +466,15 @@ class LitePlanner:
             return [self._act(read.task, read.op, source, spans, clause, inp, earlier)]
         except _Unsure:
             return []
+
+    def _animation(self, prompt: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation:
+        """An animation of the image made last in this request, else of the thread's latest image."""
+        made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
+        if made:
+            return Invocation(task="animate_image", command=prompt, inputs=made[-1:])
+        images = [m.id for m in inp.media if m.kind == "image"]
+        inputs = latest_input(inp) if inp.new_media else images[-1:]
+        return Invocation(task="animate_image", command=prompt, inputs=inputs)
 
     def _repeat(self, model: Any, inp: PlannerInput) -> list[Invocation]:
         """ "do the same to the second image": the previous request planned again, on this turn's medium."""
@@ -373,10 +494,17 @@ class LitePlanner:
         return self.load().predict([clause], [context])[0]
 
     def _clause(self, model: Any, clause: str, said: str, inp: PlannerInput, earlier: list[Invocation],
-                threshold: float, target: str | None = None) -> Invocation | None:
+                threshold: float, target: str | None = None, rule_task: str | None = None) -> Invocation | None:
         """The invocation of one clause (``clause``: as rewritten for the model; ``said``: as written;
-        ``target``: the object a rule read, which wins over the tagger's)."""
+        ``target``: the object a rule read, which wins over the tagger's; ``rule_task``: the task the rule's verb
+        means, which wins over the model's)."""
         pred = self.predict(clause, inp, earlier)
+        if rule_task == "remove" and pred.task not in ("edit_image", "edit_video"):
+            pred = replace(pred, task="edit_image", task_p=1.0, op="remove", op_p=1.0)
+        elif rule_task == "remove":
+            pred = replace(pred, op="remove", op_p=1.0)
+        elif rule_task and pred.task != rule_task and not (rule_task == "segment" and pred.task == "track"):
+            pred = replace(pred, task=rule_task, task_p=1.0)
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
         sure = {"task": pred.task_p, "region": pred.region_p, **({"op": pred.op_p} if pred.task == "edit_image" else {})}
@@ -394,13 +522,24 @@ class LitePlanner:
             if _CJK.search(clause) and chinese_reading(clause, False) is not None:
                 raise _Unsure(f"chat, though {clause!r} names an action")
             return None
-        if pred.task == "answer":  # a question about the drawn box or an earlier output carries that region
-            found = latest_referent(inp, earlier) if pred.region == "output" else None
-            region = inp.region if pred.region == "box" else found[0] if found else None
-            return Invocation(task="answer", command=POLITE.sub("", clause).strip(), region=region,
-                              inputs=[] if region is not None and region.ref else latest_input(inp))
+        if pred.task in ("ground", "segment", "track") and _CJK.search(clause) and chinese_counts(clause):
+            pred = replace(pred, task="answer", region="box" if inp.region is not None else "none")
+        if pred.task == "answer" and _COMMAND_START.match(clause):
+            raise _Unsure(f"a question, though {clause!r} starts with a command")
+        if pred.task == "answer":
+            return self._answer(clause, said, pred.region, inp, earlier)
         task = pred.task
         made_image = any(inv.task in ("generate_image", "edit_image") for inv in earlier)
+        has_image = latest_kind(inp) == "image" or made_image or any(m.kind == "image" for m in inp.media)
+        if task in ("generate_image", "generate_video") and _ANIMATE_VERB.match(said) and has_image:
+            return self._animation(animation_prompt(said) or "", inp, earlier)  # "animate the painting so ..."
+        medium = generation_medium(said) if task_spec(task).from_text and not _CJK.search(said) else None
+        if medium is not None:  # "create an image showing ...": the medium named decides
+            task = f"generate_{medium}"
+        if task == "segment" and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
+            task = "ground"  # "把它们都框出来": boxes, not a mask
+        if task == "ground" and latest_kind(inp) == "video" and not _DETECTS.search(said):
+            task = "track"  # "find the man in the video": where he is, frame by frame
         if task == "generate_video" and (latest_kind(inp) == "image" or made_image) and refers_to_attached(said):
             task = "animate_image"  # "animate this image into a video of ...": the attached image moves
         if task == "track" and latest_kind(inp) == "image":
@@ -412,8 +551,11 @@ class LitePlanner:
         if task == "animate_image" and pred.task == "generate_video":
             spans["target"] = animation_prompt(said) or generation_prompt(said) or spans.get("prompt", "")
         elif task_spec(task).from_text:
+            bare = _BARE_PROMPT.match(said) if not attached or _ART_WORDS.search(said) else None
+            # "an oil painting of a quiet village at sunrise": no verb, all content (with a photo attached, only
+            # when it names a picture to make)
             prompt = ((chinese_prompt(said) if _CJK.search(said) else generation_prompt(said))
-                      or _PROMPT_LEAD.sub("", spans.get("prompt", "")))
+                      or (bare.group("p") if bare else "") or _PROMPT_LEAD.sub("", spans.get("prompt", "")))
             if not prompt:
                 raise _Unsure(f"no prompt found in {clause!r}")
             return Invocation(task=task, command=prompt)
@@ -429,22 +571,61 @@ class LitePlanner:
             spans["style"] = style_phrase(spans["style"])
         op = pred.op
         read = chinese_reading(clause, False) if _CJK.search(clause) and task == "edit_image" else None
-        if op == "restyle" and read is not None and read.target and read.op in ("replace", "recolor"):
-            op, spans = read.op, {**read.args, "target": read.target}  # "把天空换成晚霞" names a thing, not a style
+        zh_style = chinese_style(clause) if _CJK.search(clause) and task == "edit_image" else None
+        zh_new = chinese_addition(clause) if _CJK.search(clause) and task == "edit_image" else None
+        if zh_style and op in ("restyle", "replace", "recolor"):
+            op, spans = "restyle", {"style": zh_style}  # "变成黑白电影风格": the style named before 风格
+        elif zh_new and op in ("add", "restyle", "replace"):
+            place = chinese_place(clause)  # "在桌子上加一个花瓶": the whole thing added, on the place named
+            op, spans = "add", {"new": zh_new, **({"target": place} if place else {})}
+        elif (read is not None and read.op in ("replace", "recolor") and op in ("restyle", "replace", "recolor")
+              and (op == "restyle" and read.target or op != "restyle")):
+            op, spans = read.op, {**read.args, "target": read.target or spans.get("target", "")}  # "把碗换成一盘水果"
         if op == "add" and not spans.get("target") and not _CJK.search(clause):
             place = added_to(clause)
             if place and place.lower() not in spans.get("new", "").lower():
                 spans["target"] = place
-        if (not _CJK.search(clause) and task in _ACTS_ON_REGION and not spans.get("target") and inp.region is not None
+        if (not _CJK.search(clause) and task in (*_ACTS_ON_REGION, "ground") and not spans.get("target") and inp.region is not None
                 and op != "add"):
             named = named_in_box(clause)
             if named:
                 spans["target"] = named
         if _CJK.search(clause) and task in ("segment", "ground", "track", "edit_image") and op != "restyle":
             read = chinese_object(clause)  # the tagger misses bare nouns ("把狗换成猫") and cuts others short
-            if read and (not spans.get("target") or (spans["target"] in read and spans["target"] != read)):
+            if read:  # the words between the verb and its particle, whole (the tagger's span may straddle them)
                 spans["target"] = read
-        return self._act(task, op, pred.region, spans, clause, inp, earlier)
+        source = pred.region
+        chosen = _SELECTION.search(said) if task in (*_ACTS_ON_REGION, "ground") else None
+        if chosen and latest_referent(inp, earlier) is not None:  # "segment the biggest one": among those found
+            spans["target"], source = chosen.group(), "output"
+        asked = earlier[-1].command if earlier and earlier[-1].task == "answer" else ""
+        if asked and task in _ACTS_ON_REGION + ("ground",) and (not spans.get("target") or is_pronoun(spans["target"])):
+            subject = zh_question_subject(asked) if _CJK.search(asked) else question_subject(asked)
+            if subject:  # "what breed is this dog? also segment it": the dog asked about
+                spans["target"], source = subject, "none" if source == "output" else source
+        return self._act(task, op, source, spans, clause, inp, earlier)
+
+    def _answer(self, clause: str, said: str, source: str, inp: PlannerInput, earlier: list[Invocation]) -> Invocation:
+        """A question: about the drawn box; about the output made last in this request when it says so ("then
+        describe the final image"); in a later turn with nothing new attached, about the thread's latest output
+        ("how many did you find?"); else about the attached medium."""
+        command = POLITE.sub("", clause).strip()
+        if source == "box" and inp.region is not None:
+            return Invocation(task="answer", command=command, region=inp.region, inputs=latest_input(inp))
+        found = latest_referent(inp, earlier) if source == "output" else None
+        if found is not None and _COUNTS_OUTPUT.search(said) and any(e.id == found[0].ref for e in earlier):
+            return Invocation(task="answer", command=command, inputs=[str(found[0].ref)])  # "find the cars and count them"
+        if found is not None and not _COUNTS_OUTPUT.search(said):  # "what brand is that?": about the thing found
+            return Invocation(task="answer", command=command, region=found[0], inputs=[])
+        made = [inv.id for inv in earlier if inv.task in ("edit_image", "edit_video", "generate_image", "generate_video",
+                                                           "animate_image")]
+        if made and speaks_of_result(said):
+            return Invocation(task="answer", command=command, inputs=made[-1:])
+        if not earlier and not inp.new_media and inp.region is None:
+            outputs = [m.id for m in inp.media if m.source != "user"]
+            if outputs:
+                return Invocation(task="answer", command=command, inputs=outputs[-1:])
+        return Invocation(task="answer", command=command, inputs=latest_input(inp))
 
     def _act(self, task: str, op: str, source: str, spans: dict[str, str], clause: str, inp: PlannerInput,
              earlier: list[Invocation]) -> Invocation:
@@ -458,14 +639,29 @@ class LitePlanner:
             if "direction" in args:
                 args["direction"] = direction_word(args["direction"])
         target = "" if op == "restyle" else spans.get("target", "")
+        if target and task_spec(task).names_target and _CJK.search(target):
+            target = zh_trim(target) or target
+        elif target and task in ("segment", "ground", "track") or op == "remove":
+            target = complete_target(target, clause)  # "the plate" + "of food"; "the ball" - "in each frame"
+            target = without_source(target) if op == "remove" else target
+        elif target and task_spec(task).names_target:
+            target = trim_target(complete_target(target, clause) if target.endswith("'s") else target)
+        if is_pronoun(target):
+            target = ""
         region = inp.region if source == "box" else None
-        if source == "output":
+        background = op == "replace" and bool(_BACKGROUND.match(target)) or bool(_SELECTION.fullmatch(target))
+        again = latest_referent(inp, earlier) if source == "none" and target and inp.region is None else None
+        if again is not None and again[0].ref in {e.id for e in earlier} and _same_words(again[1]) == _same_words(target):
+            source = "output"  # "cut out the cup, then make the cup red": the mask just made
+        if source == "output" or (background and region is None):
             found = latest_referent(inp, earlier)
-            if found is not None and target and found[1] and _same_words(target) != _same_words(found[1]):
+            if (found is not None and target and found[1] and _same_words(target) != _same_words(found[1])
+                    and not background):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found
             if found is not None:
                 region, said = found
-                target = target or said
+                if not target and not any(inv.id == region.ref for inv in earlier):
+                    target = said  # an earlier turn's output keeps its words; one of this request's is named by its id
         if region is None and not target and task in _ACTS_ON_REGION and op not in ("restyle", "add"):
             if inp.region is None:
                 raise _Unsure(f"nothing to act on in {clause!r}: no target, box or earlier output")

@@ -12,13 +12,34 @@ animation prompt, which of several attached media is meant, "do the same to the 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
+from .phrasing_zh import chinese_bare, chinese_vanish
 from .rules import CLAUSE_SPLIT, POLITE
 
-__all__ = ["split_clauses", "rewrite_clause", "Rewritten", "generation_prompt", "animation_prompt", "style_phrase",
-           "medium_ordinal", "OTHER", "asks_in_chinese", "named_in_box", "without_source", "without_it", "added_to", "restyle_of_attached", "asks_repeat", "chinese_reading", "ZhReading", "chinese_object", "chinese_prompt", "pronoun_location", "background_scene", "refers_to_attached",
-           "COMMAND_VERBS"]
+__all__ = [
+    "split_clauses",
+    "rewrite_clause",
+    "Rewritten",
+    "generation_prompt",
+    "generation_medium",
+    "animation_prompt",
+    "style_phrase",
+    "medium_ordinal",
+    "OTHER",
+    "restyle_request",
+    "colour_request",
+    "named_in_box",
+    "without_source",
+    "without_it",
+    "added_to",
+    "restyle_of_attached",
+    "asks_repeat",
+    "pronoun_location",
+    "background_scene",
+    "refers_to_attached",
+    "COMMAND_VERBS",
+]
 
 COMMAND_VERBS = (
     "segment", "mask", "cut", "outline", "isolate", "extract", "select", "separate", "carve", "pick", "trace",
@@ -33,9 +54,32 @@ COMMAND_VERBS = (
 """Words a new action starts with: "... and <verb> ..." splits a request there."""
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in COMMAND_VERBS), key=len, reverse=True))
 _AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?|\s+&\s+|\s+plus\s+|,?\s+after that,?\s+|,?\s+as well as\s+"
-                        rf"|,?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+)(?=(?:please\s+)?(?:{_VERB_ALT})\b)",
+                        rf"|,?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
+                        rf"(?:{_VERB_ALT})\b)",
                         re.I)
-_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识]))\s*")
+_QUESTION_SPLIT = re.compile(rf"(?<=[?？])\s*(?=(?:(?:and|also|then|now|please|ok(?:ay)?|so)\s+)*(?:(?:can|could|would)\s+you\s+)?"
+                             rf"(?!(?:where|what|which|how|who|is|are)\b)(?:{_VERB_ALT})\b)|(?<=[?？])\s*(?=[并再然还也把将帮请])",
+                             re.I)
+"""A question followed by an action ("what breed is this dog? also segment it"); "is there a cup? where?" stays one."""
+_BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
+                          r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
+                          r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
+                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$", re.I)
+"""A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
+_ANOTHER_MEDIUM = re.compile(r"\s+and\s+(?:also\s+)?(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
+                             r"drawing|painting|animation)\s+(?:of|showing|with)\b)", re.I)
+"""Two generations in one request ("a video of X and also an image of Y"): the second has no verb of its own."""
+_LEFT_OUT = re.compile(r"\s+and\s+(?=(?:the|a|an|my|this|that)\s+[\w' -]+?\s+(?:in|on|from)\s+the\s+(?:first|second|third|"
+                       r"last|other|1st|2nd|3rd)\b)|,?\s+as well as\s+(?=(?:the|a|an|my|this|that|all|every)\s)"
+                       r"|\s+and\s+(?=the\s+(?:first|second|third|last|other|1st|2nd|3rd)\s+(?:one|image|photo|picture|pic)\s+\w)", re.I)
+"""One verb for two media ("segment the car in the first picture and the bike in the second")."""
+_ZH_LEFT_OUT = re.compile(r"(?:和|与|跟|以及)(?=第[一二三四1-4](?:张|个|幅|段))")
+_ZH_NTH_EDIT = re.compile(r"^第[一二三四1-4](?:张|个|幅|段)[^，,。把将]*(?:换成|变成|改成|替换成|删掉|去掉|抠出来|分割出来)")
+_ZH_FIRST = re.compile(r"^(?:首先|先)(?!生)")
+"""先...再...: 先 only orders the actions."""
+_ZH_ANIMATION_END = re.compile(r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片))[吧]?$")
+_ZH_OWN_COMMAND = re.compile(r"^(?:[把将]|然后|再|接着|并且|同时|之后|还|也|帮我|请)|换成|删|去掉|抠|分割|跟踪|标出|找")
+_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾]|第[一二三四1-4](?:张|个|幅|段)))\s*")
 
 
 _GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
@@ -58,13 +102,63 @@ def _and_pieces(part: str) -> list[str]:
     return [*pieces, part[start:]]
 
 
+def _verb_of(clause: str) -> str:
+    """The words of a clause before its object ("segment the car in ..." -> "segment ")."""
+    found = re.match(r"^(?P<v>(?:(?:please|now|then|also|and)\s+)*[\w-]+(?:\s+(?:out|up|off))?\s+)(?=the|a|an|my|this|that)",
+                     clause.strip(), re.I)
+    return found.group("v") if found else ""
+
+
+def _pieces(part: str) -> list[str]:
+    """``part`` split where a question ends and an action starts, and where a verb is left out."""
+    pieces: list[str] = []
+    for piece in _QUESTION_SPLIT.split(part):
+        if pieces and _BARE_FOLLOW.match(piece):
+            pieces[-1] = f"{pieces[-1]} {piece}"
+            continue
+        pieces.append(piece)
+    out: list[str] = []
+    for piece in pieces:
+        first, *rest = _ANOTHER_MEDIUM.split(piece)
+        verb = _GENERATES.match(first.strip())
+        out.append(first)
+        out += [f"{verb.group().split()[0] if verb else 'generate'} {r}" for r in rest]
+    split: list[str] = []
+    for piece in out:
+        first, *rest = _LEFT_OUT.split(piece)
+        ordinal = re.search(r"\b(?:first|second|third|last|other|1st|2nd|3rd)\b", first, re.I) or " as well as " in piece.lower()
+        if rest and ordinal and _verb_of(first):
+            split += [first, *(_verb_of(first) + r for r in rest)]
+            continue
+        first, *rest = _ZH_LEFT_OUT.split(piece)
+        verb = re.match(r"^(?:请|帮我)?(?:分割|找到|找出|检测|标出|框出|跟踪|追踪|抠出|去掉|删掉)", first)
+        split += [first, *((verb.group() if verb else "") + r for r in rest)] if rest and verb else [piece]
+    return split
+
+
+_TAKEN_BACK = re.compile(r"^.*?(?:\.\.\.|…)\s*(?:no|nope|wait|actually|sorry|scratch that|i mean|rather)\b[,!.]*\s*", re.I)
+"""A request corrected as it was written ("blur... no, segment the cat"): only what follows counts."""
+
+
 def split_clauses(text: str) -> list[str]:
     """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
-    "and"/"," before a command verb, and on 并且/然后/再/接着 in Chinese."""
+    "and"/"," before a command verb, after a question followed by an action, on 并且/然后/再/接着 in
+    Chinese; a verb left out is repeated ("segment the car in the first picture and the bike in the second");
+    the motion after a Chinese animation command stays with it ("把这张图变成动画，让花瓣飘落")."""
     clauses: list[str] = []
-    for part in CLAUSE_SPLIT.split(text.strip()):
-        for piece in _and_pieces(part):
-            clauses += [c for c in _ZH_SPLIT.split(piece) if c and c.strip(" ,，。.;；")]
+    for part in CLAUSE_SPLIT.split(_TAKEN_BACK.sub("", text.strip())):
+        for piece in _pieces(part):
+            for sub in _and_pieces(piece):
+                for c in _ZH_SPLIT.split(sub):
+                    c = _ZH_FIRST.sub("", c.strip())
+                    if _ZH_NTH_EDIT.match(c):
+                        c = "把" + c  # "，第二张图里的车换成牛": the 把 of the clause before
+                    if not c or not c.strip(" ,，。.;；"):
+                        continue
+                    if clauses and _ZH_ANIMATION_END.search(clauses[-1].strip(" ，,")) and not _ZH_OWN_COMMAND.search(c):
+                        clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
+                        continue
+                    clauses.append(c)
     return [c.strip() for c in clauses if c.strip()]
 
 
@@ -76,7 +170,9 @@ _T = r"(?P<t>.+?)"
 _END = rf"(?:\s+{_TAIL_WORDS})*\s*[?.!]*$"
 _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"^where\s+(?:in|on)\s+(?:the|this|my)\s+{_MEDIUM_WORDS}\s+(?:is|are)\s+{_T}{_END}",
-    rf"^where(?:'s|s)?(?:\s+(?:exactly|precisely|abouts))?(?:\s+(?:is|are))?(?:\s+(?:exactly|precisely))?\s+"
+    rf"^where\s+(?:in|on|at|under|behind|inside|near|along|across)\s+(?:the|this|my|that)\s+[\w' -]+?\s+(?:is|are)\s+"
+    rf"(?P<t>(?:the|a|an|my|our|his|her|their|any|some)\s+.+?){_END}",
+    rf"^where(?:'s|s)?(?:\s+(?:exactly|precisely|abouts|the heck|the hell|on earth|in the world))?(?:\s+(?:is|are))?(?:\s+(?:exactly|precisely))?\s+"
     rf"(?!(?:is|are|does|do|did|can|could|was|were|in|on|should|would)\b){_T}{_END}",
     rf"^where\s+(?:can|could|do|would)\s+(?:i|you|we)\s+(?:find|see|spot|locate)\s+{_T}{_END}",
     rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+(?:exactly\s+|precisely\s+)?where\s+{_T}\s+(?:is|are)"
@@ -84,15 +180,19 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"\s*[?.!]*$",
     rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+where\s+(?:is|are)\s+{_T}{_END}",
     rf"^(?:(?:give|get|show|tell) me|what(?:'s| is| are)|i need|i want|i'd like|return|output|report|provide|list|"
-    rf"mark)\s+(?:me\s+)?(?:the|its|their|a)?\s*(?:exact\s+|precise\s+)?(?:pixel\s+)?(?:coordinates|coords|position|"
+    rf"mark)\s+(?:me\s+)?(?:the|its|their|a)?\s*(?:exact\s+|precise\s+)?(?:pixel\s+|xy\s+|x/y\s+|per[- ]frame\s+)?(?:coordinates|coords|position|"
     rf"location|locations|positions|bounding box(?:es)?|bbox(?:es)?|box(?:es)?|whereabouts|placement|place)"
     rf"\s+(?:of|for)\s+{_T}{_END}",
     rf"^(?:is|are)\s+there\s+{_T}\s*[?,.]?\s*(?:and\s+)?(?:if so,?\s+)?where(?:\s+(?:is it|are they|exactly))?{_END}",
     rf"^(?:can you\s+)?(?:point|direct|guide)\s+me\s+(?:to|towards)\s+{_T}{_END}",
+    rf"^(?:(?:can|could|do)\s+(?:you|u)\s+)?(?:see|spot|find)\s+{_T}[?,.]*\s+(?:and\s+)?(?:(?:if so|please),?\s+)?"
+    rf"(?:(?:show|tell) me\s+)?where\b.*$",
+    rf"^(?:(?:give|get|show|tell) me|what(?:'s| is))\s+{_T}'s\s+(?:exact\s+|precise\s+)?(?:position|location|coordinates|"
+    rf"whereabouts|box|bounding box)\b.*$",
     rf"^(?:in\s+)?(?:which|what)\s+(?:part|region|area|side|corner|spot)\s+of\s+(?:the|this)\s+{_MEDIUM_WORDS}\s+"
     rf"(?:has|contains|shows|holds|is|are)\s+{_T}(?:\s+in)?{_END}",
 ))
-_WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detect|see)\s+(?:me\s+|for me\s+)?where\s+{_T}\s+"
+_WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detect|see|highlight|indicate|box|circle|tell me)\s+(?:me\s+|for me\s+)?where\s+{_T}\s+"
                                rf"(?:is|are)(?:\s+(?:located|positioned|placed|sitting|standing|hiding))?{_END}", re.I)
 _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:goes|go|moves|move|is|are|travels|runs|walks|"
                           rf"drives|flies|heads)\b.*$", re.I)
@@ -106,9 +206,24 @@ _PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:
                      rf"(?:image|picture|photo))\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
                      rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
                      rf"(?P<t2>.+?)\s*[?.!]*$", re.I)
-_EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill)\s+"
-                          rf"(?:every|each|all(?: of)?(?: the)?|the|exactly the)\s+pixels?\s+(?:of|in|that belongs? to|belonging to|"
-                          rf"on|covering|making up)\s+{_T}\s*[?.!]*$", re.I)
+_EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill|pick out|pick)\s+"
+                          rf"(?:(?:just|only|exactly|precisely)\s+)?(?:every|each|all(?: of)?(?: the)?|the|exactly the)\s+pixels?\s+"
+                          rf"(?:of|in|that belongs? to|belonging to|on|covering|making up|that (?:are|is|make up|form|belong to)|"
+                          rf"which (?:are|is))\s+{_T}\s*[?.!]*$", re.I)
+_AREA_QUESTION = re.compile(rf"^(?:in\s+)?(?:which|what)\s+(?:part|region|area|portion|section|pixels)\s+(?:of\s+(?:the|this|my)\s+"
+                            rf"{_MEDIUM_WORDS}\s+)?(?:is|are)\s+(?:(?:covered|taken up|occupied|filled)\s+by\s+)?{_T}"
+                            rf"(?:\s+(?:in|on))?\s*[?.!]+\s*(?P<rest>.*)$", re.I)
+_WANTS_MASK = re.compile(r"\b(?:mask|pixels?|segment(?:ation)?|outline|silhouette|cut ?out|exact shape)\b", re.I)
+_WANTS_SEPARATED = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|get|give me|have)\s+{_T}\s+(?:separated|cut out|isolated|"
+                              rf"extracted|masked(?: out)?|segmented|lifted out|pulled out)(?:\s+(?:from|of|off)\s+.+?)?\s*[.!?]*$",
+                              re.I)
+_BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|get rid of|strip(?: away)?|lose|take away)\s+"
+                             rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
+"""Taking the background away from a thing keeps the thing: its mask ("knock out the background behind the singer")."""
+_ONLY_THING = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+(?:just|only)\s+{_T},?\s+(?:and\s+)?"
+                         rf"(?:no|without(?:\s+the)?|not the)\s+background\s*[.!?]*$", re.I)
+_DISAPPEAR = re.compile(rf"^(?:make|let|have)\s+{_T}\s+(?:disappear|vanish|go away|be gone|fade away|invisible)\b.*$", re.I)
+_PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
 _LEAD_ADVERB = re.compile(r"^(?:carefully|precisely|neatly|cleanly|accurately|exactly|just|quickly|tightly|simply)\s+", re.I)
 _QUALIFIERS = re.compile(
     r"(?:,\s*|\s+|^)(?:(?:very|really|super|nice and|as)\s+)?(?:carefully|precisely|accurately|exactly|cleanly|neatly|"
@@ -116,13 +231,20 @@ _QUALIFIERS = re.compile(
     r"to the pixel|down to the (?:last )?pixel|with (?:clean|sharp|crisp|tight|precise|smooth) (?:edges|borders|"
     r"outlines?|boundaries)|along (?:its|their|the|his|her) (?:edges|edge|outline|contours?|borders?|boundary)|"
     r"(?:as )?(?:precisely|accurately|tightly|cleanly|closely|carefully|exactly) as (?:you can|possible)|"
-    r"at the pixel level|all the way around|including (?:its|their) edges|from (?:the|its) (?:background|surroundings)|"
+    r"(?:(?:nice|nice and|with|keep(?:ing)?(?: the)?)\s+)?(?:clean|sharp|crisp|tight|smooth|neat|precise)\s+(?:edges|borders|"
+    r"outlines?|boundaries|cut)|at the pixel level|all the way around|including (?:its|their) edges|from (?:the|its) (?:background|surroundings)|"
     r"from everything else|and nothing else|if you can|if possible|for me|please)(?=\s*(?:[,.!?]|$))",
     re.I)
 _VERB_SYNONYMS = tuple((re.compile(p, re.I), r) for p, r in (
     (r"^(?:paint|brush|blot|white|blank|black|scrub|wipe|rub|airbrush|photoshop|clone|edit)\s+(?:over|out|away)\s+", "remove "),
     (r"^(?:cover up|wipe away|zap|nuke|vanish|clear away|take away|do away with)\s+", "remove "),
-    (r"^(?:single out|delineate|lift out|mask off|mark out the pixels of|silhouette)\s+", "segment "),
+    (r"^(?:single out|delineate|lift out|mask off|mark out the pixels of|silhouette|matte(?: out)?|lasso|clip out|snip out|"
+     r"cookie[- ]cut|cut around|pluck out|scoop out|give me (?:an? )?(?:alpha |binary |segmentation |clean )?(?:matte|mask|cutout|cut-out) (?:of|for)|"
+     r"(?:make|create|generate|produce) (?:me )?(?:an? )?(?:alpha |binary |segmentation |clean )?(?:matte|mask|cutout|cut-out) "
+     r"(?:of|for))\s+", "segment "),
+    (r"^(?:banish|ditch|eliminate|axe|nix|scrap|evict|purge|lose|hide|conceal|clean up)\s+", "remove "),
+    (r"^(?:box|bound|(?:put|draw) (?:a |the )?(?:bounding )?box(?:es)? (?:around|on))\s+(?=(?:the|a|an|all|every|each|this|that|"
+     r"these|those|my)\b)", "find "),
     (r"^(?:keep tabs on|keep an eye on|monitor|stay locked on|stay on|follow along)\s+", "track "),
 ))
 _PRONOUN_LOCATION = re.compile(r"^(?:(?:and|then|also)\s+)?(?:(?:tell|show|give) me\s+)?(?:where\s+(?:is|are)\s+"
@@ -135,7 +257,11 @@ _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔�
                             r"一个像素都不(?:要)?(?:差|漏))(?=.)")
 _ZH_LOCATION = (re.compile(r"^(?:请问|请你|请)?(?:告诉我|帮我看看|看看|帮我找找)?(?P<t>.+?)(?:在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
-                re.compile(r"^(?:请问|请你|请)?(?:告诉我|给我|标出|指出)(?P<t>.+?)的(?:位置|坐标|框)[？?。！!]*$"))
+                re.compile(r"^(?:请问|请你|请)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
+                           r"(?:是多少|在哪)?[？?。！!]*$"))
+_ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
+_CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
+_ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$")
 _ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)[？?。！!]*$")
 
 
@@ -145,6 +271,18 @@ class Rewritten:
 
     text: str
     target: str | None = None
+    task: str | None = None
+    """The task the rule's verb means ("ground", "segment", "track" or "remove"; None: the model decides)."""
+
+
+_RULE_TASKS = (("find ", "ground"), ("track ", "track"), ("segment ", "segment"), ("remove ", "remove"), ("cut out ", "segment"),
+               ("找出", "ground"), ("跟踪", "track"), ("把图中的", "segment"), ("把", "remove"))
+
+
+def _ruled(text: str, target: str | None = None) -> Rewritten:
+    """A clause a rule rewrote, with the task its new verb means."""
+    task = next((t for lead, t in _RULE_TASKS if text.lower().startswith(lead)), None)
+    return Rewritten(text, target, task)
 
 
 def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
@@ -155,40 +293,65 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = text[lead.end():] if lead else text
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
-    find = "track " if on_video and _OVER_TIME.search(body) else "find "
+    find = "track " if on_video else "find "  # a location on a video is asked for each frame
+    found = _AREA_QUESTION.match(body)
+    if found and _plain_object(found.group("t")):
+        verb = "segment " if _WANTS_MASK.search(body) else find
+        target = re.sub(r"^(?:a\s+)?part\s+of\s+", "", found.group("t"), flags=re.I)
+        return _ruled(verb + target, target)
     for pattern in _LOCATION:
         found = pattern.match(body)
         if found and _plain_object(found.group("t")):
-            return Rewritten(find + found.group("t"), found.group("t"))
+            return _ruled(find + found.group("t"), found.group("t"))
     found = _WHERE_AFTER_VERB.match(body)
     if found and _plain_object(found.group("t")):
-        return Rewritten(find + found.group("t"), found.group("t"))
+        return _ruled(find + found.group("t"), found.group("t"))
     found = _TRACK_WHERE.match(body)
     if found and _plain_object(found.group("t")):
-        return Rewritten(("track " if on_video else "find ") + found.group("t"), found.group("t"))
+        return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))
     found = _OUT_OF.match(body)
     if found and _plain_object(found.group("t")):
-        return Rewritten(f"{found.group('v').lower()} out {found.group('t')}", found.group("t"))
+        return _ruled(f"{found.group('v').lower()} out {found.group('t')}", found.group("t"))
     found = _MOVES_IN_VIDEO.match(body)
     if found and _plain_object(found.group("t")):
-        return Rewritten(("track " if on_video else "find ") + found.group("t"), found.group("t"))
+        return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))
     found = _PIXELS.match(body) or _EVERY_PIXEL.match(body)
     if found:
         target = next(g for g in found.groups() if g)
-        return Rewritten("segment " + target, target)
+        return _ruled("segment " + target, target)
+    found = _WANTS_SEPARATED.match(body)
+    if found and _plain_object(found.group("t")):
+        return _ruled("segment " + found.group("t"), found.group("t"))
+    found = _BACKGROUND_OFF.match(body) or _ONLY_THING.match(body)
+    if found and _plain_object(found.group("t")):
+        return _ruled("segment " + found.group("t"), found.group("t"))
+    found = _DISAPPEAR.match(body)
+    if found and _PRONOUN_OBJECT.match(found.group("t")):
+        return _ruled("remove " + found.group("t"))  # "make him invisible": the thing found before
+    if found and _plain_object(found.group("t")):
+        return _ruled("remove " + found.group("t"), found.group("t"))
+    vanish = chinese_vanish(body)
+    if vanish:
+        target = chinese_bare(vanish)
+        return _ruled("把" + target + "删掉", target)
+    body = _ZH_OVER_TIME.sub("", body) if _CJK_TEXT.search(body) else body
     for pattern in _ZH_LOCATION:
         found = pattern.match(body)
         if found:
-            tracked = on_video and _OVER_TIME.search(body)
-            target = _ZH_DETERMINER.sub("", found.group("t"))
-            return Rewritten(("跟踪视频里的" if tracked else "找出图中的") + target, target)
+            tracked = on_video
+            target = chinese_bare(found.group("t"))
+            return _ruled(("跟踪视频里的" if tracked else "找出图中的") + target, target)
+    found = _ZH_MATTE.match(body)
+    if found:  # "给图中的马做一个遮罩": a mask of it
+        target = chinese_bare(found.group("t"))
+        return _ruled("把图中的" + target + "分割出来", target)
     found = _ZH_PIXELS.match(body)
     if found:
-        target = _ZH_DETERMINER.sub("", next(g for g in found.groups() if g))
-        return Rewritten("把图中的" + target + "分割出来", target)
+        target = chinese_bare(next(g for g in found.groups() if g))
+        return _ruled("把图中的" + target + "分割出来", target)
     for pattern, verb in _VERB_SYNONYMS:
         if pattern.match(body):
-            return Rewritten(pattern.sub(verb, body, count=1))
+            return _ruled(pattern.sub(verb, body, count=1))
     return Rewritten(f"{lead.group() if lead else ''}{body}".strip() if body else text)
 
 
@@ -205,7 +368,7 @@ def pronoun_location(clause: str) -> bool:
 
 
 _GEN_LEAD = re.compile(
-    r"^(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|can|could|would|will|you|u|kindly|just|maybe|"
+    r"^(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|yo|can|could|would|will|you|u|kindly|just|maybe|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets|go ahead and)\b[\s,]*)*)"
     r"(?:(?:generate|create|make|draw|paint|render|produce|design|sketch|imagine|illustrate|film|visualize|visualise|"
     r"dream up|whip up|come up with|give|show|get|do|i(?:'d| would)? (?:like|love|want)|i need|i want|can i (?:get|have)|"
@@ -214,16 +377,43 @@ _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|
                          r"(?:\d+|[a-z]+)[- ]?(?:second|sec|s|minute)s?(?:[- ]long)?\s+|(?:high[- ]resolution|hd|4k)\s+|"
                          r"time[- ]?lapse\s+|slow[- ]motion\s+|animated\s+)*"
                          r"(?:image|picture|pic|photo|photograph|illustration|video|vid|clip|animation|gif|movie|film|"
-                         r"footage|video clip|timelapse)s?\s*"
+                         r"footage|video clip)s?\s*"
                          r"(?:of|showing|where|depicting|about|in which|that shows|with|featuring|:)\s+", re.I)
 _GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
+
+
+_LABELLED = re.compile(r"^(?:(?:an?|the)\s+)?(?P<m>image|picture|photo|video|clip|animation|movie|gif|drawing|painting)\s*[:\-–]\s*"
+                       r"(?P<p>.+?)\s*[.!]*$", re.I)
+_VIDEO_WORDS = re.compile(r"^(?:video|vid|clip|animation|movie|gif|film|footage|timelapse|time-lapse)", re.I)
+_GEN_MEDIUM_WORD = re.compile(r"^(?:(?:an?|some|one)\s+)?(?:[\w-]+\s+){0,3}?(?P<m>image|picture|pic|photo|photograph|illustration|"
+                              r"drawing|painting|render|rendering|portrait|poster|logo|icon|wallpaper|artwork|sketch|video|vid|clip|animation|gif|movie|"
+                              r"film|footage|timelapse|time-lapse)s?\b", re.I)
+
+
+def generation_medium(clause: str) -> str | None:
+    """ "image" or "video": what a generation request asks for, by the medium it names first ("create an
+    image showing ..." -> "image", "video: drone shot ..." -> "video"); None when it names none."""
+    text = clause.strip()
+    found = _LABELLED.match(text)
+    if found is None:
+        lead = _GEN_LEAD.match(text)
+        if lead is None or not lead.group().strip():
+            return None
+        found = _GEN_MEDIUM_WORD.match(text[lead.end():].strip())
+    if found is None:
+        return None
+    return "video" if _VIDEO_WORDS.match(found.group("m")) else "image"
 
 
 def generation_prompt(clause: str) -> str | None:
     """The prompt of a generation request: everything but the asking ("could you make me") and the bare
     medium ("an image of"); subject, style and setting stay ("an oil painting of a harbour at dawn").
+    A medium written as a label keeps what follows it ("video: drone shot over a forest").
     None when no asking verb starts the clause (the model's span is used then)."""
     text = clause.strip()
+    labelled = _LABELLED.match(text)
+    if labelled:
+        return labelled.group("p")
     lead = _GEN_LEAD.match(text)
     if lead is None or not lead.group().strip():
         return None
@@ -233,8 +423,9 @@ def generation_prompt(clause: str) -> str | None:
 
 
 _ANIMATE_LEAD = re.compile(
-    r"^(?:.*?\b(?:animate|bring)\s+(?:this|the|my|that|it|our)?\s*(?:(?:image|picture|photo|pic|still|drawing|painting|"
-    r"illustration|result|one)\s+)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
+    r"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
+    r"uploaded|original|current)\s+)?"
+    r"(?:(?:image|picture|photo|pic|still|drawing|painting|illustration|result|one)\b\s*)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
     r"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it)\s*(?:image|picture|"
     r"photo|pic|still)?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
     r"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still)?\s*)"
@@ -295,7 +486,8 @@ OTHER = 99
 _ORDINALS = {"other": OTHER, "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "last": -1,
              "one": 0, "two": 1, "three": 2, "四": 3, "一": 0, "二": 1, "两": 1, "三": 2, "最后": -1}
 _ORDINAL_EN = re.compile(r"\s*\b(?:(?:in|on|of|from|to|for|with)\s+)?the\s+(?P<o>first|1st|second|2nd|third|3rd|fourth|4th|"
-                         r"last|other)\s+(?:image|picture|photo|pic|video|clip|one)\b|\s*\b(?:in|on|of|from|to|for)?\s*"
+                         r"last|other)\s+(?:image|picture|photo|pic|video|clip|one)\b|\s*\b(?:in|on|of|from|to|for)\s+the\s+"
+                         r"(?P<e>first|1st|second|2nd|third|3rd|fourth|4th|last|other)\s*(?=[.!?]*$)|\s*\b(?:in|on|of|from|to|for)?\s*"
                          r"(?:image|picture|photo)\s+(?:#|no\.?\s*)?(?P<n>[1-4])\b", re.I)
 _ORDINAL_ZH = re.compile(r"(?:在|把|将)?第(?P<o>[一二三四1-4])(?:张|个|幅|段)(?:图片?|照片|视频|画)?(?:里|中|上)?的?|(?P<l>最后)一(?:张|个|段)"
                          r"(?:图片?|照片|视频)?(?:里|中|上)?的?|(?P<x>另)一(?:张|个|段|幅)(?:图片?|照片|视频|画)?(?:里|中|上)?的?")
@@ -306,7 +498,8 @@ def medium_ordinal(clause: str) -> tuple[int | None, str]:
     -> -1) and the clause without those words; (None, clause) when it names none."""
     found = _ORDINAL_EN.search(clause)
     if found:
-        index = _ORDINALS[found.group("o").lower()] if found.group("o") else int(found.group("n")) - 1
+        word = found.group("o") or found.group("e")
+        index = _ORDINALS[word.lower()] if word else int(found.group("n")) - 1
         return index, (clause[:found.start()] + clause[found.end():]).strip()
     found = _ORDINAL_ZH.search(clause)
     if found:
@@ -351,87 +544,7 @@ def refers_to_attached(clause: str) -> bool:
     return bool(_ATTACHED.search(clause))
 
 
-_ZH_DETERMINER = re.compile(r"^(?:(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?|"
-                            r"(?:图|图片|照片|画面|视频|图像)(?:中|里|上)的?|(?:方框|选框|框|我框的|框出来的)(?:里|中|内)?的?)+")
-_ZH_NOT_OBJECT = re.compile(r"^(?:它|它们|这个|那个|结果|刚才的结果|刚才那个|东西|物体|区域|部分|地方|选中的部分|这个区域|"
-                            r"框|框里|框中|框里的?|框出来的部分|标出的区域|图|图片|照片|视频|画面|图像|这张图片?|这张照片|这段视频|这个视频|整张图|"
-                            r"整个视频|背景风格|风格)$")
-_ZH_OBJECT = (
-    re.compile(r"(?:把|将)(?P<t>.+?)(?:给)?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|"
-               r"P掉|p掉|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|移到|挪到|往|向|的颜色|从)"),
-    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以)?(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
-               r"删除|去掉|移除|去除|抹掉|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
-               r"[吧。！!？?]*$"),
-)
-
-
-def chinese_object(clause: str) -> str | None:
-    """The object a Chinese clause acts on ("把狗换成猫" -> "狗", "找到人脸" -> "人脸"), without the
-    demonstratives and measure words around it; None when no pattern reads one."""
-    for pattern in _ZH_OBJECT:
-        found = pattern.search(clause)
-        if found:
-            phrase = _ZH_DETERMINER.sub("", found.group("t").strip())
-            if phrase and re.search(r"[\u3400-\u9fff]", phrase) and not _ZH_NOT_OBJECT.match(phrase):
-                return phrase
-    return None
-
-
-_ZH_GEN = re.compile(r"^(?:请|请你|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|拍|来|绘制|设计)"
-                     r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?:图片?|照片|视频|短视频|动画|图像)?(?:[，,:：]|内容是|画面是)*"
-                     r"(?P<p>.+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片)|图)?[吧。！!？?]*$")
-
-
-def chinese_prompt(clause: str) -> str | None:
-    """The prompt of a Chinese generation request, the asking and the medium left out ("画一只在月光下睡觉的狐狸"
-    -> "一只在月光下睡觉的狐狸"); None when it is not one."""
-    found = _ZH_GEN.match(clause.strip())
-    return found.group("p") if found and found.group("p") else None
-
-
-@dataclass(frozen=True)
-class ZhReading:
-    """What a rule reads from a Chinese clause: the task, edit op, object and the op's phrase."""
-
-    task: str
-    op: str = "none"
-    target: str | None = None
-    args: dict[str, str] = field(default_factory=dict)
-
-
-_ZH_COLOR = re.compile(r"^(?:浅|深|淡|亮|暗|天|粉|米|藏|墨|草|湖|橘|玫|酒)?(?:红|橙|黄|绿|青|蓝|紫|粉|黑|白|灰|棕|金|银|褐|咖啡)(?:色|的)?$")
-_ZH_TASKS = (
-    ("edit_image", "move", re.compile(r"(?:移到|挪到|移至|往|向)(?P<a>[左右上下])")),
-    ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
-                                      r"(?P<a>[^，,。！？?吧]+?)(?:吧|。|！|$)")),
-    ("edit_image", "remove", re.compile(r"删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|[Pp]掉|不要")),
-    ("segment", "none", re.compile(r"分割|抠|提取|选出来|蒙版|掩码|遮罩")),
-    ("track", "none", re.compile(r"跟踪|追踪|盯住")),
-    ("ground", "none", re.compile(r"找到|找出|检测|定位|标出|框出|圈出|在哪|识别")),
-)
-
-
-def chinese_reading(clause: str, on_video: bool) -> ZhReading | None:
-    """A Chinese clause read by its verb ("找到狗" -> ground 狗, "把狗换成猫" -> replace 狗 with 猫), for
-    clauses the model is unsure of; None when no verb here is in it."""
-    for task, op, pattern in _ZH_TASKS:
-        found = pattern.search(clause)
-        if found is None:
-            continue
-        target = chinese_object(clause)
-        if task == "track" and not on_video:
-            task = "segment"
-        args: dict[str, str] = {}
-        if op == "move":
-            args = {"direction": found.group("a")}
-        elif op == "swap":
-            phrase = found.group("a").strip()
-            op, args = ("recolor", {"color": phrase}) if _ZH_COLOR.match(phrase) else ("replace", {"new": phrase})
-        return ZhReading(task, op, target, args)
-    return None
-
-
-_SEPARATED_FROM = re.compile(r"\s+(?:from|off|out of)\s+(?:the|its|their|his|her)\s+[\w-]+(?:\s+[\w-]+)?$", re.I)
+_SEPARATED_FROM = re.compile(r"\s+(?:from|off|out of)\s+(?:the|its|their|his|her|this|that|my)\s+[\w-]+(?:\s+[\w-]+)?$", re.I)
 
 
 def without_source(target: str) -> str:
@@ -448,7 +561,9 @@ def without_it(target: str) -> str:
     return _OF_IT.sub("", target).strip() or target
 
 
-_NAMED_IN_BOX = re.compile(r"^(?:[a-z']+\s+){1,3}?(?P<t>(?:the|a|an|this|that|my)\s+.+?)\s+in the box\b", re.I)
+_NAMED_IN_BOX = re.compile(r"^(?:[a-z']+\s+){1,3}?(?P<t>(?:the|a|an|this|that|my)\s+.+?|(?!(?:what|whatever|everything|anything|"
+                           r"something|stuff|things?|objects?|it|them|this|that)\b)(?:[a-z]{2,}s|people|men|women|children|sheep|fish|deer|geese|"
+                           r"mice|cattle))\s+in the box\b", re.I)
 _BOX_THING = re.compile(r"^(?:the|a|an|this|that|my)\s+(?:object|thing|region|area|stuff|item|selection|part|box|"
                         r"rectangle|contents?)$", re.I)
 
@@ -482,6 +597,32 @@ _RESTYLE_ATTACHED = re.compile(
     r"(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)\s+"
     r"(?:(?:look|feel)\s+)?(?:(?:like|into|to|as|in)\s+)?(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)"
     r"(?:\s+(?:style|look|vibe|feel|effect|filter))?\s*[.!?]*$", re.I)
+_RESTYLE_VERB = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|can you|could you|would you)\s+)*(?:restyle|re-style|stylize|stylise|redo|redraw|"
+    r"repaint|re-render)\s+(?:(?:it|this|that|them|the result|(?:this|the|my) (?:image|picture|photo|pic|video|clip|footage|"
+    r"result|one))\s+)?(?:as|into|like|in|to)\s+(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)(?:\s+style)?\s*[.!?]*$", re.I)
+
+
+_SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|cream|crimson|scarlet|maroon|burgundy|"
+           r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
+_COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
+                           rf"(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
+                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?{_SHADES})(?:\s+colou?r(?:ed)?)?\s*[.!?]*$", re.I)
+
+
+def colour_request(clause: str) -> tuple[str, str] | None:
+    """(object, colour) of "make the pear golden", for shades outside the colour list the rules know; None
+    otherwise."""
+    found = _COLOUR_SHADE.match(clause.strip())
+    return (found.group("t"), found.group("c")) if found else None
+
+
+def restyle_request(clause: str) -> str | None:
+    """The style in "restyle it as a 1980s polaroid" (a verb that only ever restyles); None otherwise."""
+    found = _RESTYLE_VERB.match(clause.strip())
+    return found.group("s") if found and not _STYLE_NOT.match(found.group("s")) else None
+
+
 _STYLE_NOT = re.compile(r"^(?:a|an)?\s*(?:video|clip|movie|film|animation|gif)\b", re.I)
 
 
@@ -492,11 +633,3 @@ def restyle_of_attached(clause: str) -> str | None:
     if found is None or _STYLE_NOT.match(found.group("s")):
         return None
     return found.group("s")
-
-
-_ZH_QUESTION = re.compile(r"[？?]|吗|什么|哪|几|多少|怎么|为什么|是不是|有没有|描述|介绍|说说|讲讲")
-
-
-def asks_in_chinese(clause: str) -> bool:
-    """A Chinese clause that asks something (a question mark, 吗, 什么, 哪...), as opposed to a command."""
-    return bool(_ZH_QUESTION.search(clause))

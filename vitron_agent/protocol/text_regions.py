@@ -16,7 +16,8 @@ with three decimals comes back exactly on any medium at least 1 px wide.
 People write boxes into requests too, in pixels or fractions: ``find_written_boxes`` reads
 ``[x1, y1, x2, y2]``, ``(x1, y1, x2, y2)``, bare ``x1,y1,x2,y2``, ``from (x1, y1) to (x2, y2)``,
 ``x=40 y=60 to x=90 y=120`` (also ``x1=.. y1=.. x2=.. y2=..`` and ``x, y, w, h`` written as ``w=``, ``h=``),
-fractions of the medium's size (all four within 0..1, one with a decimal point), and a video frame
+four numbers with spaces only after a box word (``in the box 100 50 400 250``), fractions of the medium's
+size (all four within 0..1, one with a decimal point), and a video frame
 ("on frame 12", "第12帧").
 """
 
@@ -320,7 +321,7 @@ _SEP = r"\s*[,，;；]\s*|\s+"
 _WRITTEN_FORMS = (
     # [x1, y1, x2, y2] / (x1, y1, x2, y2) / bare x1,y1,x2,y2 (commas between all four)
     re.compile(rf"[\[(（]\s*({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})\s*[\])）]"),
-    re.compile(rf"(?<![\w.])({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})(?![\w.])"),
+    re.compile(rf"(?<![A-Za-z0-9_.])({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})(?![A-Za-z0-9_.])"),
     # from (x1, y1) to (x2, y2); between (x1, y1) and (x2, y2); (x1, y1)-(x2, y2); 从(x1,y1)到(x2,y2)
     re.compile(rf"[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]\s*(?:to|and|through|till|until|-|–|—|到|至|~)\s*"
                rf"(?:(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*(?:at\s*)?)?"
@@ -329,6 +330,9 @@ _WRITTEN_FORMS = (
     re.compile(rf"\bx1?\s*[=:]\s*({_NUM})\s*[,，]?\s*y1?\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:(?:to|and|-|到)\s*)?"
                rf"x2?\s*[=:]\s*({_NUM})\s*[,，]?\s*y2?\s*[=:]\s*({_NUM})", re.I),
 )
+_SPACED = re.compile(rf"\b(?:box|bbox|region|area|rectangle|rect|zone|window|coordinates|coords|crop|patch)\s*[:=]?\s*"
+                     rf"({_NUM})\s+({_NUM})\s+({_NUM})\s+({_NUM})(?![\w.,])", re.I)
+"""Four numbers with spaces only, right after a box word ("in the box 100 50 400 250")."""
 _WIDTH_HEIGHT = re.compile(rf"\bx\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
                            rf"({_NUM})\s*[,，]?\s*(?:h|height)\s*[=:]\s*({_NUM})", re.I)
 _CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left)(?:\s+corner)?\s*(?:at\s*)?[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
@@ -346,17 +350,18 @@ def find_written_boxes(text: str, size: tuple[int, int] | None) -> list[WrittenB
     box."""
     found: list[tuple[int, int, tuple[float, ...]]] = []
     taken: list[tuple[int, int]] = []
-    for pattern in (_CORNERS, _WIDTH_HEIGHT, *_WRITTEN_FORMS):
+    for pattern in (_CORNERS, _WIDTH_HEIGHT, *_WRITTEN_FORMS, _SPACED):
         for match in pattern.finditer(text):
-            if any(a < match.end() and match.start() < b for a, b in taken):
+            start = match.start(1) if pattern is _SPACED else match.start()
+            if any(a < match.end() and start < b for a, b in taken):
                 continue
             values = [float(v) for v in match.groups()]
             if pattern is _WIDTH_HEIGHT:
                 values = [values[0], values[1], values[0] + values[2], values[1] + values[3]]
             box = _written_pixels(values, [g for g in match.groups()], size)
             if box is not None:
-                found.append((match.start(), match.end(), box))
-                taken.append((match.start(), match.end()))
+                found.append((start, match.end(), box))
+                taken.append((start, match.end()))
     frame_match = _WRITTEN_FRAME.search(text)
     frame = int(next(g for g in frame_match.groups() if g)) if frame_match else None
     return [WrittenBox(box, frame, start, end) for start, end, box in sorted(found)]  # type: ignore[arg-type]

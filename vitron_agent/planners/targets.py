@@ -1,0 +1,126 @@
+"""The object of a request without the words people put around it, and objects named earlier in the request.
+
+A tagger's span often keeps words that say where or how to look rather than what to look for: the medium
+("the phone in this pic"), time ("the ball in each frame", "frame by frame"), doubt ("a cup somewhere"),
+a pose left over once a written box is taken out ("the person standing"), or a second sentence ("the dog
+sitting in this image? i can't find it"). The experts want the thing itself. A later action that says
+"it" or "them" right after a question ("what breed is this dog? also segment it", "how many cups are
+there, and box each of them") means the thing the question was about.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["trim_target", "complete_target", "zh_trim", "is_pronoun", "question_subject", "zh_question_subject", "speaks_of_result"]
+
+_MEDIUM = r"(?:image|picture|pic|photo|photograph|snapshot|shot|frame|scene|video|clip|footage|film|movie)"
+_SECOND_SENTENCE = re.compile(r"\s*[?!]\s.*$")
+_LEADING = re.compile(r"^(?:only|just|exactly|precisely)\s+(?=\S)", re.I)
+_TRAILING = re.compile(
+    r"(?:,?\s+(?:(?:in|on|from|of|within|throughout|during|across|over|for)\s+(?:the|this|my|that|our|each|every|all)\s+"
+    rf"(?:[\w-]+\s+){{0,2}}?{_MEDIUM}s?(?:\s+(?:of|in)\s+(?:the|this|my|that)\s+{_MEDIUM})?"
+    r"|(?:in|on|at)\s+(?:each|every|all|any)\s+(?:frame|moment|point|second|time|instant)s?(?:\s+(?:of|in)\s+"
+    rf"(?:the|this|my)\s+{_MEDIUM})?"
+    r"|(?:in|on)\s+(?:this|that|the)\s+one"
+    r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
+    rf"{_MEDIUM})?"
+    r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
+    r"|(?:pixel[- ]perfect(?:ly)?|somewhere|anywhere|only|just|here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
+    r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible)"
+    r"))+\s*[?.!]*$",
+    re.I)
+
+
+def trim_target(phrase: str) -> str:
+    """``phrase`` without the medium, time, doubt and pose words at its end ("my phone in this pic" -> "my
+    phone", "the ball in each frame" -> "the ball", "the person standing" -> "the person")."""
+    text = phrase.strip()
+    trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
+    return trimmed or text
+
+
+_CONTINUES = re.compile(r"^(?:'s\s+[\w-]+|\s+of\s+[\w' -]+|\s+(?:in|on|at|near|under|behind|beside|above|below|inside|next to)\s+"
+                        r"(?:the|a|an|his|her|their|its)\s+[\w' -]+|\s+[\w-]+ing\s+(?:in|on|at|with|by|near|under|behind|inside|across|"
+                        r"along|around|over|through)\s+(?:the|a|an|some|his|her|their|its)\s+[\w' -]+|\s+[\w-]+)$", re.I)
+_NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|then|into|to|as|so|from|with|it|them|please|"
+                            r"pls|for|again|too|also|first|instead|now|here|there|red|blue|green|yellow|white|black|[\w-]+ly|[\w-]+ed|gone|out|off|away)\b", re.I)
+
+
+def complete_target(target: str, clause: str) -> str:
+    """The target with what the clause says right after it, when that finishes the noun phrase the tagger cut
+    short ("the plate" + "of food", "two kids" + "playing in the sand", "the bride's" + "veil"), then trimmed
+    ("the goalkeeper frame" + "by frame" -> "the goalkeeper")."""
+    at = clause.lower().find(target.lower())
+    if not target or at < 0:
+        return trim_target(target)
+    owner = re.match(r"\s+[\w-]+", clause[at + len(target):]) if target.endswith("'s") else None
+    if owner:  # "the sign's" + "text"
+        target += owner.group()
+    rest = re.sub(r"\s*[?.!]+\s*$", "", clause[at + len(target):])
+    whole = trim_target(target + rest)
+    if len(whole) < len(target) or not rest.strip():
+        return whole
+    if _CONTINUES.match(rest) and not _NOT_CONTINUED.search(rest) and whole == (target + rest).strip():
+        return whole
+    return trim_target(target)
+
+
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?个|里面的?|里头的?|上面的?|其中的?)+")
+_ZH_TAIL = re.compile(r"(?:都|也|全部|全都|一下)+$")
+
+
+def zh_trim(phrase: str) -> str:
+    """A Chinese target without 所有的, 里面的 and the like in front ("所有的杯子" -> "杯子")."""
+    return _ZH_TAIL.sub("", _ZH_LEAD.sub("", phrase.strip()))
+
+
+_PRONOUN = re.compile(r"^(?:it|them|they|that|this|those|these|each of them|all of them|every one of them|each one|"
+                      r"him|her|he|she|它|它们|他们|她们|他|她|这个|那个)(?:都|也|全部|全都)?$", re.I)
+
+
+def is_pronoun(phrase: str) -> bool:
+    """ "it", "them", "each of them", "它们": a phrase that names nothing by itself."""
+    return bool(_PRONOUN.match(phrase.strip()))
+
+
+_HOW_MANY = re.compile(r"\bhow many\s+(?P<t>[\w' -]+?)\s+(?:are|is|do|does|can|were|there|in|on|at|have)\b", re.I)
+_ABOUT = re.compile(r"\b(?:is|are|does|do|did|was|were)\s+(?P<t>(?:the|this|that|these|those|my)\s+[\w' -]+?)"
+                    r"(?:\s+(?:doing|holding|wearing|made of|called|from|in|on|at|for|like)\b|\s*[?.!,]|\s*$)", re.I)
+_DOES = re.compile(r"\b(?:does|do|did|can|will)\s+(?P<t>(?:the|this|that|these|those|my)\s+[\w' -]+?)\s+[\w-]+\s*[?.!]*$", re.I)
+_THING_FIRST = re.compile(r"^(?:what|which)\s+(?:breed|kind|type|sort|species|model|brand|make|colou?r|size)\s+(?:of\s+)?"
+                          r"(?P<t>[\w' -]+?)\s+(?:is|are)\s+(?:this|that|it|these|those)\b", re.I)
+
+
+def question_subject(question: str) -> str | None:
+    """What a question is about ("what breed is this dog?" -> "this dog", "how many cups are on the table"
+    -> "cups", "what color is the car?" -> "the car"); None when it names nothing."""
+    text = question.strip()
+    found = _HOW_MANY.search(text)
+    if found:
+        return found.group("t")
+    found = _THING_FIRST.match(text)
+    if found:
+        return f"this {found.group('t')}"
+    found = _DOES.search(text) or _ABOUT.search(text)
+    return found.group("t").strip() if found else None
+
+
+_ZH_HOW_MANY = re.compile(r"(?:有|出现了?|是)?(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名)?(?P<t>[^？?，,。吗呢]+?)[？?，,。吗呢]")
+
+
+def zh_question_subject(question: str) -> str | None:
+    """What a Chinese counting question is about ("这张图里有几只鸟？" -> "鸟"); None otherwise."""
+    found = _ZH_HOW_MANY.search(question + "？")
+    return found.group("t") if found else None
+
+
+_RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption)\s+(?:it|that|this)\s*[.!?]*$|"
+                     r"\b(?:the|this|that)\s+(?:final|edited|new|resulting|finished|changed|modified)\b|\bthe result\b|"
+                     r"\b(?:you(?:'ve)?|u)\s+(?:just\s+)?(?:made|created|generated|edited|produced|rendered)\b|"
+                     r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
+
+
+def speaks_of_result(clause: str) -> bool:
+    """ "describe the final image", "the video you just made": the clause is about an output made here."""
+    return bool(_RESULT.search(clause))
