@@ -83,3 +83,23 @@ def _dilated(mask: np.ndarray, pixels: int) -> np.ndarray:
 
     kernel = np.ones((2 * pixels + 1, 2 * pixels + 1), np.uint8)
     return cv2.dilate(mask.astype(np.uint8), kernel) > 0
+
+
+def test_a_question_about_what_was_found_reads_the_photo_it_was_found_on(agent, photos):
+    found = agent.invoke("find the faces", images=[photos["astronaut"]])
+    assert not found.errors, found.errors
+    boxes = next(a for a in found.artifacts if a.kind == "boxes")
+    asked = agent.invoke("how many faces are there?", thread=found.thread)
+    assert not asked.errors, asked.errors  # the planner names the boxes; the graph reads the photo under them
+    (inv,) = asked.invocations
+    assert inv.task == "answer" and inv.inputs == ["u0"] and inv.region.ref == boxes.id
+    assert len(found.data[boxes.id].get("detections", [])) >= 1
+
+
+def test_a_question_after_finding_nothing_reads_the_whole_photo(agent, photos):
+    found = agent.invoke("find the faces", images=[photos["coffee"]])
+    assert not found.errors and not found.data[next(a.id for a in found.artifacts if a.kind == "boxes")]["detections"]
+    asked = agent.invoke("how many faces are there?", thread=found.thread)
+    assert not asked.errors, asked.errors
+    (inv,) = asked.invocations
+    assert inv.inputs == ["u0"] and inv.region is None

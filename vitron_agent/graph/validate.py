@@ -174,6 +174,13 @@ class _Checker:
                 raise BadInputError(f"input {item} does not exist; known media: {', '.join(self.media) or 'none'}")
         if inv.signal is not None and (self.signals is None or inv.signal not in self.signals):
             raise BadInputError(f"signal {inv.signal} is not in this thread's signal store")
+        found = self.media.get(inv.inputs[0]) if inv.inputs else None
+        if found is not None and found.kind == "boxes" and found.parents and inv.region is None:
+            # "how many did you find?" on the boxes found: the medium they were found on, the boxes its region
+            # (none when nothing was found: the question is then about the whole medium)
+            update["inputs"] = [found.parents[0], *inv.inputs[1:]]
+            if found.data.get("detections"):
+                update["region"] = Region(ref=found.id)
         wanted = task_spec(inv.task).input_kind
         if not inv.inputs and wanted is not None:
             default = self._default_input(inv)
