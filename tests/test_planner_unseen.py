@@ -315,3 +315,35 @@ def test_a_chinese_request_on_two_images_splits_per_image(lite):
     (first, second) = _plan(lite, "把第一张图里的猫换成狐狸，第二张图里的猫换成兔子", ("image", "image"))
     assert (first[2], first[4], first[5], second[2], second[4], second[5]) == (
         "猫", ["u0"], {"new": "狐狸"}, "猫", ["u1"], {"new": "兔子"})
+
+
+@pytest.mark.parametrize("text, clauses", [
+    ("find the faces and blur... no, segment the cat, and locate the dog", ["segment the cat", "locate the dog"]),
+    ("which photo is older? then crop... no, segment the clock in the first one",
+     ["which photo is older?", "segment the clock in the first one"]),
+    ("swap the lamp for a vase and make the vase blue", ["swap the lamp for a vase", "make the vase blue"]),
+])
+def test_a_request_corrected_as_it_was_written_keeps_only_the_correction(text, clauses):
+    assert split_clauses(text) == clauses
+
+
+def test_the_other_one_too_repeats_the_last_request_there(lite):
+    edited = MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))
+    styled = [CallInfo(1, "c1", "edit_image", "", "done", "o1", "expert", "restyle")]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "now the other one too", ("image", "image"), styled,
+                                              said=["turn the first image into a mosaic"], media=[edited])
+    assert (task, op, inputs) == ("edit_image", "restyle", ["u1"]) and "mosaic" in args["style"]
+
+
+def test_both_images_get_the_same_edit_each_on_its_own(lite):
+    (first, second) = _plan(lite, "把两张图都变成黑白的", ("image", "image"))
+    assert (first[1], first[4], second[1], second[4]) == ("restyle", ["u0"], "restyle", ["u1"])
+    (image, other) = _plan(lite, "make an image of a red tram and another of a blue ferry", ())
+    assert (image[0], image[2], other[0], other[2]) == ("generate_image", "a red tram", "generate_image", "a blue ferry")
+
+
+def test_and_the_other_thing_too_repeats_the_last_edit_on_it(lite):
+    edited = MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))
+    recolored = [CallInfo(1, "c1", "edit_image", "the car", "done", "o1", "expert", "recolor")]
+    assert _plan(lite, "and the bike too", history=recolored, said=["make the car green"], media=[edited]) == [
+        ("edit_image", "recolor", "the bike", None, ["o1"], {"color": "green"})]

@@ -100,6 +100,8 @@ __all__ = ["LitePlanner", "direction_word"]
 
 _NEEDS = {"replace": "new", "add": "new", "recolor": "color", "restyle": "style", "move": "direction"}
 """The phrase each edit op cannot do without."""
+_OP_ARGS = {"replace": ("new",), "add": ("new",), "recolor": ("color",), "restyle": ("style",), "move": ("direction",)}
+"""The phrases each edit op takes (a removal takes none: "delete the second car from the left")."""
 _ACTS_ON_REGION = ("segment", "track", "edit_image")
 _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
                           r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
@@ -168,6 +170,13 @@ _ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|c
 _ART_WORDS = re.compile(r"\b(?:painting|photo|photograph|picture|image|illustration|drawing|render|sketch|portrait|poster|"
                         r"video|clip|animation|watercolou?r|artwork)\b", re.I)
 _PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\b", re.I)
+_BOTH = re.compile(r"(?P<s>)(?:\bboth\s+(?:of\s+the\s+)?(?:images|pictures|photos|pics|videos|clips)|\b(?:each|every)\s+(?:image|"
+                   r"picture|photo|video)|(?:这)?两张(?:图片?|照片)都?|(?:这)?两段视频都?)", re.I)
+"""The same action on every attached medium ("make both photos black and white", "把两张图都变成黑白的")."""
+_ASKS = re.compile(r"^(?:(?:please|can you|could you)\s+)?(?:describe|compare|caption|what|which|how|who|is|are|does|do|tell)\b|"
+                   r"[?？]|描述|比较|什么|哪|吗", re.I)
+_ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:the\s+same\s+(?:for|to|with)\s+)?"
+                        r"(?P<t>(?:the|that|this|my|his|her|their)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$", re.I)
 _BARE_PROMPT = re.compile(r"^(?P<p>(?:an?|some)\s+.+?)(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
 _SELECTION = re.compile(r"\bthe\s+(?!only\b)(?:[\w-]+\s+){1,2}?ones?\b", re.I)
 """One of several things found earlier ("the biggest one", "the green ones"): a phrase on that output."""
@@ -369,10 +378,17 @@ class LitePlanner:
         text, written = _mark_written_boxes(inp)
         invocations: list[Invocation] = []
         reasons: list[str] = []
+        users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         for clause in split_clauses(text):
             clause_inp, clause = _with_written_box(inp, clause, written)
-            for inv in self._read_clause(model, clause, clause_inp, invocations, reasons):
-                invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
+            both = _BOTH.search(clause) if len(users) > 1 and not _ASKS.match(clause) else None
+            readings = [(_on_medium(clause_inp, i), _BOTH.sub(both.group("s"), clause)) for i in range(len(users))] \
+                if both else [(clause_inp, clause)]  # "把两张图都变成黑白的": the same on each image
+            for one_inp, one in readings:
+                seen = [i for i in invocations if not both or i.task not in ("edit_image", "edit_video")
+                        or _made_from(i, invocations) in one_inp.new_media]  # each image's edits stack on that image
+                for inv in self._read_clause(model, one, one_inp, seen, reasons):
+                    invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
         self.last_fallback = "; ".join(reasons) or None
         return invocations
 
@@ -397,6 +413,12 @@ class LitePlanner:
             repeated = self._repeat(model, inp)
             if repeated:
                 return repeated
+        also = _ALSO_THIS.match(clause) if not earlier and not inp.new_media else None
+        if also:  # "make the car green" ... "and the bike too": the last request again, on the thing named now
+            again = self._repeat(model, inp)
+            made = [m.id for m in inp.media if m.source != "user" and m.kind in ("image", "video")]
+            return [inv.model_copy(update={"command": also.group("t"), "inputs": made[-1:] or inv.inputs})
+                    for inv in again[:1] if task_spec(inv.task).names_target]
         if pronoun_location(clause) and any(inv.task in ("ground", "track") for inv in earlier):
             return []  # "follow the cyclist and tell me where she is": the track already says where
         scene = background_scene(clause)
@@ -635,7 +657,7 @@ class LitePlanner:
         if task == "edit_image":
             if op == "none" or (op in _NEEDS and _NEEDS[op] not in spans):
                 raise _Unsure(f"edit {op} without its {_NEEDS.get(op, 'op')} in {clause!r}")
-            args = {"op": op, **{k: spans[k] for k in ("new", "color", "style", "direction") if k in spans}}
+            args = {"op": op, **{k: spans[k] for k in _OP_ARGS.get(op, ()) if k in spans}}
             if "direction" in args:
                 args["direction"] = direction_word(args["direction"])
         target = "" if op == "restyle" else spans.get("target", "")

@@ -6,7 +6,8 @@ the kite?"), instructions mixed into the object ("trace the lamp carefully, edge
 several actions in one request ("segment the cup and find the faces"), prompts wrapped in politeness ("could
 you make me an oil painting of a harbour at dawn"). The functions here split and rewrite the text before the
 model reads it, and read the few things a rule reads more reliably than the heads: a generation or
-animation prompt, which of several attached media is meant, "do the same to the second image".
+animation prompt, which of several attached media is meant, "do the same to the second image". Chinese
+objects, verbs and prompts are read in ``phrasing_zh``; the words around an object go in ``targets``.
 """
 
 from __future__ import annotations
@@ -67,8 +68,10 @@ _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |
                           r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$", re.I)
 """A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
 _ANOTHER_MEDIUM = re.compile(r"\s+and\s+(?:also\s+)?(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
-                             r"drawing|painting|animation)\s+(?:of|showing|with)\b)", re.I)
+                             r"drawing|painting|animation)\s+(?:of|showing|with)\b|another(?:\s+one)?\s+(?:of|showing|with)\b)",
+                             re.I)
 """Two generations in one request ("a video of X and also an image of Y"): the second has no verb of its own."""
+_ANOTHER = re.compile(r"^another(?:\s+one)?\s+", re.I)
 _LEFT_OUT = re.compile(r"\s+and\s+(?=(?:the|a|an|my|this|that)\s+[\w' -]+?\s+(?:in|on|from)\s+the\s+(?:first|second|third|"
                        r"last|other|1st|2nd|3rd)\b)|,?\s+as well as\s+(?=(?:the|a|an|my|this|that|all|every)\s)"
                        r"|\s+and\s+(?=the\s+(?:first|second|third|last|other|1st|2nd|3rd)\s+(?:one|image|photo|picture|pic)\s+\w)", re.I)
@@ -122,7 +125,9 @@ def _pieces(part: str) -> list[str]:
         first, *rest = _ANOTHER_MEDIUM.split(piece)
         verb = _GENERATES.match(first.strip())
         out.append(first)
-        out += [f"{verb.group().split()[0] if verb else 'generate'} {r}" for r in rest]
+        named = "an image " if (generation_medium(first) or "image") == "image" else "a video "
+        lead = verb.group().split()[0] if verb else "generate"
+        out += [f"{lead} {_ANOTHER.sub(named, r)}" for r in rest]
     split: list[str] = []
     for piece in out:
         first, *rest = _LEFT_OUT.split(piece)
@@ -136,7 +141,8 @@ def _pieces(part: str) -> list[str]:
     return split
 
 
-_TAKEN_BACK = re.compile(r"^.*?(?:\.\.\.|…)\s*(?:no|nope|wait|actually|sorry|scratch that|i mean|rather)\b[,!.]*\s*", re.I)
+_TAKEN_BACK = re.compile(r"(?:^|(?<=[?!;]))[^?!;]*?(?:\.\.\.|…)\s*(?:(?:actually|wait|sorry|hmm)[,\s]+)?(?:no|nope|wait|actually|"
+                         r"sorry|scratch that|i mean|rather)\b[,!.]*\s*", re.I)
 """A request corrected as it was written ("blur... no, segment the cat"): only what follows counts."""
 
 
@@ -146,7 +152,7 @@ def split_clauses(text: str) -> list[str]:
     Chinese; a verb left out is repeated ("segment the car in the first picture and the bike in the second");
     the motion after a Chinese animation command stays with it ("把这张图变成动画，让花瓣飘落")."""
     clauses: list[str] = []
-    for part in CLAUSE_SPLIT.split(_TAKEN_BACK.sub("", text.strip())):
+    for part in CLAUSE_SPLIT.split(_TAKEN_BACK.sub(" ", text.strip()).strip()):
         for piece in _pieces(part):
             for sub in _and_pieces(piece):
                 for c in _ZH_SPLIT.split(sub):
@@ -220,6 +226,7 @@ _WANTS_SEPARATED = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|get|g
 _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|get rid of|strip(?: away)?|lose|take away)\s+"
                              rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
 """Taking the background away from a thing keeps the thing: its mask ("knock out the background behind the singer")."""
+_REMOVES = re.compile(r"^(?:remove|delete|erase|get rid of|eliminate)\s+(?!(?:the\s+)?(?:background|colou?r|style)\b)", re.I)
 _ONLY_THING = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+(?:just|only)\s+{_T},?\s+(?:and\s+)?"
                          rf"(?:no|without(?:\s+the)?|not the)\s+background\s*[.!?]*$", re.I)
 _DISAPPEAR = re.compile(rf"^(?:make|let|have)\s+{_T}\s+(?:disappear|vanish|go away|be gone|fade away|invisible)\b.*$", re.I)
@@ -255,7 +262,7 @@ _PRONOUN_LOCATION = re.compile(r"^(?:(?:and|then|also)\s+)?(?:(?:tell|show|give)
                                r"coordinates|box|boxes)\b.*$", re.I)
 _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔细|准确|完整|干净|小心|细致|认真|精细)地?|沿着?(?:它的|边缘)?边缘|"
                             r"一个像素都不(?:要)?(?:差|漏))(?=.)")
-_ZH_LOCATION = (re.compile(r"^(?:请问|请你|请)?(?:告诉我|帮我看看|看看|帮我找找)?(?P<t>.+?)(?:在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
+_ZH_LOCATION = (re.compile(r"^(?:请问|请你|请)?(?:告诉我|帮我看看|看看|帮我找找)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
                 re.compile(r"^(?:请问|请你|请)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
                            r"(?:是多少|在哪)?[？?。！!]*$"))
@@ -276,6 +283,7 @@ class Rewritten:
 
 
 _RULE_TASKS = (("find ", "ground"), ("track ", "track"), ("segment ", "segment"), ("remove ", "remove"), ("cut out ", "segment"),
+               ("delete ", "remove"), ("erase ", "remove"), ("get rid of ", "remove"), ("eliminate ", "remove"),
                ("找出", "ground"), ("跟踪", "track"), ("把图中的", "segment"), ("把", "remove"))
 
 
@@ -352,6 +360,8 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     for pattern, verb in _VERB_SYNONYMS:
         if pattern.match(body):
             return _ruled(pattern.sub(verb, body, count=1))
+    if _REMOVES.match(body):  # "remove the person in the box": the verb says it is a removal
+        return _ruled(f"{lead.group() if lead else ''}{body}".strip(), None)
     return Rewritten(f"{lead.group() if lead else ''}{body}".strip() if body else text)
 
 
@@ -431,7 +441,11 @@ _ANIMATE_LEAD = re.compile(
     r"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still)?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
     r"(?:(?:video|clip|animation|gif|movie|film)\s+)?"
-    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,-]\s*)(?P<p>.+)$",
+    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,-]\s*)(?P<p>.+)$|"
+    r"^(?:(?:please|now|then|and|can you)\s+)*(?:give|add)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic)?\s+(?:some\s+)?"
+    r"(?:motion|movement|life|animation)\s*(?:[:,-]|with|so that|so|where)\s*(?P<p2>.+)$|"
+    r"^(?:(?:please|now|then|and|also)\s+)*animate\s+(?P<p3>(?:the|a|an|some|his|her|its|their)\s+(?!(?:image|picture|photo|pic|"
+    r"result|painting|drawing|one|still)\b)[\w' -]+?\s+[\w-]+ing\b.*)$",
     re.I)
 
 
@@ -458,7 +472,8 @@ def animation_prompt(clause: str) -> str | None:
     text = clause.strip()
     found = _ANIMATE_LEAD.match(text)
     if found is not None:
-        return _GEN_TAIL.sub("", found.group("p")).strip(" ,:;") or None
+        motion = found.group("p") or found.group("p2") or found.group("p3")
+        return _GEN_TAIL.sub("", motion).strip(" ,:;") or None
     found = _MAKE_MOVE.match(text) or _ZH_MOVE.match(text)
     if found is not None and not _MEDIUM_ITSELF.match(found.group("t")):
         joiner = "" if re.search(r"[\u3400-\u9fff]", found.group("t")) else " "
@@ -500,7 +515,11 @@ def medium_ordinal(clause: str) -> tuple[int | None, str]:
     if found:
         word = found.group("o") or found.group("e")
         index = _ORDINALS[word.lower()] if word else int(found.group("n")) - 1
-        return index, (clause[:found.start()] + clause[found.end():]).strip()
+        said = found.group().strip()
+        # "turn the first image into a mosaic": the medium is the verb's object, so "this image" stands in for it
+        stand_in = "" if re.match(r"(?:in|on|of|from|to|for|with)\b", said, re.I) or found.start() == 0 else (
+            " this video " if re.search(r"\b(?:video|clip)\b", said, re.I) else " this image ")
+        return index, " ".join((clause[:found.start()] + stand_in + clause[found.end():]).split())
     found = _ORDINAL_ZH.search(clause)
     if found:
         word = found.group("o") or found.group("l")
@@ -512,7 +531,9 @@ def medium_ordinal(clause: str) -> tuple[int | None, str]:
 
 _REPEAT = re.compile(r"^(?:(?:now|ok(?:ay)?|and|then|please|also)\s+)*(?:(?:do|apply|repeat)\s+(?:the\s+)?"
                      r"(?:same|that|this|it)(?:\s+(?:thing|edit|change|again))?|(?:the\s+)?same\s+(?:thing|edit|again|for|to|on|here)|"
-                     r"(?:now\s+)?the\s+same)\b(?:\s+(?:to|on|for|with)\b)?|^(?:对|把)?(?:第.(?:张|个|段).{0,4}?)?"
+                     r"(?:now\s+)?the\s+same)\b(?:\s+(?:to|on|for|with)\b)?|^(?:(?:now|and|then|ok(?:ay)?)\s+)*(?:(?:for|to|on)\s+)?"
+                     r"the\s+(?:other|second|first|last)\s+(?:one|image|photo|picture|pic|video|clip)\s+(?:too|as well|also)\b|"
+                     r"^(?:对|把)?(?:第.(?:张|个|段).{0,4}?)?"
                      r"(?:也|同样)(?:这样|一样)?(?:做|处理|来)?|^(?:同样|一样)", re.I)
 
 
@@ -544,7 +565,8 @@ def refers_to_attached(clause: str) -> bool:
     return bool(_ATTACHED.search(clause))
 
 
-_SEPARATED_FROM = re.compile(r"\s+(?:from|off|out of)\s+(?:the|its|their|his|her|this|that|my)\s+[\w-]+(?:\s+[\w-]+)?$", re.I)
+_SEPARATED_FROM = re.compile(r"\s+(?:from|off|out of)\s+(?:the|its|their|his|her|this|that|my)\s+(?!(?:left|right|top|bottom|"
+                             r"front|back|end|start|middle)$)[\w-]+(?:\s+[\w-]+)?$", re.I)
 
 
 def without_source(target: str) -> str:
@@ -592,9 +614,9 @@ def added_to(clause: str) -> str | None:
 
 
 _RESTYLE_ATTACHED = re.compile(
-    r"^(?:(?:please|pls|now|then|and|also|can you|could you|would you|i want you to|i'd like you to|let's)\s+)*"
+    r"^(?:(?:please|pls|now|then|and|also|first|can you|could you|would you|i want you to|i'd like you to|let's)\s+)*"
     r"(?:make|turn|convert|render|restyle|stylize|stylise|change|transform|redo|redraw|repaint|give)\s+"
-    r"(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)\s+"
+    r"(?:(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)|it)\s+"
     r"(?:(?:look|feel)\s+)?(?:(?:like|into|to|as|in)\s+)?(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)"
     r"(?:\s+(?:style|look|vibe|feel|effect|filter))?\s*[.!?]*$", re.I)
 _RESTYLE_VERB = re.compile(

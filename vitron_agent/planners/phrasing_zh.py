@@ -1,4 +1,9 @@
-"""Chinese wordings the templates lack, read by rules: animations with their motion, additions, styles.
+"""Chinese wordings the templates lack, read by rules: objects, verbs, prompts, animations, additions, styles.
+
+The tagger reads Chinese through a character feature and often cuts a phrase short or misses a bare noun
+("把狗换成猫"); these rules read the object between a verb and its particle (``chinese_object``), a clause by
+its verb when the model is unsure (``chinese_reading``), a generation prompt without the asking
+(``chinese_prompt``), and whether a clause asks rather than commands (``asks_in_chinese``).
 
 Chinese requests often put the content after the command, behind a comma ("让这张图动起来，人物眨眼微笑",
 "把这张照片做成视频，云慢慢飘动"); add things with 加/放 and an optional place ("在桌子上加一个花瓶",
@@ -70,7 +75,7 @@ def chinese_addition(clause: str) -> str | None:
     start = found.start()
     if start and not _ADD_PLACE_FIRST.match(text) and not re.match(r"^(?:请|帮我|再|然后|并且|还)?$", text[:start]):
         return None
-    return found.group("n").strip() or None
+    return re.sub(r"^(?:个|只|张|朵|棵|条|块|盆|把)(?=\S)", "", found.group("n").strip()) or None
 
 
 _STYLE = re.compile(r"(?:变成|转成|改成|换成|做成|弄成|调成|转换成|处理成|渲染成|画成|转为|变为|改为)(?:一种|一个)?(?P<s>[^，,。！!]+?)"
@@ -87,7 +92,7 @@ def chinese_place(clause: str) -> str | None:
     return (found.group("w") or found.group("w2")) if found else None
 
 
-_TONE = re.compile(r"(?:变成|转成|改成|调成|处理成|换成|弄成)(?P<s>[^，,。！!]+?(?:色调|滤镜|色彩|质感|胶片感|画质))[吧。！!]*$")
+_TONE = re.compile(r"(?:变成|转成|改成|调成|处理成|换成|弄成)(?P<s>[^，,。！!]+?(?:色调|滤镜|色彩|质感|胶片感|画质)|黑白)(?:的|色)?[吧。！!]*$")
 
 
 def chinese_style(clause: str) -> str | None:

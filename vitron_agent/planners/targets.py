@@ -16,6 +16,8 @@ __all__ = ["trim_target", "complete_target", "zh_trim", "is_pronoun", "question_
 
 _MEDIUM = r"(?:image|picture|pic|photo|photograph|snapshot|shot|frame|scene|video|clip|footage|film|movie)"
 _SECOND_SENTENCE = re.compile(r"\s*[?!]\s.*$")
+_WHERE_WORDS = re.compile(r"'s\s+(?:exact\s+|precise\s+)?(?:position|location|coordinates|coords|whereabouts|bounding box|box|"
+                          r"place|spot)$", re.I)
 _LEADING = re.compile(r"^(?:only|just|exactly|precisely)\s+(?=\S)", re.I)
 _TRAILING = re.compile(
     r"(?:,?\s+(?:(?:in|on|from|of|within|throughout|during|across|over|for)\s+(?:the|this|my|that|our|each|every|all)\s+"
@@ -26,7 +28,8 @@ _TRAILING = re.compile(
     r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
     r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
-    r"|(?:pixel[- ]perfect(?:ly)?|somewhere|anywhere|only|just|here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
+    r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
+    r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
     r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible)"
     r"))+\s*[?.!]*$",
     re.I)
@@ -37,14 +40,18 @@ def trim_target(phrase: str) -> str:
     phone", "the ball in each frame" -> "the ball", "the person standing" -> "the person")."""
     text = phrase.strip()
     trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
+    trimmed = _WHERE_WORDS.sub("", trimmed)
     return trimmed or text
 
 
-_CONTINUES = re.compile(r"^(?:'s\s+[\w-]+|\s+of\s+[\w' -]+|\s+(?:in|on|at|near|under|behind|beside|above|below|inside|next to)\s+"
+_CONTINUES = re.compile(r"^(?:\s+from\s+the\s+(?:left|right|top|bottom|front|back)|'s\s+[\w-]+|\s+of\s+[\w' -]+|"
+                        r"\s+(?:in|on|at|near|under|behind|beside|above|below|inside|next to)\s+"
                         r"(?:the|a|an|his|her|their|its)\s+[\w' -]+|\s+[\w-]+ing\s+(?:in|on|at|with|by|near|under|behind|inside|across|"
                         r"along|around|over|through)\s+(?:the|a|an|some|his|her|their|its)\s+[\w' -]+|\s+[\w-]+)$", re.I)
-_NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|then|into|to|as|so|from|with|it|them|please|"
-                            r"pls|for|again|too|also|first|instead|now|here|there|red|blue|green|yellow|white|black|[\w-]+ly|[\w-]+ed|gone|out|off|away)\b", re.I)
+_NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|then|into|to|as|so|with|it|them|please|"
+                            r"pls|for|again|too|also|first|instead|now|here|there|red|blue|green|yellow|white|black|"
+                            r"[\w-]+ly|[\w-]+ed|gone|out|off|away)\b"
+                            r"|\bfrom\s+(?!the\s+(?:left|right|top|bottom|front|back)$)", re.I)
 
 
 def complete_target(target: str, clause: str) -> str:
@@ -66,8 +73,8 @@ def complete_target(target: str, clause: str) -> str:
     return trim_target(target)
 
 
-_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?个|里面的?|里头的?|上面的?|其中的?)+")
-_ZH_TAIL = re.compile(r"(?:都|也|全部|全都|一下)+$")
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?个|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
+_ZH_TAIL = re.compile(r"(?:都|也|全部|全都|一下|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:
