@@ -3,10 +3,14 @@
 Three ways to do the same useful work (decode the photo, run the warm expert on the box, write the mask as
 PNG), in paired, interleaved rounds:
 - ``direct``: what a script would do, no graph;
-- ``bare_graph``: a plain LangGraph ``StateGraph`` with the same seven super-steps as a turn (messages in, the
-  work in one node, a reply out) and the same checkpointer, opened the way the agent opens it, with the same
-  durability: LangGraph's floor for a checkpointed seven-step run;
-- ``turn``: ``agent.invoke`` with an explicit invocation, result read back (what a user's script calls).
+- ``bare_graph``: a plain LangGraph ``StateGraph`` with the seven super-steps of a planned turn (messages in,
+  the work in one node, a reply out) and the same checkpointer, opened the way the agent opens it, with the
+  same durability: LangGraph's floor for a checkpointed seven-step run (the issue's reference);
+- ``bare_graph_6``: the same with six steps, as many as a turn whose invocations are given takes (no planning
+  step), so the turn's own costs show apart from the step it saves;
+- ``turn``: ``agent.invoke`` with an explicit invocation, result read back (what a user's script calls);
+- ``turn_no_previews``: the same with ``AgentConfig(previews=False)``, as a pipeline that reads the masks
+  itself runs it (no overlay drawn for people).
 
 Experts: ``busy_box_mask``, a CPU-bound 20 ms expert that holds the GIL (so checkpoint threads cannot hide
 behind it), and GrabCut, a real one. ``--size 4096`` measures the pixel-dependent costs on a 4096² image.
@@ -75,8 +79,9 @@ class BareState(TypedDict, total=False):
     step: int
 
 
-def bare_graph(checkpointer: Any, work: Any) -> Any:
-    """Seven super-steps like a turn's (ingest, plan, validate, schedule, run, schedule, respond)."""
+def bare_graph(checkpointer: Any, work: Any, plan_step: bool = True) -> Any:
+    """Seven super-steps like a planned turn's (ingest, plan, validate, schedule, run, schedule, respond); six
+    without ``plan_step``, like a turn whose invocations are given."""
     def step(state: BareState) -> dict:
         return {"step": state.get("step", 0) + 1}
 
@@ -91,7 +96,7 @@ def bare_graph(checkpointer: Any, work: Any) -> Any:
         return {"messages": [AIMessage("done")], "step": state["step"] + 1}
 
     builder = StateGraph(BareState)
-    names = ["ingest", "plan", "validate", "schedule", "run", "schedule_again", "respond"]
+    names = ["ingest", *(["plan"] if plan_step else []), "validate", "schedule", "run", "schedule_again", "respond"]
     nodes = {"ingest": ingest, "run": run, "respond": respond}
     for name in names:
         builder.add_node(name, nodes.get(name, step))
@@ -121,21 +126,27 @@ def calibrate(agent: VitronAgent, path: Path, box: tuple, folder: Path, seconds:
     return BusyBoxMaskExpert.loops
 
 
-def measure(agent: VitronAgent, expert: str, path: Path, box: tuple, rounds: int, folder: Path) -> Any:
+def measure(agent: VitronAgent, plain: VitronAgent, expert: str, path: Path, box: tuple, rounds: int,
+            folder: Path) -> Any:
+    """``plain``: an agent like ``agent`` with previews off."""
     threads = iter(range(10**9))
     bare = bare_graph(open_sqlite_checkpointer(folder / f"bare_{expert}.sqlite"),
                       lambda: direct_work(agent, expert, path, box, folder / "bare.png"))
+    bare6 = bare_graph(open_sqlite_checkpointer(folder / f"bare6_{expert}.sqlite"),
+                       lambda: direct_work(agent, expert, path, box, folder / "bare.png"), plan_step=False)
 
-    def turn() -> None:
-        result = agent.invoke("", images=[path], invocations=[
+    def turn(on: VitronAgent) -> None:
+        result = on.invoke("", images=[path], invocations=[
             Invocation(module=expert, task="segment", region={"box": box})])
         assert not result.errors and result.artifacts, result.errors
 
-    def bare_run() -> None:
-        bare.invoke({"messages": []}, {"configurable": {"thread_id": f"b{next(threads)}"}}, durability=DURABILITY)
+    def bare_run(graph: Any) -> None:
+        graph.invoke({"messages": []}, {"configurable": {"thread_id": f"b{next(threads)}"}}, durability=DURABILITY)
 
     return run_paired({"direct": lambda: direct_work(agent, expert, path, box, folder / "direct.png"),
-                       "bare_graph": bare_run, "turn": turn}, rounds, warmup=2)
+                       "bare_graph": lambda: bare_run(bare), "bare_graph_6": lambda: bare_run(bare6),
+                       "turn": lambda: turn(agent),
+                       "turn_no_previews": lambda: turn(plain)}, rounds, warmup=2)
 
 
 def main() -> None:
@@ -151,21 +162,26 @@ def main() -> None:
         path, box = photo(folder, args.size), scaled_box(args.size)
         registry = ExpertRegistry.default()
         registry.register(BusyBoxMaskExpert)
-        with VitronAgent(AgentConfig(state_dir=folder / "state"), registry=registry) as agent:
+        with VitronAgent(AgentConfig(state_dir=folder / "state"), registry=registry) as agent, \
+                VitronAgent(AgentConfig(state_dir=folder / "plain", previews=False), registry=registry) as plain:
             loops = calibrate(agent, path, box, folder)
-            results = {name: measure(agent, name, path, box, args.rounds, folder) for name in args.experts.split(",")}
+            results = {name: measure(agent, plain, name, path, box, args.rounds, folder)
+                       for name in args.experts.split(",")}
     print(f"image {args.size if args.size != 600 else '600x400'}; {args.rounds} paired rounds; durability "
           f"{DURABILITY!r}; busy_box_mask: {loops} loops; median [quartiles]")
     summary = []
     for name, paired in results.items():
         print(f"-- {name}")
-        for variant in ("direct", "bare_graph", "turn"):
+        for variant in ("direct", "bare_graph", "bare_graph_6", "turn", "turn_no_previews"):
             print("  " + paired.row(variant, "direct" if variant != "direct" else None))
         vs_bare, lo, hi = paired.ratio("turn", "bare_graph")
+        plain, plo, phi = paired.ratio("turn_no_previews", "bare_graph")
         vs_direct, dlo, dhi = paired.ratio("turn", "direct")
-        print(f"  turn / bare_graph: {vs_bare:.3f} [{lo:.3f}..{hi:.3f}]")
-        summary.append(f"{name}: turn/bare {vs_bare:.3f} [{lo:.2f}..{hi:.2f}], turn/direct {vs_direct:.3f} "
-                       f"[{dlo:.2f}..{dhi:.2f}]")
+        six, slo, shi = paired.ratio("turn", "bare_graph_6")
+        print(f"  turn / bare_graph: {vs_bare:.3f} [{lo:.3f}..{hi:.3f}]; without previews {plain:.3f} "
+              f"[{plo:.3f}..{phi:.3f}]; turn / the six-step bare graph {six:.3f} [{slo:.3f}..{shi:.3f}]")
+        summary.append(f"{name}: turn/bare {vs_bare:.3f} [{lo:.2f}..{hi:.2f}] (no previews {plain:.3f} "
+                       f"[{plo:.2f}..{phi:.2f}]; vs 6 steps {six:.3f}), turn/direct {vs_direct:.3f} [{dlo:.2f}..{dhi:.2f}]")
     size = "600x400" if args.size == 600 else f"{args.size}x{args.size}"
     print(f"summary: {size}: " + "; ".join(summary) + " (targets: busy turn/bare <= 1.10; at 4096 turn/direct <= 1.15)")
 

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 from langchain_core.messages import AIMessage, HumanMessage
+from PIL import Image
 
+from vitron_agent import AgentConfig
 from vitron_agent.graph.calls import read_media, unfinished_calls
 from vitron_agent.graph.state import GROWING, TurnRequest, changes
 
@@ -65,3 +68,22 @@ def test_no_step_of_a_turn_rewrites_a_value_it_does_not_change(make_agent, synth
     assert after.errors == [] and [a.kind for a in after.artifacts] == ["mask", "image"]
     last = agent.state(first.thread)["messages"][-1]
     assert isinstance(last, AIMessage) and "o2 (mask), o2.1 (preview)" in last.content  # the second turn's outputs
+
+
+def test_a_turn_with_previews_off_writes_the_mask_and_no_overlay(make_agent, synthetic_registry, spot_image, tmp_path):
+    agent = make_agent(registry=synthetic_registry, config=AgentConfig(state_dir=tmp_path / "state", previews=False))
+    result = agent.invoke("", images=[spot_image], invocations=[{"task": "segment", "region": {"box": [10, 10, 60, 50]}}])
+    assert result.errors == [] and [a.kind for a in result.artifacts] == ["mask"]
+    mask = np.asarray(Image.open(result.artifacts[0].path)) > 127
+    assert mask[30, 30] and not mask[5, 5]
+    assert not any(ref.get("preview") for ref in agent.state(result.thread)["media"].values())
+
+
+def test_given_invocations_skip_the_planning_step(make_agent, synthetic_registry, spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    steps = [next(iter(event)) for mode, event in agent.stream(
+        "", images=[spot_image], invocations=[{"task": "segment", "region": {"box": [10, 10, 60, 50]}}],
+        stream_mode=["updates"]) if mode == "updates"]
+    assert steps[:3] == ["ingest", "validate", "schedule"] and "plan" not in steps and steps[-1] == "respond"
+    bad = agent.invoke("", images=[spot_image], invocations="<segment> no closing tag")
+    assert bad.errors  # invocations that cannot be read still reach the planning step, which says why

@@ -260,7 +260,7 @@ class VitronAgent:
     def _turn_result(self, thread: str, values: dict[str, Any], interrupt: dict[str, Any] | None = None) -> TurnResult:
         turn = values.get("turn", 0)
         calls = list(calls_of_turn(values, turn).values())
-        media = read_media(values)
+        media = read_media(values, [i for call in calls for i in call.artifacts])  # not the whole thread's
         store, _ = self.context.stores(thread)
         artifacts = [Artifact(ref.id, ref.kind, str(store.path(ref)), ref.width, ref.height, ref.frames, ref.preview)
                      for call in calls for ref in (media[i] for i in call.artifacts)]

@@ -51,6 +51,9 @@ class AgentConfig:
     has it, else float16), ``float32``, ``float16`` or ``bfloat16``. An explicit choice is used on any device.
     ``cpu_offload``: keep weights in RAM and move each sub-model to the GPU only while it runs (diffusion
     pipelines, large vision-language models): far less VRAM for some speed.
+    ``previews``: draw each mask and box output over its input for people (an ``o3.1`` preview beside ``o3``), and
+    for planners that look at results; False for pipelines that read the masks themselves (a 600x400 overlay
+    costs about 2 ms a call, a tenth of a fast expert).
     ``preview_format``: ``jpg`` (fast) or ``png`` (lossless) for mask overlays and box drawings.
     ``preview_size``: long side in pixels that overlays of larger inputs are drawn at (None: full size); a
     preview is for people, and drawing a 4096² one costs more than many experts.
@@ -83,6 +86,7 @@ class AgentConfig:
     device: str = "auto"
     dtype: str = "auto"
     cpu_offload: bool = False
+    previews: bool = True
     preview_format: str = "jpg"
     preview_size: int | None = 1024
     preview_video_size: int | None = 480

@@ -11,7 +11,7 @@ from langgraph.graph import END, START, StateGraph
 from .context import AgentContext
 from .dispatch_nodes import route_schedule, run_expert, schedule, validate
 from .state import AgentState, TurnInput, TurnOutput
-from .turn_nodes import ingest, plan, respond
+from .turn_nodes import ingest, plan, respond, route_ingest
 
 __all__ = ["build_graph"]
 
@@ -38,7 +38,7 @@ def build_graph(checkpointer: Any = None, *, name: str = "vitron-agent", context
     builder.add_node("respond", bind(respond))
 
     builder.add_edge(START, "ingest")
-    builder.add_edge("ingest", "plan")
+    builder.add_conditional_edges("ingest", route_ingest, ["plan", "validate"])  # invocations given: no planning
     builder.add_edge("plan", "validate")
     builder.add_edge("validate", "schedule")
     builder.add_conditional_edges("schedule", bind(route_schedule), ["run_expert", "plan", "respond"])

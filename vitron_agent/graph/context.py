@@ -69,7 +69,7 @@ class AgentContext:
                 return self._stores[thread_id]
             root = thread_dir(self.config.state_dir, thread_id)
             opened = (MediaStore(root / "media", self.config.limits, cache=self.decode_cache,
-                                 preview_format=self.config.preview_format, allowed_roots=self.config.media_roots,
+                                 previews=self.config.previews, preview_format=self.config.preview_format, allowed_roots=self.config.media_roots,
                                  preview_size=self.config.preview_size,
                                  preview_video_size=self.config.preview_video_size),
                       SignalStore(root / "signals"))

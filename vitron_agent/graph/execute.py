@@ -228,7 +228,7 @@ def store_result(
     ids = [part_id(output, n) for n in range(len(pending))]
     instance_ids = [i for i, (kind, _) in zip(ids, pending) if kind == "instance"]
     made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
-    if not task.is_edit and (masks or result.detections):
+    if store.previews and not task.is_edit and (masks or result.detections):
         preview = _put_preview(store, call, base, union, result.detections, part_id(output, len(made)),
                                expert_name, parents)
         made += [preview] if preview is not None else []

@@ -32,7 +32,7 @@ from .context import AgentContext, context_of
 from .state import AgentState, PlanRecord, TurnBudget, TurnRequest, changes
 from .validate import check_region_bounds
 
-__all__ = ["ingest", "plan", "respond", "thread_of", "media_infos", "planner_input", "call_info"]
+__all__ = ["ingest", "route_ingest", "plan", "respond", "thread_of", "media_infos", "planner_input", "call_info"]
 
 
 def thread_of(config: RunnableConfig) -> str:
@@ -84,18 +84,36 @@ def ingest(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentCont
     closed, answers = close_unfinished(unfinished_calls(state))  # a turn cut short before this one
     completed = request.model_copy(update={"new_ids": ids, "region_media": region_media, "region": region,
                                            "region_mask": None, "new_media": []})
+    media = {key: ref.model_dump(mode="json") for key, ref in new_media.items()}
     return changes(state, {
         "messages": [*answers, human],
         "calls": {key: call.to_state() for key, call in closed.items()},
-        "media": {key: ref.model_dump(mode="json") for key, ref in new_media.items()},
+        "media": media,
         "turn": state.get("turn", 0) + 1,
         "round": 0,
-        "plan": {},
+        "plan": _given_plan(completed, {**state, "media": {**(state.get("media") or {}), **media}}),
         "feedback": [],
         "errors": [e.model_dump() for e in errors],
         "budget": TurnBudget().dump(),
         "turn_input": completed.dump(),
     })
+
+
+def _given_plan(request: TurnRequest, state: AgentState) -> dict[str, Any]:
+    """The plan of a turn whose caller gave the invocations, made here so the turn needs no planning step;
+    empty when there are none, or when they cannot be read (the ``plan`` step then reports why)."""
+    if request.invocations is None:
+        return {}
+    try:
+        output = _explicit_plan(request.invocations, request, state)
+    except Exception:  # noqa: BLE001 - reported by ``plan``, which reads them again
+        return {}
+    return PlanRecord(reply=output.reply, invocations=output.invocations, planner="explicit").dump()
+
+
+def route_ingest(state: AgentState) -> str:
+    """Straight to ``validate`` when ``ingest`` made the plan from the caller's invocations, else ``plan``."""
+    return "validate" if state.get("plan") else "plan"
 
 
 def _fresh_human(state: AgentState) -> HumanMessage | None:

@@ -85,16 +85,18 @@ class MediaStore:
         allowed_roots: Iterable[str | os.PathLike[str]] | None = None,
         preview_size: int | None = 1024,
         preview_video_size: int | None = 480,
+        previews: bool = True,
     ) -> None:
         """``cache``: decoded stills kept in memory, so a turn decodes each image once; share one between
         the stores of many threads to bound the process's memory (default: a 256 MiB one of its own).
         ``preview_format``: ``jpg`` (fast to write) or ``png`` (lossless) for overlays made for people.
         ``allowed_roots``: folders every ingested file must resolve inside (None: anywhere).
         ``preview_size`` / ``preview_video_size``: the long side, in pixels, overlays on stills / videos are
-        drawn at when the input is larger (None: full size)."""
+        drawn at when the input is larger (None: full size). ``previews``: whether outputs get overlays at all."""
         if preview_format not in ("jpg", "png"):
             raise ValueError(f"preview_format must be 'jpg' or 'png', got {preview_format!r}")
         self.preview_format = preview_format
+        self.previews = previews
         self.preview_size = preview_size
         self.preview_video_size = preview_video_size
         self.root = Path(os.path.abspath(root))
