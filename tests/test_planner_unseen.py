@@ -347,3 +347,79 @@ def test_and_the_other_thing_too_repeats_the_last_edit_on_it(lite):
     recolored = [CallInfo(1, "c1", "edit_image", "the car", "done", "o1", "expert", "recolor")]
     assert _plan(lite, "and the bike too", history=recolored, said=["make the car green"], media=[edited]) == [
         ("edit_image", "recolor", "the bike", None, ["o1"], {"color": "green"})]
+
+
+def test_an_action_after_a_question_and_a_condition_acts_on_what_was_asked(lite):
+    (asked, cut) = _plan(lite, "is there a kettle here? if so, segment it")
+    assert (asked[0], cut[:4]) == ("answer", ("segment", None, "a kettle", None))
+    (asked, found) = _plan(lite, "do you see a ladder? if yes, find it")
+    assert (asked[0], found[:3]) == ("answer", ("ground", None, "a ladder"))
+    (asked, boxed) = _plan(lite, "图里有几只鸭子？顺便把它们框出来")
+    assert (asked[0], boxed[:3]) == ("answer", ("ground", None, "鸭子"))
+    (named, cut) = _plan(lite, "identify the dog breed and cut the dog out")
+    assert (named[0], cut[:3]) == ("answer", ("segment", None, "the dog"))
+
+
+def test_edits_on_a_thing_found_stack_and_a_rule_read_it_is_that_thing(lite):
+    (found, recolor, move) = _plan(lite, "find the chair, then make it teal and move it to the left")
+    assert found[:3] == ("ground", None, "the chair")
+    assert (recolor[1], recolor[2], recolor[3], recolor[4]) == ("recolor", "", Region(ref="c1"), [])
+    assert (move[1], move[3], move[4], move[5]) == ("move", Region(ref="c1"), ["c2"], {"direction": "left"})
+    (cut, gold) = _plan(lite, "pick out the lamp, then make it gold")
+    assert (gold[1], gold[2], gold[3], gold[5]) == ("recolor", "", Region(ref="c1"), {"color": "gold"})
+    (remove, answer) = _plan(lite, "remove the bench and describe what remains")
+    assert (answer[0], answer[4]) == ("answer", ["c1"])
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("detect every window", ("image",), ("ground", None, "every window")),
+    ("which pixels does the river cover?", ("image",), ("segment", None, "the river")),
+    ("make the sky in this video orange", ("video",), ("edit_video", "recolor", "the sky")),
+    ("帮我找一下钥匙在哪里", ("image",), ("ground", None, "钥匙")),
+    ("给我标出每只猫的位置", ("image",), ("ground", None, "猫")),
+    ("把椅子搬走", ("image",), ("edit_image", "remove", "椅子")),
+    ("删掉照片里的电线杆", ("image",), ("edit_image", "remove", "电线杆")),
+])
+def test_objects_the_tagger_misses_and_verbs_outside_the_templates(lite, text, kinds, expected):
+    ((task, op, command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (task, op, command, region, inputs) == (*expected, None, ["u0"])
+
+
+def test_an_animation_keeps_its_motion_after_a_dash_or_on_the_image_made_before(lite):
+    ((task, _, command, _, inputs, _),) = _plan(lite, "bring this portrait to life - he winks and nods")
+    assert (task, command, inputs) == ("animate_image", "he winks and nods", ["u0"])
+    made = MediaInfo("o1", "image", *SIZE, source="expert")
+    drawn = [CallInfo(1, "c1", "generate_image", "a birthday cake", "done", "o1", "expert")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "turn that into a clip where the candles flicker", (), drawn,
+                                                said=["draw a birthday cake"], media=[made])
+    assert (task, command, inputs) == ("animate_image", "the candles flicker", ["o1"])
+
+
+@pytest.mark.parametrize("text, box", [("把左上角(0,0)到右下角(200,150)的区域分割出来", (0, 0, 200, 150)),
+                                       ("what is at top-left 10,20 and bottom-right 200,150?", (10, 20, 200, 150))])
+def test_a_box_written_by_its_corners_without_brackets_or_in_chinese_is_read(text, box):
+    (written,) = find_written_boxes(text, SIZE)
+    assert written.box == tuple(float(v) for v in box)
+
+
+def test_a_chinese_box_that_introduces_an_object_is_that_objects_region(lite):
+    assert _plan(lite, "第3帧中(40,40,120,160)处的车，跟踪它", ("video",)) == [
+        ("track", None, "车", Region(box=(40, 40, 120, 160), frames=(3, 3)), ["u0"], {})]
+
+
+def test_a_new_background_after_a_cut_out_is_read_whole_in_english_and_chinese(lite):
+    (cut, scene) = _plan(lite, "segment the giraffe, then replace the background with a savanna sunset")
+    assert (scene[1], scene[2], scene[3], scene[5]) == ("replace", "the background", Region(ref="c1"),
+                                                        {"new": "a savanna sunset"})
+    (cut, scene) = _plan(lite, "把猫抠出来，再放到沙滩上")
+    assert (scene[1], scene[2], scene[3], scene[5]) == ("replace", "背景", Region(ref="c1"), {"new": "沙滩"})
+    ((task, op, command, _, _, args),) = _plan(lite, "把猫移到左边")
+    assert (task, op, command, args) == ("edit_image", "move", "猫", {"direction": "left"})
+
+
+def test_where_a_tracked_thing_ends_up_is_the_track_itself_and_a_pronoun_after_a_kind_question_names_it(lite):
+    assert _plan(lite, "跟踪视频里的球，并且告诉我它最后停在哪里", ("video",)) == [("track", None, "球", None, ["u0"], {})]
+    (asked, recolor) = _plan(lite, "what's the breed of the dog? and make it brown")
+    assert (asked[0], recolor[1], recolor[2]) == ("answer", "recolor", "the dog")
+    ((task, _, command, _, _, _),) = _plan(lite, "grab the pixels of the skateboard")
+    assert (task, command) == ("segment", "the skateboard")

@@ -61,6 +61,7 @@ from .phrasing import (
     rewrite_clause,
     split_clauses,
     style_phrase,
+    verb_object,
     without_it,
     without_source,
 )
@@ -74,6 +75,7 @@ from .phrasing_zh import (
     chinese_place,
     chinese_prompt,
     chinese_reading,
+    chinese_scene,
     chinese_style,
 )
 from .rules import (
@@ -164,9 +166,17 @@ _THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s
                        r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|that|this)\b"
                        r"(?P<rest>.*)$", re.I)
 """A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
+_ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
+                          r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?))"
+                          r"[吧。！!]*$")
+"""The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing)."""
 
 
-_ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|could you)\s+)*(?:animate|bring)\b", re.I)
+_ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|could you)\s+)*(?:animate|bring|(?:turn|make|convert|"
+                           r"transform)\s+(?:it|this|that|them|the result|(?:this|the|my) (?:image|picture|photo|pic|still|"
+                           r"result|one|painting|drawing))\s+into\s+(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
+                           r"(?:video|clip|animation|gif|movie))\b", re.I)
+"""An animation of an image ("animate ...", "bring ... to life", "turn that into a clip where ..."), not an edit."""
 _ART_WORDS = re.compile(r"\b(?:painting|photo|photograph|picture|image|illustration|drawing|render|sketch|portrait|poster|"
                         r"video|clip|animation|watercolou?r|artwork)\b", re.I)
 _PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\b", re.I)
@@ -182,6 +192,12 @@ _SELECTION = re.compile(r"\bthe\s+(?!only\b)(?:[\w-]+\s+){1,2}?ones?\b", re.I)
 """One of several things found earlier ("the biggest one", "the green ones"): a phrase on that output."""
 _BACKGROUND = re.compile(r"^(?:the\s+|its\s+|their\s+)?background$|^背景$", re.I)
 """A new background after a cut-out goes behind the cut-out thing (the mask is the region)."""
+_NEW_THING = re.compile(r"\b(?:with|for|by|into)\s+(?P<n>(?:an?|the|some)\s+[^,;.!?]+?)(?:[\s,]+(?:please|pls|thanks|for me))*"
+                        r"\s*[.!?]*$", re.I)
+"""What a replacement puts in, to the end of the clause ("swap the background for a savanna sunset")."""
+_NOT_NEW = re.compile(r"\b(?:in|on|at|inside|within|from|to|and|then|after|before|while|but|so|this|that|the|it|video|"
+                      r"clip|footage|image|picture|photo|pic|please)\b", re.I)
+"""Words that end the new thing rather than continue it ("a blue truck | in the video")."""
 _ZH_BOXES = re.compile(r"框出|框起来|标出|圈出|框住|圈起来")
 _ZH_MASKS = re.compile(r"分割|抠|勾勒|蒙版|掩码|轮廓")
 _ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
@@ -220,6 +236,10 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
+    found = _ZH_THERE_IS.match(text)
+    if found:
+        thing, act = f" {found.group('t').strip()} ", found.group("act").replace("一下", "")
+        text = re.sub(r"它们|它", thing, act, count=1) if "它" in act else act + thing
     return text, regions
 
 
@@ -230,7 +250,7 @@ def _with_written_box(inp: PlannerInput, clause: str, written: list[Region]) -> 
         return inp, clause
     region = written[int(found.group(1))]
     if _CJK.search(clause):
-        clause = re.sub(r"\s*WRITTENBOX\d+\s*(?:里|中|内)?", "框里", clause, count=1)
+        clause = re.sub(r"\s*WRITTENBOX\d+\s*(?:里|中|内|处)?", "框里", clause, count=1)
     clause = _MARK.sub("", _MARK_WORDS.sub(" in the box", clause, count=1)).strip(" ,")
     clause = _WHAT_IS.sub("the object in the box", clause)
     ids = inp.new_media or [m.id for m in inp.media if m.kind in ("image", "video")]
@@ -259,11 +279,26 @@ def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
 
 
 def _stacked(inv: Invocation, earlier: list[Invocation]) -> Invocation:
-    """An edit the rule planner read, acting on the edit before it in this request (edits stack)."""
-    if inv.task not in ("edit_image", "edit_video") or (inv.region is not None and inv.region.ref):
+    """An edit the rule planner read, acting on the edit before it in this request (edits stack, also those on a
+    region found earlier)."""
+    if inv.task not in ("edit_image", "edit_video"):
         return inv
     made = [e.id for e in earlier if e.task == inv.task or (inv.task == "edit_image" and e.task == "generate_image")]
     return inv.model_copy(update={"inputs": made[-1:]}) if made else inv
+
+
+def _on_referent(inv: Invocation, inp: PlannerInput, earlier: list[Invocation]) -> Invocation:
+    """A rule-read clause that says "it" ("pick out the violin, then make it gold") or replaces the background
+    ("mask the giraffe, then swap the background for a sunset"), on the mask or boxes made earlier in this request:
+    the rule planner reads each clause alone, so it cannot see them."""
+    background = inv.args.get("op") == "replace" and bool(_BACKGROUND.match(inv.command or ""))
+    says_it = is_pronoun(inv.command or "") or background
+    if inv.region is not None or not says_it or inv.task not in (*_ACTS_ON_REGION, "edit_video"):
+        return inv
+    found = latest_referent(inp, earlier)
+    if found is None or found[0].ref not in {e.id for e in earlier}:
+        return inv
+    return inv.model_copy(update={"command": inv.command if background else "", "region": found[0], "inputs": []})
 
 
 def _on_medium(inp: PlannerInput, index: int) -> PlannerInput:
@@ -318,6 +353,18 @@ def _previous_request(inp: PlannerInput) -> tuple[str, list[Any]]:
         return "", []
     text, position = said[-1]
     return text, list(inp.messages[:position + 1])
+
+
+_VERB_IT = re.compile(r"^(?P<v>(?:(?:please|now|then|and|also|so)\s+)*[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them)\b", re.I)
+
+
+def _named_after_question(clause: str, earlier: list[Invocation]) -> str | None:
+    """ "find it" right after a question, with what the question was about in place of "it" ("find a bike");
+    None when the clause is no verb on "it" or no question before it names a thing."""
+    asked = earlier[-1].command if earlier and earlier[-1].task == "answer" else ""
+    subject = question_subject(asked) if asked and not _CJK.search(asked) else None
+    found = _VERB_IT.match(clause.strip()) if subject else None
+    return f"{found.group('v')} {subject}{clause.strip()[found.end():]}" if found else None
 
 
 class _Unsure(Exception):
@@ -421,12 +468,13 @@ class LitePlanner:
                     for inv in again[:1] if task_spec(inv.task).names_target]
         if pronoun_location(clause) and any(inv.task in ("ground", "track") for inv in earlier):
             return []  # "follow the cyclist and tell me where she is": the track already says where
-        scene = background_scene(clause)
+        scene = background_scene(clause) or (chinese_scene(clause) if _CJK.search(clause) else None)
         found = latest_referent(inp, earlier) if scene else None
         if scene and found is not None and inp.region is None:
             region, _ = found
+            background = "背景" if _CJK.search(clause) else "the background"
             return [Invocation(task="edit_video" if latest_kind(inp) == "video" else "edit_image",
-                               command="the background", region=region, inputs=[] if region.ref else latest_input(inp),
+                               command=background, region=region, inputs=[] if region.ref else latest_input(inp),
                                args={"op": "replace", "new": scene})]
         nth = _NTH_RESULT.search(clause)
         outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
@@ -441,8 +489,10 @@ class LitePlanner:
                        or (not inp.new_media and any(m.kind == "image" for m in inp.media))):
             return [self._animation(motion, inp, earlier)]  # "animate the result with leaves blowing"
         colored = colour_request(clause)
-        if colored and (latest_kind(inp) or earlier):  # "make the pear golden": a colour the model may not know
-            return [self._act("edit_image", "recolor", "none", {"target": colored[0], "color": colored[1]}, clause, inp,
+        said_it = bool(colored) and is_pronoun(colored[0])  # "paint it crimson": what was found (else: the model)
+        if colored and (latest_kind(inp) or earlier) and (not said_it or latest_referent(inp, earlier) is not None):
+            source = "output" if said_it else "none"  # "make the pear golden": a colour the model may not know
+            return [self._act("edit_image", "recolor", source, {"target": colored[0], "color": colored[1]}, clause, inp,
                               earlier)]
         style = restyle_request(clause)
         if style and (latest_kind(inp) or earlier):  # "restyle it as a 1980s polaroid"
@@ -463,7 +513,7 @@ class LitePlanner:
         except _Unsure as why:
             reasons.append(str(why))
             ruled = [self._answer(clause, clause, "output" if _PRONOUNS.search(clause) else "none", inp, earlier)
-                     if inv.task == "answer" else _stacked(_tidy(inv, clause, inp), earlier)
+                     if inv.task == "answer" else _stacked(_on_referent(_tidy(inv, clause, inp), inp, earlier), earlier)
                      for inv in self.fallback.plan(replace(inp, text=text)).invocations]
             if ruled or self.floor >= self.threshold:
                 return ruled
@@ -472,7 +522,12 @@ class LitePlanner:
             except _Unsure:  # a Chinese clause: read by its verb ("找到狗")
                 return self._chinese(text, inp, earlier) if _CJK.search(text) else []
             reasons[-1] += "; the rules found nothing either, so planned with the model's best reading"
-        return [inv] if inv is not None else []
+        if inv is None:
+            named = _named_after_question(clause, earlier)
+            if named:  # "do you see a bike? if so, find it": "find it" alone reads as chat
+                return self._read_clause(model, named, inp, earlier, reasons)
+            return []
+        return [inv]
 
     def _chinese(self, clause: str, inp: PlannerInput, earlier: list[Invocation]) -> list[Invocation]:
         """A Chinese clause read by its verb (``phrasing.chinese_reading``), when the model is unsure of it."""
@@ -525,7 +580,7 @@ class LitePlanner:
             pred = replace(pred, task="edit_image", task_p=1.0, op="remove", op_p=1.0)
         elif rule_task == "remove":
             pred = replace(pred, op="remove", op_p=1.0)
-        elif rule_task and pred.task != rule_task and not (rule_task == "segment" and pred.task == "track"):
+        elif rule_task and not (rule_task == "segment" and pred.task == "track"):  # the rule's verb is sure
             pred = replace(pred, task=rule_task, task_p=1.0)
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
@@ -592,6 +647,18 @@ class LitePlanner:
         if "style" in spans:
             spans["style"] = style_phrase(spans["style"])
         op = pred.op
+        whole = _NEW_THING.search(said) if op == "replace" and spans.get("new") and not _CJK.search(said) else None
+        cut_short = bool(whole) and whole.group("n").lower().startswith(spans["new"].lower())
+        rest = whole.group("n")[len(spans["new"]):] if cut_short else ""
+        if rest and not _NOT_NEW.search(rest):
+            spans["new"] = whole.group("n")  # "... with a savanna sunset": the tagger cut the new thing short
+        if op == "replace" and not spans.get("target") and re.search(r"\b(?:the|its|their)\s+background\b", said, re.I):
+            spans["target"] = "the background"  # "cut out the giraffe and swap the background for a beach"
+        if task == "edit_image" and op == "none" and "color" in spans and not {"new", "style"} & spans.keys():
+            op = "recolor"  # "make the sky in this video orange": the colour named says what the edit is
+        untagged = task in ("ground", "segment", "track") and not spans.get("target") and inp.region is None
+        if untagged and not _CJK.search(said):
+            spans["target"] = verb_object(said) or ""  # "detect every window": a noun the tagger did not mark
         read = chinese_reading(clause, False) if _CJK.search(clause) and task == "edit_image" else None
         zh_style = chinese_style(clause) if _CJK.search(clause) and task == "edit_image" else None
         zh_new = chinese_addition(clause) if _CJK.search(clause) and task == "edit_image" else None
@@ -694,7 +761,8 @@ class LitePlanner:
         if task == "animate_image":
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
             inputs = made[-1:] or inputs
-        elif task in ("edit_image", "edit_video") and (region is None or not region.ref):
+        elif task in ("edit_image", "edit_video"):
             made = [inv.id for inv in earlier if inv.task == task or (task == "edit_image" and inv.task == "generate_image")]
-            inputs = made[-1:] or inputs  # edits in one request stack: each acts on the one before
+            inputs = made[-1:] or inputs  # edits in one request stack: each acts on the one before, also on a region
+            # found earlier ("find the laptop, then make it silver and move it to the right")
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)

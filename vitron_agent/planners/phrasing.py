@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from ..colors import NAMED_COLORS
 from .phrasing_zh import chinese_bare, chinese_vanish
 from .rules import CLAUSE_SPLIT, POLITE
 
@@ -39,6 +40,7 @@ __all__ = [
     "pronoun_location",
     "background_scene",
     "refers_to_attached",
+    "verb_object",
     "COMMAND_VERBS",
 ]
 
@@ -58,10 +60,17 @@ _AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+
                         rf"|,?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
                         rf"(?:{_VERB_ALT})\b)",
                         re.I)
-_QUESTION_SPLIT = re.compile(rf"(?<=[?？])\s*(?=(?:(?:and|also|then|now|please|ok(?:ay)?|so)\s+)*(?:(?:can|could|would)\s+you\s+)?"
-                             rf"(?!(?:where|what|which|how|who|is|are)\b)(?:{_VERB_ALT})\b)|(?<=[?？])\s*(?=[并再然还也把将帮请])",
+_CONDITION = (r"(?:if so|if yes|if (?:there (?:is|are)|you (?:see|find|spot)) (?:one|any|it|them)|if (?:it is|it's|they are|"
+              r"they're|there is|there are))[,\s]+")
+"""A condition on the answer before an action ("is there a cat? if so, cut it out"): the action is planned."""
+_QUESTION_SPLIT = re.compile(rf"(?<=[?？])\s*(?=(?:(?:and|also|then|now|please|ok(?:ay)?|so)\s+|{_CONDITION})*"
+                             rf"(?:(?:can|could|would)\s+you\s+)?"
+                             rf"(?!(?:where|what|which|how|who|is|are)\b)(?:{_VERB_ALT})\b)|"
+                             r"(?<=[?？])\s*(?=顺便|顺手|另外|同时|接着|之后|麻烦|如果有|[并再然还也把将帮请给])",
                              re.I)
-"""A question followed by an action ("what breed is this dog? also segment it"); "is there a cup? where?" stays one."""
+"""A question followed by an action ("what breed is this dog? also segment it", "有几个苹果？顺便把它们分割出来");
+"is there a cup? where?" stays one."""
+_LEADING_CONDITION = re.compile(rf"^{_CONDITION}|^(?:如果有的话|如果有)[，,]?", re.I)
 _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
                           r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
@@ -78,11 +87,11 @@ _LEFT_OUT = re.compile(r"\s+and\s+(?=(?:the|a|an|my|this|that)\s+[\w' -]+?\s+(?:
 """One verb for two media ("segment the car in the first picture and the bike in the second")."""
 _ZH_LEFT_OUT = re.compile(r"(?:和|与|跟|以及)(?=第[一二三四1-4](?:张|个|幅|段))")
 _ZH_NTH_EDIT = re.compile(r"^第[一二三四1-4](?:张|个|幅|段)[^，,。把将]*(?:换成|变成|改成|替换成|删掉|去掉|抠出来|分割出来)")
-_ZH_FIRST = re.compile(r"^(?:首先|先)(?!生)")
-"""先...再...: 先 only orders the actions."""
+_ZH_FIRST = re.compile(r"^(?:首先|先|顺便|顺手)(?!生)")
+"""先...再...: 先 only orders the actions; 顺便 ("while you're at it") only joins them."""
 _ZH_ANIMATION_END = re.compile(r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片))[吧]?$")
 _ZH_OWN_COMMAND = re.compile(r"^(?:[把将]|然后|再|接着|并且|同时|之后|还|也|帮我|请)|换成|删|去掉|抠|分割|跟踪|标出|找")
-_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾]|第[一二三四1-4](?:张|个|幅|段)))\s*")
+_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
 
 
 _GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
@@ -105,6 +114,18 @@ def _and_pieces(part: str) -> list[str]:
     return [*pieces, part[start:]]
 
 
+_VERB_OBJECT = re.compile(rf"^(?:(?:please|now|then|and|also|just|simply|so|ok(?:ay)?|can you|could you)\s+)*(?:{_VERB_ALT})(?:\s+(?:out|up|down))?\s+"
+                          r"(?P<t>(?:the|a|an|every|each|all(?:\s+the)?|my|his|her|their|its|this|that|these|those|some|any)\s+"
+                          r"[^,;?!]+?)\s*[.!?]*$", re.I)
+
+
+def verb_object(clause: str) -> str | None:
+    """The object after a clause's command verb ("detect every window" -> "every window"), for a clause the
+    tagger found no object in; None when no determiner starts one."""
+    found = _VERB_OBJECT.match(clause.strip())
+    return found.group("t") if found else None
+
+
 def _verb_of(clause: str) -> str:
     """The words of a clause before its object ("segment the car in ..." -> "segment ")."""
     found = re.match(r"^(?P<v>(?:(?:please|now|then|also|and)\s+)*[\w-]+(?:\s+(?:out|up|off))?\s+)(?=the|a|an|my|this|that)",
@@ -116,6 +137,7 @@ def _pieces(part: str) -> list[str]:
     """``part`` split where a question ends and an action starts, and where a verb is left out."""
     pieces: list[str] = []
     for piece in _QUESTION_SPLIT.split(part):
+        piece = _LEADING_CONDITION.sub("", piece.strip())
         if pieces and _BARE_FOLLOW.match(piece):
             pieces[-1] = f"{pieces[-1]} {piece}"
             continue
@@ -211,8 +233,10 @@ _OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover
 _PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:which|what)\s+(?:pixels|part of the "
                      rf"(?:image|picture|photo))\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
                      rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
-                     rf"(?P<t2>.+?)\s*[?.!]*$", re.I)
-_EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill|pick out|pick)\s+"
+                     rf"(?P<t2>.+?)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:which|what)\s+pixels\s+(?:does|do|did)\s+(?P<t3>.+?)\s+"
+                     rf"(?:cover|occupy|take up|fill|span|use|belong to|sit on)\s*[?.!]*$", re.I)
+_EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill|pick out|pick|grab|"
+                          rf"extract|isolate|take|pull out|copy|return|list)\s+"
                           rf"(?:(?:just|only|exactly|precisely)\s+)?(?:every|each|all(?: of)?(?: the)?|the|exactly the)\s+pixels?\s+"
                           rf"(?:of|in|that belongs? to|belonging to|on|covering|making up|that (?:are|is|make up|form|belong to)|"
                           rf"which (?:are|is))\s+{_T}\s*[?.!]*$", re.I)
@@ -230,6 +254,12 @@ _REMOVES = re.compile(r"^(?:remove|delete|erase|get rid of|eliminate)\s+(?!(?:th
 _ONLY_THING = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+(?:just|only)\s+{_T},?\s+(?:and\s+)?"
                          rf"(?:no|without(?:\s+the)?|not the)\s+background\s*[.!?]*$", re.I)
 _DISAPPEAR = re.compile(rf"^(?:make|let|have)\s+{_T}\s+(?:disappear|vanish|go away|be gone|fade away|invisible)\b.*$", re.I)
+_KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work out|guess|classify)\s+(?:the|this|that|its|his|"
+                      r"her|their)\s+(?:[\w-]+\s+){0,2}?(?:species|breed|kind|type|model|make|brand|variety|genre|make and model)"
+                      r"\b", re.I)
+"""Naming what kind a thing is ("identify the bird species here") is a question, not a location."""
+_EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
+"""Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
 _PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
 _LEAD_ADVERB = re.compile(r"^(?:carefully|precisely|neatly|cleanly|accurately|exactly|just|quickly|tightly|simply)\s+", re.I)
 _QUALIFIERS = re.compile(
@@ -259,12 +289,14 @@ _PRONOUN_LOCATION = re.compile(r"^(?:(?:and|then|also)\s+)?(?:(?:tell|show|give)
                                r"(?:is|are|goes|go|ends up)|(?:his|her|its|their)\s+(?:position|location|coordinates|"
                                r"box|boxes|whereabouts)|where\s+(?:he|she|it|they)\s+(?:is|are))\b.*$|"
                                r"^(?:report|mark|give|tell me)\s+(?:his|her|its|their)\s+(?:position|location|"
-                               r"coordinates|box|boxes)\b.*$", re.I)
+                               r"coordinates|box|boxes)\b.*$|"
+                               r"^(?:并且|然后|再|并|还要?)?(?:告诉我|说说|看看)?(?:它们|它|他们|他|她们|她)(?:最后|最终|后来|一直|每一?帧)?"
+                               r"(?:停|跑|去|走|到)?(?:在哪里?|在哪儿|去哪了?|到哪了?|的位置|在什么位置)", re.I)
 _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔细|准确|完整|干净|小心|细致|认真|精细)地?|沿着?(?:它的|边缘)?边缘|"
                             r"一个像素都不(?:要)?(?:差|漏))(?=.)")
-_ZH_LOCATION = (re.compile(r"^(?:请问|请你|请)?(?:告诉我|帮我看看|看看|帮我找找)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
+_ZH_LOCATION = (re.compile(r"^(?:请问|请你|请|麻烦)?(?:你)?(?:帮我|给我)?(?:告诉我|看看|看一下|找找|找一下|查一下|瞧瞧)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
-                re.compile(r"^(?:请问|请你|请)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
+                re.compile(r"^(?:请问|请你|请|麻烦)?(?:帮我|给我)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出|标记出?|框出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
                            r"(?:是多少|在哪)?[？?。！!]*$"))
 _ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
@@ -279,7 +311,7 @@ class Rewritten:
     text: str
     target: str | None = None
     task: str | None = None
-    """The task the rule's verb means ("ground", "segment", "track" or "remove"; None: the model decides)."""
+    """The task the rule's verb means ("ground", "segment", "track", "remove" or "answer"; None: the model decides)."""
 
 
 _RULE_TASKS = (("find ", "ground"), ("track ", "track"), ("segment ", "segment"), ("remove ", "remove"), ("cut out ", "segment"),
@@ -302,6 +334,8 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
+    if _KIND_OF.match(body):
+        return Rewritten(text, None, "answer")
     found = _AREA_QUESTION.match(body)
     if found and _plain_object(found.group("t")):
         verb = "segment " if _WANTS_MASK.search(body) else find
@@ -311,6 +345,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
         found = pattern.match(body)
         if found and _plain_object(found.group("t")):
             return _ruled(find + found.group("t"), found.group("t"))
+    found = _EXISTS.match(body)
+    if found and _plain_object(found.group("t")):
+        return Rewritten(text, None, "answer")
     found = _WHERE_AFTER_VERB.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled(find + found.group("t"), found.group("t"))
@@ -373,7 +410,8 @@ def _plain_object(phrase: str) -> bool:
 
 
 def pronoun_location(clause: str) -> bool:
-    """ "(and tell me) where she is in each frame": asks where the thing just found or tracked is."""
+    """ "(and tell me) where she is in each frame", "告诉我它最后停在哪里": asks where the thing just found or tracked
+    is."""
     return bool(_PRONOUN_LOCATION.match(clause.strip()))
 
 
@@ -432,16 +470,19 @@ def generation_prompt(clause: str) -> str | None:
     return rest or None
 
 
+_STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|result|one|portrait|scene|landscape|shot|"
+           r"snapshot|selfie|artwork|poster|sketch|render|frame)")
+"""What an animation request may call the picture it animates ("bring this portrait to life - ...")."""
 _ANIMATE_LEAD = re.compile(
-    r"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
-    r"uploaded|original|current)\s+)?"
-    r"(?:(?:image|picture|photo|pic|still|drawing|painting|illustration|result|one)\b\s*)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
-    r"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it)\s*(?:image|picture|"
-    r"photo|pic|still)?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
-    r"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still)?\s*)"
+    rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
+    rf"uploaded|original|current)\s+)?"
+    rf"(?:{_STILLS}\b\s*)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
+    rf"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
+    rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
+    rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
     r"(?:(?:video|clip|animation|gif|movie|film)\s+)?"
-    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,-]\s*)(?P<p>.+)$|"
+    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,\-–—]\s*)(?P<p>.+)$|"
     r"^(?:(?:please|now|then|and|can you)\s+)*(?:give|add)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic)?\s+(?:some\s+)?"
     r"(?:motion|movement|life|animation)\s*(?:[:,-]|with|so that|so|where)\s*(?P<p2>.+)$|"
     r"^(?:(?:please|now|then|and|also)\s+)*animate\s+(?P<p3>(?:the|a|an|some|his|her|its|their)\s+(?!(?:image|picture|photo|pic|"
@@ -625,17 +666,22 @@ _RESTYLE_VERB = re.compile(
     r"result|one))\s+)?(?:as|into|like|in|to)\s+(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)(?:\s+style)?\s*[.!?]*$", re.I)
 
 
+_NAMED = "|".join(sorted(NAMED_COLORS, key=len, reverse=True))
 _SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|cream|crimson|scarlet|maroon|burgundy|"
            r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
 _COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
-                           rf"(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
-                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?{_SHADES})(?:\s+colou?r(?:ed)?)?\s*[.!?]*$", re.I)
+                           rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
+                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?{_SHADES})|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
+                           rf"(?P<c2>(?:(?:light|dark|bright|pale|deep)\s+)?(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?\s*[.!?]*$",
+                           re.I)
 
 
 def colour_request(clause: str) -> tuple[str, str] | None:
-    """(object, colour) of "make the pear golden", for shades outside the colour list the rules know; None
-    otherwise."""
+    """(object, colour) of "make the pear golden" (a shade outside the model's colours) or "make it teal" (after
+    "it" the model reads even some of its own colours as other tasks); None otherwise."""
     found = _COLOUR_SHADE.match(clause.strip())
+    if found and found.group("t2"):
+        return found.group("t2"), found.group("c2")
     return (found.group("t"), found.group("c")) if found else None
 
 

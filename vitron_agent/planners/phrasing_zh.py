@@ -22,6 +22,7 @@ __all__ = [
     "chinese_motion",
     "chinese_addition",
     "chinese_place",
+    "chinese_scene",
     "chinese_style",
     "chinese_vanish",
     "chinese_counts",
@@ -102,13 +103,29 @@ def chinese_style(clause: str) -> str | None:
     return found.group("s") if found else None
 
 
-_VANISH = re.compile(r"^(?:请|帮我|再|然后)?(?:让|使|把)(?P<t>[^，,。]+?)(?:消失|不见|没了)(?:吧|掉)?[吧。！!]*$")
+_VANISH = re.compile(r"^(?:请|帮我|再|然后)?(?:(?:让|使|把)(?P<t>[^，,。]+?)(?:消失|不见|没了)(?:吧|掉)?|"
+                     r"(?:把|将)(?P<t2>[^，,。]+?)(?:给)?(?:拿走|搬走|弄走|弄掉|扔掉|拿掉|移走))[吧。！!]*$")
 
 
 def chinese_vanish(clause: str) -> str | None:
-    """The thing made to disappear ("让背景里的路人消失" -> "背景里的路人"); None otherwise."""
+    """The thing made to disappear ("让背景里的路人消失" -> "背景里的路人"), or taken away ("把垃圾桶搬走" ->
+    "垃圾桶": verbs the model reads less surely than 删掉); None otherwise."""
     found = _VANISH.match(clause.strip())
-    return found.group("t") if found else None
+    return (found.group("t") or found.group("t2")) if found else None
+
+
+_SCENE = re.compile(r"^(?:然后|再|接着|并且|请|帮我)*(?:(?:把|将)(?:它们|它|他|她|结果|抠出来的[^，,。]*?|[^，,。]{0,8}?))?(?:放到|放在|放进|"
+                    r"贴到|贴在|搬到|合成到|移到)(?P<s>[^，,。]+?)(?:上面|上|里面|里|中|前面|前)?(?:去)?[吧。！!]*$")
+_NOT_SCENE = re.compile(r"^(?:左|右|上|下|中间|中央|角落|旁边|最|画面|图片?|照片)")
+
+
+def chinese_scene(clause: str) -> str | None:
+    """The new background a cut-out is put on ("然后放到沙滩上" -> "沙滩"); None for other clauses (and for a
+    move: "移到左边")."""
+    found = _SCENE.match(clause.strip())
+    if found is None or _NOT_SCENE.match(found.group("s")):
+        return None
+    return found.group("s")
 
 
 _COUNTS = re.compile(r"(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名|次|秒|分钟|帧)?|多久|多长时间|在做什么|在干什么|是什么|"
@@ -123,16 +140,16 @@ def chinese_counts(clause: str) -> bool:
 
 
 _ZH_DETERMINER = re.compile(r"^(?:(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?|"
-                            r"所有的?|全部的?|每一?个|(?:里面|里头|上面|其中)的?|"
+                            r"所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|(?:里面|里头|上面|其中)的?|"
                             r"(?:图|图片|照片|画面|视频|图像)(?:中|里|上)的?|(?:方框|选框|框|我框的|框出来的)(?:里|中|内)?的?)+")
 _ZH_NOT_OBJECT = re.compile(r"^(?:(?:这个|该|那个)?(?:区域|范围|框)(?:里|中|内)?的?(?:东西|物体|目标|内容|部分)?|它|它们|这个|那个|结果|刚才的结果|刚才那个|东西|物体|区域|部分|地方|选中的部分|这个区域|"
                             r"框|框里|框中|框里的?|框出来的部分|标出的区域|图|图片|照片|视频|画面|图像|这张图片?|这张照片|这段视频|这个视频|整张图|"
                             r"整个视频|背景风格|风格)$")
 _ZH_OBJECT = (
     re.compile(r"(?:把|将)(?P<t>.+?)(?:给)?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|"
-               r"P掉|p掉|清除掉|清除|清掉|擦除|消除|拿掉|移走|分离出来|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|勾勒出来|勾出来|描出来|移到|挪到|往|向|的颜色|从)"),
+               r"P掉|p掉|清除掉|清除|清掉|擦除|消除|拿掉|拿走|移走|搬走|弄走|弄掉|扔掉|分离出来|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|勾勒出来|勾出来|描出来|移到|挪到|往|向|的颜色|从)"),
     re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以)?(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
-               r"删除|去掉|移除|去除|抹掉|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
+               r"删除|删掉|删去|去掉|移除|去除|抹掉|擦掉|拿掉|拿走|清除|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
                r"[吧。！!？?]*$"),
 )
 
@@ -177,7 +194,8 @@ _ZH_TASKS = (
     ("edit_image", "move", re.compile(r"(?:移到|挪到|移至|往|向)(?P<a>[左右上下])")),
     ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
                                       r"(?P<a>[^，,。！？?吧]+?)(?:吧|。|！|$)")),
-    ("edit_image", "remove", re.compile(r"删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|[Pp]掉|不要|清除|清掉|擦除|消除|拿掉|移走")),
+    ("edit_image", "remove", re.compile(r"删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|[Pp]掉|不要|清除|清掉|擦除|消除|拿掉|拿走|移走|"
+                                        r"搬走|弄走|弄掉|扔掉")),
     ("segment", "none", re.compile(r"分割|抠|提取|选出来|蒙版|掩码|遮罩|勾勒|勾出|描出")),
     ("track", "none", re.compile(r"跟踪|追踪|盯住")),
     ("ground", "none", re.compile(r"找到|找出|检测|定位|标出|框出|圈出|在哪|识别")),

@@ -30,14 +30,16 @@ _TRAILING = re.compile(
     r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
     r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
     r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
-    r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible)"
+    r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|"
+    r"painted|colou?red|dyed|tinted|recolou?red)"
     r"))+\s*[?.!]*$",
     re.I)
 
 
 def trim_target(phrase: str) -> str:
     """``phrase`` without the medium, time, doubt and pose words at its end ("my phone in this pic" -> "my
-    phone", "the ball in each frame" -> "the ball", "the person standing" -> "the person")."""
+    phone", "the ball in each frame" -> "the ball", "the person standing" -> "the person", "the teapot painted"
+    -> "the teapot")."""
     text = phrase.strip()
     trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
     trimmed = _WHERE_WORDS.sub("", trimmed)
@@ -73,7 +75,7 @@ def complete_target(target: str, clause: str) -> str:
     return trim_target(target)
 
 
-_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?个|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
 _ZH_TAIL = re.compile(r"(?:都|也|全部|全都|一下|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
@@ -95,13 +97,19 @@ _HOW_MANY = re.compile(r"\bhow many\s+(?P<t>[\w' -]+?)\s+(?:are|is|do|does|can|w
 _ABOUT = re.compile(r"\b(?:is|are|does|do|did|was|were)\s+(?P<t>(?:the|this|that|these|those|my)\s+[\w' -]+?)"
                     r"(?:\s+(?:doing|holding|wearing|made of|called|from|in|on|at|for|like)\b|\s*[?.!,]|\s*$)", re.I)
 _DOES = re.compile(r"\b(?:does|do|did|can|will)\s+(?P<t>(?:the|this|that|these|those|my)\s+[\w' -]+?)\s+[\w-]+\s*[?.!]*$", re.I)
+_KIND_OF = re.compile(r"^(?:what(?:'s|\s+is|\s+are)|tell me|name|identify)\s+the\s+(?:breed|kind|type|sort|species|model|brand|make|"
+                      r"colou?r|size|name|age)\s+of\s+(?P<t>(?:the|this|that|these|those|my)\s+[\w' -]+?)\s*[?.!]*$", re.I)
+_THERE_IS = re.compile(r"\b(?:(?:is|are)\s+there|(?:do|can|could)\s+(?:you|u)\s+(?:see|spot|find|notice))\s+"
+                       r"(?P<t>(?:an?|any|some)\s+[\w' -]+?)(?:\s+(?:in|on|at|near|inside|anywhere|here|there)\b|\s*[?.!,]|\s*$)",
+                       re.I)
+"""An existence question ("is there a cat in this photo?", "do you see a bike?") is about the thing it asks for."""
 _THING_FIRST = re.compile(r"^(?:what|which)\s+(?:breed|kind|type|sort|species|model|brand|make|colou?r|size)\s+(?:of\s+)?"
                           r"(?P<t>[\w' -]+?)\s+(?:is|are)\s+(?:this|that|it|these|those)\b", re.I)
 
 
 def question_subject(question: str) -> str | None:
     """What a question is about ("what breed is this dog?" -> "this dog", "how many cups are on the table"
-    -> "cups", "what color is the car?" -> "the car"); None when it names nothing."""
+    -> "cups", "what color is the car?" -> "the car", "is there a cat here?" -> "a cat"); None when it names nothing."""
     text = question.strip()
     found = _HOW_MANY.search(text)
     if found:
@@ -109,6 +117,12 @@ def question_subject(question: str) -> str | None:
     found = _THING_FIRST.match(text)
     if found:
         return f"this {found.group('t')}"
+    found = _KIND_OF.match(text)  # "what's the breed of the dog?"
+    if found:
+        return found.group("t")
+    found = _THERE_IS.search(text)
+    if found:
+        return re.sub(r"^(?:any|some)\s+", "", found.group("t"), flags=re.I)
     found = _DOES.search(text) or _ABOUT.search(text)
     return found.group("t").strip() if found else None
 
@@ -125,9 +139,12 @@ def zh_question_subject(question: str) -> str | None:
 _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption)\s+(?:it|that|this)\s*[.!?]*$|"
                      r"\b(?:the|this|that)\s+(?:final|edited|new|resulting|finished|changed|modified)\b|\bthe result\b|"
                      r"\b(?:you(?:'ve)?|u)\s+(?:just\s+)?(?:made|created|generated|edited|produced|rendered)\b|"
+                     r"\bwhat(?:'s|\s+is)\s+(?:left|still there)\b|\bwhat\s+remains\b|\bhow\s+(?:it|that|this)\s+(?:looks|turned out)"
+                     r"\b|\b(?:the\s+)?(?:outcome|end result|after(?:math)?\s+(?:image|picture|version))\b|"
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
 
 def speaks_of_result(clause: str) -> bool:
-    """ "describe the final image", "the video you just made": the clause is about an output made here."""
+    """ "describe the final image", "the video you just made", "describe what's left": the clause is about an output
+    made here."""
     return bool(_RESULT.search(clause))

@@ -16,6 +16,7 @@ with three decimals comes back exactly on any medium at least 1 px wide.
 People write boxes into requests too, in pixels or fractions: ``find_written_boxes`` reads
 ``[x1, y1, x2, y2]``, ``(x1, y1, x2, y2)``, bare ``x1,y1,x2,y2``, ``from (x1, y1) to (x2, y2)``,
 ``x=40 y=60 to x=90 y=120`` (also ``x1=.. y1=.. x2=.. y2=..`` and ``x, y, w, h`` written as ``w=``, ``h=``),
+top-left and bottom-right corners (with or without brackets; ``左上角(0,0)到右下角(200,150)``),
 four numbers with spaces only after a box word (``in the box 100 50 400 250``), fractions of the medium's
 size (all four within 0..1, one with a decimal point), and a video frame
 ("on frame 12", "第12帧").
@@ -335,9 +336,11 @@ _SPACED = re.compile(rf"\b(?:box|bbox|region|area|rectangle|rect|zone|window|coo
 """Four numbers with spaces only, right after a box word ("in the box 100 50 400 250")."""
 _WIDTH_HEIGHT = re.compile(rf"\bx\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
                            rf"({_NUM})\s*[,，]?\s*(?:h|height)\s*[=:]\s*({_NUM})", re.I)
-_CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left)(?:\s+corner)?\s*(?:at\s*)?[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
-                      rf"[)）\]]\s*[,，]?\s*(?:and|to)?\s*(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*"
-                      rf"(?:at\s*)?[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]", re.I)
+_CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left|左上角?)(?:\s+corner)?\s*(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
+                      rf"[)）\]]?\s*[,，、]?\s*(?:and|to|到|至|和|与)?\s*(?:the\s+)?(?:(?:bottom|lower)[- ]right|右下角?)(?:\s+corner)?\s*"
+                      rf"(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]?", re.I)
+"""A box by its corners ("with top-left (10, 20) and bottom-right (200, 150)", "top-left 10,20 and bottom-right
+200,150", "左上角(0,0)到右下角(200,150)")."""
 _WRITTEN_FRAME = re.compile(r"(?:\b(?:on|at|in|from)\s+)?(?:the\s+)?\bframe\s*(?:#|no\.?|number)?\s*(\d{1,6})\b"
                             r"|\b(\d{1,6})(?:st|nd|rd|th)\s+frame\b|(?:在)?第\s*(\d{1,6})\s*帧(?:上|里|中)?", re.I)
 
