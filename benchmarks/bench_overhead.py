@@ -10,7 +10,9 @@ PNG), in paired, interleaved rounds:
   step), so the turn's own costs show apart from the step it saves;
 - ``turn``: ``agent.invoke`` with an explicit invocation, result read back (what a user's script calls);
 - ``turn_no_previews``: the same with ``AgentConfig(previews=False)``, as a pipeline that reads the masks
-  itself runs it (no overlay drawn for people).
+  itself runs it (no overlay drawn for people);
+- ``turn_pipeline``: previews off and no expert time limit (``expert_timeout=None``: the expert runs on the
+  graph's thread instead of a worker the turn can leave behind).
 
 Experts: ``busy_box_mask``, a CPU-bound 20 ms expert that holds the GIL (so checkpoint threads cannot hide
 behind it), and GrabCut, a real one. ``--size 4096`` measures the pixel-dependent costs on a 4096² image.
@@ -126,9 +128,9 @@ def calibrate(agent: VitronAgent, path: Path, box: tuple, folder: Path, seconds:
     return BusyBoxMaskExpert.loops
 
 
-def measure(agent: VitronAgent, plain: VitronAgent, expert: str, path: Path, box: tuple, rounds: int,
-            folder: Path) -> Any:
-    """``plain``: an agent like ``agent`` with previews off."""
+def measure(agents: dict[str, VitronAgent], expert: str, path: Path, box: tuple, rounds: int, folder: Path) -> Any:
+    """``agents``: variant name -> agent (``turn``, the default one, first)."""
+    agent = agents["turn"]
     threads = iter(range(10**9))
     bare = bare_graph(open_sqlite_checkpointer(folder / f"bare_{expert}.sqlite"),
                       lambda: direct_work(agent, expert, path, box, folder / "bare.png"))
@@ -145,8 +147,7 @@ def measure(agent: VitronAgent, plain: VitronAgent, expert: str, path: Path, box
 
     return run_paired({"direct": lambda: direct_work(agent, expert, path, box, folder / "direct.png"),
                        "bare_graph": lambda: bare_run(bare), "bare_graph_6": lambda: bare_run(bare6),
-                       "turn": lambda: turn(agent),
-                       "turn_no_previews": lambda: turn(plain)}, rounds, warmup=2)
+                       **{name: (lambda on=on: turn(on)) for name, on in agents.items()}}, rounds, warmup=2)
 
 
 def main() -> None:
@@ -162,26 +163,34 @@ def main() -> None:
         path, box = photo(folder, args.size), scaled_box(args.size)
         registry = ExpertRegistry.default()
         registry.register(BusyBoxMaskExpert)
-        with VitronAgent(AgentConfig(state_dir=folder / "state"), registry=registry) as agent, \
-                VitronAgent(AgentConfig(state_dir=folder / "plain", previews=False), registry=registry) as plain:
-            loops = calibrate(agent, path, box, folder)
-            results = {name: measure(agent, plain, name, path, box, args.rounds, folder)
-                       for name in args.experts.split(",")}
+        settings = {"turn": {}, "turn_no_previews": {"previews": False},
+                    "turn_pipeline": {"previews": False, "expert_timeout": None}}
+        agents = {name: VitronAgent(AgentConfig(state_dir=folder / name, **given), registry=registry)
+                  for name, given in settings.items()}
+        try:
+            loops = calibrate(agents["turn"], path, box, folder)
+            results = {name: measure(agents, name, path, box, args.rounds, folder) for name in args.experts.split(",")}
+        finally:
+            for agent in agents.values():
+                agent.close()
     print(f"image {args.size if args.size != 600 else '600x400'}; {args.rounds} paired rounds; durability "
           f"{DURABILITY!r}; busy_box_mask: {loops} loops; median [quartiles]")
     summary = []
     for name, paired in results.items():
         print(f"-- {name}")
-        for variant in ("direct", "bare_graph", "bare_graph_6", "turn", "turn_no_previews"):
+        for variant in ("direct", "bare_graph", "bare_graph_6", "turn", "turn_no_previews", "turn_pipeline"):
             print("  " + paired.row(variant, "direct" if variant != "direct" else None))
         vs_bare, lo, hi = paired.ratio("turn", "bare_graph")
         plain, plo, phi = paired.ratio("turn_no_previews", "bare_graph")
+        piped, pilo, pihi = paired.ratio("turn_pipeline", "bare_graph")
         vs_direct, dlo, dhi = paired.ratio("turn", "direct")
         six, slo, shi = paired.ratio("turn", "bare_graph_6")
         print(f"  turn / bare_graph: {vs_bare:.3f} [{lo:.3f}..{hi:.3f}]; without previews {plain:.3f} "
-              f"[{plo:.3f}..{phi:.3f}]; turn / the six-step bare graph {six:.3f} [{slo:.3f}..{shi:.3f}]")
+              f"[{plo:.3f}..{phi:.3f}]; without previews or time limit {piped:.3f} [{pilo:.3f}..{pihi:.3f}]; "
+              f"turn / the six-step bare graph {six:.3f} [{slo:.3f}..{shi:.3f}]")
         summary.append(f"{name}: turn/bare {vs_bare:.3f} [{lo:.2f}..{hi:.2f}] (no previews {plain:.3f} "
-                       f"[{plo:.2f}..{phi:.2f}]; vs 6 steps {six:.3f}), turn/direct {vs_direct:.3f} [{dlo:.2f}..{dhi:.2f}]")
+                       f"[{plo:.2f}..{phi:.2f}], neither previews nor time limit {piped:.3f} [{pilo:.2f}..{pihi:.2f}]; "
+                       f"vs 6 steps {six:.3f}), turn/direct {vs_direct:.3f} [{dlo:.2f}..{dhi:.2f}]")
     size = "600x400" if args.size == 600 else f"{args.size}x{args.size}"
     print(f"summary: {size}: " + "; ".join(summary) + " (targets: busy turn/bare <= 1.10; at 4096 turn/direct <= 1.15)")
 
