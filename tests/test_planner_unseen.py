@@ -423,3 +423,64 @@ def test_where_a_tracked_thing_ends_up_is_the_track_itself_and_a_pronoun_after_a
     assert (asked[0], recolor[1], recolor[2]) == ("answer", "recolor", "the dog")
     ((task, _, command, _, _, _),) = _plan(lite, "grab the pixels of the skateboard")
     assert (task, command) == ("segment", "the skateboard")
+
+
+def test_an_it_after_an_edit_is_the_thing_edited_and_a_thing_an_edit_added_is_found_on_its_result(lite):
+    (recolor, move) = _plan(lite, "turn the car pink and move it a little to the left")
+    assert (move[1], move[2], move[4], move[5]) == ("move", "the car", ["c1"], {"direction": "left"})
+    (swap, move) = _plan(lite, "replace the dog with a fox and move it to the right")
+    assert (move[2], move[4]) == ("the fox", ["c1"])
+    (swap, cut) = _plan(lite, "replace the dog with a cat, then cut out the cat")
+    assert (cut[0], cut[2], cut[4]) == ("segment", "the cat", ["c1"])
+
+
+def test_a_count_of_what_was_found_reads_the_boxes_and_a_question_in_the_same_request_reads_the_medium(lite):
+    (found, count) = _plan(lite, "box every pigeon and tell me how many you found")
+    assert (count[0], count[3], count[4]) == ("answer", None, ["c1"])
+    (found, count) = _plan(lite, "找出图中的所有杯子并且数一数有几个")
+    assert (count[0], count[4]) == ("answer", ["c1"])
+    (track, asked) = _plan(lite, "locate the referee throughout the match and tell me what colour his shirt is",
+                           ("video",))
+    assert (asked[0], asked[3], asked[4]) == ("answer", None, ["u0"])
+    (erase, asked) = _plan(lite, "erase the shadow under the chair, then tell me if the room looks bigger")
+    assert asked[4] == ["c1"]
+    tracked = MediaInfo("o1", "mask_video", *SIZE, frames=48, source="expert")
+    done = [CallInfo(1, "c1", "track", "the swimmer", "done", "o1", "expert")]
+    ((task, _, _, region, inputs, _),) = _plan(lite, "does she overtake anyone?", ("video",), done,
+                                               said=["track the swimmer"], media=[tracked])
+    assert (task, region, inputs) == ("answer", None, ["o1"])
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("I want two images: a cat astronaut floating in space, and a dog astronaut on the moon",
+     ["a cat astronaut floating in space", "a dog astronaut on the moon"]),
+    ("give me three pictures: a red apple, a green pear, and a yellow banana", ["a red apple", "a green pear",
+                                                                                 "a yellow banana"]),
+    ("draw two cats and a dog", ["two cats and a dog"]),
+])
+def test_media_listed_after_their_number_are_one_generation_each(lite, text, expected):
+    planned = _plan(lite, text, ())
+    assert [(task, command) for task, _, command, *_ in planned] == [("generate_image", p) for p in expected]
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("which part of the image is the river? mask it", ("image",), [("segment", "the river")]),
+    ("where is the kite? segment it", ("image",), [("segment", "the kite")]),
+    ("I want the parrot on its own with a transparent background", ("image",), [("segment", "the parrot")]),
+    ("cut out the teddy bear and set it in front of a fireplace", ("image",),
+     [("segment", "the teddy bear"), ("edit_image", "the background")]),
+    ("make the door green", ("image",), [("edit_image", "the door")]),
+    ("给我一个小孩的精确遮罩", ("image",), [("segment", "小孩")]),
+    ("把花瓶单独分离出来", ("image",), [("segment", "花瓶")]),
+    ("把照片上的水印擦干净", ("image",), [("edit_image", "水印")]),
+    ("告诉我视频中球的位置变化", ("video",), [("track", "球")]),
+    ("把照片里的垃圾桶删掉，顺便告诉我这是哪个城市", ("image",), [("edit_image", "垃圾桶"), ("answer", "告诉我这是哪个城市")]),
+    ("生成一张图：雪山下的湖泊，清晨的薄雾", (), [("generate_image", "雪山下的湖泊，清晨的薄雾")]),
+])
+def test_masks_asked_in_other_words_scenes_and_chinese_clauses_keep_their_task_and_object(lite, text, kinds, expected):
+    assert [(task, command) for task, _, command, *_ in _plan(lite, text, kinds)] == expected
+
+
+def test_a_box_that_holds_the_object_the_next_clause_acts_on_is_its_region(lite):
+    assert _plan(lite, "at frame 30, the region [300, 100, 420, 300] has a person in it; track them", ("video",)) == [
+        ("track", None, "a person", Region(box=(300, 100, 420, 300), frames=(30, 30)), ["u0"], {})]

@@ -70,6 +70,7 @@ from .phrasing_zh import (
     chinese_addition,
     chinese_animates,
     chinese_counts,
+    chinese_generation_medium,
     chinese_motion,
     chinese_object,
     chinese_place,
@@ -163,9 +164,13 @@ _MARK_WORDS = re.compile(r"(?:\s+(?:whose|with(?:\s+the)?|having)\s+(?:box|bbox|
                          r"(?:\s+(?:box|region|area|rectangle|bbox|bounding box|coordinates|coords|pixels|pixel box|"
                          r"location|position|rect|zone|window|patch|crop)(?:\s+(?:from|at|of|between|spanning))?)?\s*WRITTENBOX(\d+)\b", re.I)
 _THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)"
-                       r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|that|this)\b"
+                       r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b"
                        r"(?P<rest>.*)$", re.I)
 """A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
+_BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|area|rectangle|bbox|patch|zone)\s+)?(?P<b>WRITTENBOX\d+)"
+                      r"\s+(?:has|contains|holds|shows)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then)\s+)*"
+                      r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+"""The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
                           r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?))"
                           r"[吧。！!]*$")
@@ -207,6 +212,9 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
 _NTH = {"first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
 _COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
 """Questions about an output as a whole ("how many did you find?", "how long is she on screen?")."""
+_COUNTS_FOUND = re.compile(r"\bhow many\s+(?:there|you|u|of them|they|are there|did|were)\b|\bcount (?:them|those|these)\b|"
+                           r"数一数|数数|(?:有|一共)(?:几|多少)(?:个|只|辆|张|位|条|头|棵|朵|件|名)?[？?。！!]*$", re.I)
+"""A count of what was just found, though the clause names nothing ("... and tell me how many you found", "数一数有几个")."""
 _DETECTS = re.compile(r"\b(?:detect|count|how many|bounding box(?:es)?|bbox(?:es)?|box(?:es)?)\b|检测|数", re.I)
 """Location words that still mean boxes on a video's frame, not a track ("detect the boats in the clip")."""
 _WHAT_IS = re.compile(r"\b(?:what(?:ever)?(?:'s|\s+(?:is|lies|sits|appears|falls|shows up|there is))|the (?:thing|stuff) that"
@@ -232,7 +240,7 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         frames = (written.frame, written.frame) if written.frame is not None else None
         regions.append(Region(box=written.box, frames=frames))
     text = " ".join(text.split())
-    found = _THERE_IS.match(text)
+    found = _THERE_IS.match(text) or _BOX_HAS.match(text)
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
@@ -296,9 +304,42 @@ def _on_referent(inv: Invocation, inp: PlannerInput, earlier: list[Invocation]) 
     if inv.region is not None or not says_it or inv.task not in (*_ACTS_ON_REGION, "edit_video"):
         return inv
     found = latest_referent(inp, earlier)
+    if found is None and not background and _edited_last(earlier):  # "... and move it a bit left": the thing edited
+        return inv.model_copy(update={"command": _edited_last(earlier)})
     if found is None or found[0].ref not in {e.id for e in earlier}:
         return inv
     return inv.model_copy(update={"command": inv.command if background else "", "region": found[0], "inputs": []})
+
+
+def _tracked(inp: PlannerInput, media_id: str) -> bool:
+    """Whether an earlier turn's output is a track: a question about the thing tracked ("does she overtake
+    anyone?", "where is she at the end?") is about what the track shows over time, so it reads the track."""
+    medium = inp.medium(media_id)
+    return medium is not None and medium.kind == "mask_video"
+
+
+def _edited_last(earlier: list[Invocation]) -> str:
+    """The object of this request's last edit, for an "it" with nothing found to point at ("turn the car pink and
+    move it to the left": the car); "" when no edit named one."""
+    named = [_new_thing(inv) or inv.command for inv in earlier if inv.task in ("edit_image", "edit_video") and inv.command]
+    return named[-1] if named and not is_pronoun(named[-1]) and not _BACKGROUND.match(named[-1]) else ""
+
+
+def _new_thing(inv: Invocation) -> str:
+    """What a replacement or addition put in the picture, named as a thing now there ("a fox" -> "the fox")."""
+    new = str(inv.args.get("new") or "") if inv.args.get("op") in ("replace", "add") else ""
+    return re.sub(r"^(?:an?|some|one)\s+", "the ", new, flags=re.I)
+
+
+def _introduced_by(target: str, earlier: list[Invocation]) -> str | None:
+    """The id of this request's edit that put ``target`` in the picture ("replace the dog with a cat, then cut out
+    the cat": the cat is only in the edited image), else None."""
+    said = _same_words(target).split()
+    for inv in reversed(earlier):
+        new = _same_words(_new_thing(inv)).split() if inv.task in ("edit_image", "edit_video") else []
+        if said and new and set(said) <= set(new) and said[-1] == new[-1]:  # "the kite" after "add a red kite"
+            return inv.id
+    return None
 
 
 def _on_medium(inp: PlannerInput, index: int) -> PlannerInput:
@@ -610,7 +651,8 @@ class LitePlanner:
         has_image = latest_kind(inp) == "image" or made_image or any(m.kind == "image" for m in inp.media)
         if task in ("generate_image", "generate_video") and _ANIMATE_VERB.match(said) and has_image:
             return self._animation(animation_prompt(said) or "", inp, earlier)  # "animate the painting so ..."
-        medium = generation_medium(said) if task_spec(task).from_text and not _CJK.search(said) else None
+        medium = ((chinese_generation_medium(said) if _CJK.search(said) else generation_medium(said))
+                  if task_spec(task).from_text else None)
         if medium is not None:  # "create an image showing ...": the medium named decides
             task = f"generate_{medium}"
         if task == "segment" and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
@@ -701,11 +743,16 @@ class LitePlanner:
         command = POLITE.sub("", clause).strip()
         if source == "box" and inp.region is not None:
             return Invocation(task="answer", command=command, region=inp.region, inputs=latest_input(inp))
-        found = latest_referent(inp, earlier) if source == "output" else None
-        if found is not None and _COUNTS_OUTPUT.search(said) and any(e.id == found[0].ref for e in earlier):
+        found = latest_referent(inp, earlier) if source == "output" or _COUNTS_FOUND.search(said) else None
+        here = found is not None and any(e.id == found[0].ref for e in earlier)
+        if here and _COUNTS_OUTPUT.search(said):
             return Invocation(task="answer", command=command, inputs=[str(found[0].ref)])  # "find the cars and count them"
-        if found is not None and not _COUNTS_OUTPUT.search(said):  # "what brand is that?": about the thing found
-            return Invocation(task="answer", command=command, region=found[0], inputs=[])
+        if found is not None and not here and _tracked(inp, str(found[0].ref)):
+            return Invocation(task="answer", command=command, inputs=[str(found[0].ref)])  # "does she overtake anyone?"
+        if found is not None and not here and not _COUNTS_OUTPUT.search(said):
+            return Invocation(task="answer", command=command, region=found[0], inputs=[])  # "what brand is that?"
+        # a question in the same request as the find ("follow the skier and tell me what colour her jacket is") is
+        # about the attached medium
         made = [inv.id for inv in earlier if inv.task in ("edit_image", "edit_video", "generate_image", "generate_video",
                                                            "animate_image")]
         if made and speaks_of_result(said):
@@ -736,7 +783,7 @@ class LitePlanner:
         elif target and task_spec(task).names_target:
             target = trim_target(complete_target(target, clause) if target.endswith("'s") else target)
         if is_pronoun(target):
-            target = ""
+            target = "" if latest_referent(inp, earlier) is not None else _edited_last(earlier)
         region = inp.region if source == "box" else None
         background = op == "replace" and bool(_BACKGROUND.match(target)) or bool(_SELECTION.fullmatch(target))
         again = latest_referent(inp, earlier) if source == "none" and target and inp.region is None else None
@@ -758,6 +805,9 @@ class LitePlanner:
         if latest_kind(inp) == "video" and task in ("segment", "edit_image"):
             task = "track" if task == "segment" else "edit_video"
         inputs = [] if region is not None and region.ref else latest_input(inp)
+        introduced = _introduced_by(target, earlier) if target and task in ("segment", "ground", "track") else None
+        if introduced and region is None:
+            inputs = [introduced]
         if task == "animate_image":
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
             inputs = made[-1:] or inputs

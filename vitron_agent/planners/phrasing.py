@@ -53,6 +53,7 @@ COMMAND_VERBS = (
     "describe", "caption", "tell", "give", "what", "where", "which", "how", "who", "is", "are", "convert",
     "transform", "apply", "blur", "crop", "bring", "produce", "sketch", "design", "then", "also", "blot", "single",
     "get", "let", "lift", "dye", "tint", "colorize", "colourize", "keep", "label", "explain", "list", "outline",
+    "set", "paste", "stick", "drop",
 )
 """Words a new action starts with: "... and <verb> ..." splits a request there."""
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in COMMAND_VERBS), key=len, reverse=True))
@@ -76,6 +77,12 @@ _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
                           r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$", re.I)
 """A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
+_MASK_IT = re.compile(r"^(?:(?:and|also|please|now|so|just|then)\s+)*(?:mask|segment|outline|select)\s+(?:it|that|them)"
+                      r"(?:\s+(?:out|please))?\s*[.!?]*$", re.I)
+_WHERE_QUESTION = re.compile(r"^(?:(?:so|and|ok(?:ay)?)\s+)?(?:where\b|(?:in\s+)?(?:which|what)\s+(?:part|region|area|portion|"
+                             r"section|pixels)\b)", re.I)
+"""After a question of where a thing is, "mask it" asks for that answer as a mask: one segmentation, not two calls
+("which part of the image is the river? mask it"); after another question it is an action of its own."""
 _ANOTHER_MEDIUM = re.compile(r"\s+and\s+(?:also\s+)?(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
                              r"drawing|painting|animation)\s+(?:of|showing|with)\b|another(?:\s+one)?\s+(?:of|showing|with)\b)",
                              re.I)
@@ -91,7 +98,7 @@ _ZH_FIRST = re.compile(r"^(?:首先|先|顺便|顺手)(?!生)")
 """先...再...: 先 only orders the actions; 顺便 ("while you're at it") only joins them."""
 _ZH_ANIMATION_END = re.compile(r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片))[吧]?$")
 _ZH_OWN_COMMAND = re.compile(r"^(?:[把将]|然后|再|接着|并且|同时|之后|还|也|帮我|请)|换成|删|去掉|抠|分割|跟踪|标出|找")
-_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
+_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也|顺便|顺手|另外)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
 
 
 _GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
@@ -133,15 +140,37 @@ def _verb_of(clause: str) -> str:
     return found.group("v") if found else ""
 
 
+_LISTED = re.compile(r"^.*?\b(?P<n>two|three|2|3)\s+(?:different\s+|separate\s+)?(?P<m>images|pictures|photos|"
+                     r"drawings|paintings|illustrations|videos|clips)\s*(?::|-|–|,)\s*(?P<rest>.+)$", re.I)
+_LIST_SEP = re.compile(r"\s*(?:,|;)\s*(?:and\s+)?(?=(?:one\s+(?:of|with|showing)\s+)?(?:an?|one|another|the other|some)\s)"
+                       r"|\s+and\s+(?=(?:one\s+(?:of|with|showing)|another|the other)\s)", re.I)
+_ONE_OF = re.compile(r"^(?:one|another|the other)\s+(?:of|with|showing)\s+", re.I)
+_COUNT = {"two": 2, "2": 2, "three": 3, "3": 3}
+
+
+def _listed_media(piece: str) -> list[str]:
+    """ "I want two images: a cat astronaut in space, and a dog astronaut on the moon": one generation for each
+    thing listed, when the list has as many items as the number says; else the piece as it is."""
+    found = _LISTED.match(piece.strip())
+    if not found:
+        return [piece]
+    items = [i for i in _LIST_SEP.split(found.group("rest")) if i.strip()]
+    if len(items) != _COUNT[found.group("n").lower()]:
+        return [piece]
+    kind = "a video" if re.match(r"videos|clips", found.group("m"), re.I) else "an image"
+    return [f"generate {kind} of " + _ONE_OF.sub("", item.strip()) for item in items]
+
+
 def _pieces(part: str) -> list[str]:
     """``part`` split where a question ends and an action starts, and where a verb is left out."""
     pieces: list[str] = []
     for piece in _QUESTION_SPLIT.split(part):
         piece = _LEADING_CONDITION.sub("", piece.strip())
-        if pieces and _BARE_FOLLOW.match(piece):
+        if pieces and (_BARE_FOLLOW.match(piece) or _MASK_IT.match(piece) and _WHERE_QUESTION.match(pieces[-1])):
             pieces[-1] = f"{pieces[-1]} {piece}"
             continue
         pieces.append(piece)
+    pieces = [listed for piece in pieces for listed in _listed_media(piece)]
     out: list[str] = []
     for piece in pieces:
         first, *rest = _ANOTHER_MEDIUM.split(piece)
@@ -245,7 +274,9 @@ _AREA_QUESTION = re.compile(rf"^(?:in\s+)?(?:which|what)\s+(?:part|region|area|p
                             rf"(?:\s+(?:in|on))?\s*[?.!]+\s*(?P<rest>.*)$", re.I)
 _WANTS_MASK = re.compile(r"\b(?:mask|pixels?|segment(?:ation)?|outline|silhouette|cut ?out|exact shape)\b", re.I)
 _WANTS_SEPARATED = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|get|give me|have)\s+{_T}\s+(?:separated|cut out|isolated|"
-                              rf"extracted|masked(?: out)?|segmented|lifted out|pulled out)(?:\s+(?:from|of|off)\s+.+?)?\s*[.!?]*$",
+                              rf"extracted|masked(?: out)?|segmented|lifted out|pulled out|on (?:its|his|her|their) own|by (?:itself|himself|herself|"
+                              rf"themselves)|alone|(?:with|on) (?:a\s+)?(?:transparent|clear|empty|blank) background|with no background|"
+                              rf"without (?:the|its|any|a) background)(?:\s+(?:from|of|off|with|on)\s+.+?)?\s*[.!?]*$",
                               re.I)
 _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|get rid of|strip(?: away)?|lose|take away)\s+"
                              rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
@@ -297,10 +328,12 @@ _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔�
 _ZH_LOCATION = (re.compile(r"^(?:请问|请你|请|麻烦)?(?:你)?(?:帮我|给我)?(?:告诉我|看看|看一下|找找|找一下|查一下|瞧瞧)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
                 re.compile(r"^(?:请问|请你|请|麻烦)?(?:帮我|给我)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出|标记出?|框出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
-                           r"(?:是多少|在哪)?[？?。！!]*$"))
+                           r"(?:是多少|在哪|变化|的变化|轨迹|怎么变)?[？?。！!]*$"))
 _ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
-_ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$")
+_ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$|"
+                       r"^(?:请|帮我)?(?:给我|我要|我想要|生成|做)(?:一个|个|一张|一份)?(?P<t2>[^，,。]+?)的(?:遮罩|蒙版|掩码|mask)[吧。！!]*$")
+"""A mask asked for as a thing: "给图中的马做一个遮罩", "给我一个小孩的精确遮罩" (the qualifier dropped before)."""
 _ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)[？?。！!]*$")
 
 
@@ -344,7 +377,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     for pattern in _LOCATION:
         found = pattern.match(body)
         if found and _plain_object(found.group("t")):
-            return _ruled(find + found.group("t"), found.group("t"))
+            after = re.split(r"[?？]", body, maxsplit=1)[1:]  # "where is the kite? segment it": its mask
+            verb = "segment " if after and _WANTS_MASK.search(after[0]) else find
+            return _ruled(verb + found.group("t"), found.group("t"))
     found = _EXISTS.match(body)
     if found and _plain_object(found.group("t")):
         return Rewritten(text, None, "answer")
@@ -388,7 +423,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
             return _ruled(("跟踪视频里的" if tracked else "找出图中的") + target, target)
     found = _ZH_MATTE.match(body)
     if found:  # "给图中的马做一个遮罩": a mask of it
-        target = chinese_bare(found.group("t"))
+        target = chinese_bare(next(g for g in found.groups() if g))
         return _ruled("把图中的" + target + "分割出来", target)
     found = _ZH_PIXELS.match(body)
     if found:
@@ -584,7 +619,7 @@ def asks_repeat(clause: str) -> bool:
 
 
 _SCENE = re.compile(r"^(?:(?:now|then|and|please|ok(?:ay)?)\s+)*(?:put|place|set|drop|paste|move|stick)\s+"
-                    r"(?:it|them|that|this|him|her|the result|the cutout|the cut-out)\s+(?:on|in|onto|into|at|against|in front of)"
+                    r"(?:it|them|that|this|him|her|the result|the cutout|the cut-out)\s+(?:in front of|on top of|on|in|onto|into|at|against)"
                     r"\s+(?P<s>.+?)\s*[.!?]*$", re.I)
 _NOT_SCENE = re.compile(r"^(?:the\s+)?(?:left|right|top|bottom|middle|center|centre|corner|up|down)\b", re.I)
 
@@ -671,18 +706,27 @@ _SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|crea
            r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
 _COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
                            rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
-                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?{_SHADES})|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
+                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
                            rf"(?P<c2>(?:(?:light|dark|bright|pale|deep)\s+)?(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?\s*[.!?]*$",
                            re.I)
+_NOT_PLAIN_COLOUR = re.compile(r"\s(?:more|less|very|really|so|too|navy|sky|royal|baby|lime|olive|forest|hot|neon|pastel|"
+                               r"a bit|slightly|kind of)$|\b(?:thing|object|stuff|region|area|box|selection|part)\b", re.I)
+"""Words before a named colour that make it more than a plain recolour of a named object."""
 
 
 def colour_request(clause: str) -> tuple[str, str] | None:
-    """(object, colour) of "make the pear golden" (a shade outside the model's colours) or "make it teal" (after
-    "it" the model reads even some of its own colours as other tasks); None otherwise."""
+    """(object, colour) of "make the pear golden" (a shade outside the model's colours), "make the door green" or
+    "make it teal" (the model reads even some of its own colours as other tasks, an animation of the door); None
+    otherwise."""
     found = _COLOUR_SHADE.match(clause.strip())
     if found and found.group("t2"):
         return found.group("t2"), found.group("c2")
-    return (found.group("t"), found.group("c")) if found else None
+    if found is None or re.search(r"\s(?:and|or|&)$", found.group("t")):
+        return None  # "turn the photo black and white" is a style, not a colour of "the photo black"
+    named = found.group("c").lower() in NAMED_COLORS
+    if named and _NOT_PLAIN_COLOUR.search(found.group("t")):
+        return None  # "make the shirt navy blue", "the grass more green", "the thing in the box": the model reads them
+    return found.group("t"), found.group("c")
 
 
 def restyle_request(clause: str) -> str | None:

@@ -31,7 +31,7 @@ _TRAILING = re.compile(
     r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
     r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
     r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|"
-    r"painted|colou?red|dyed|tinted|recolou?red)"
+    r"painted|colou?red|dyed|tinted|recolou?red|a\s+(?:little\s+)?bit|a\s+little|a\s+tad|a\s+touch|slightly|somewhat)"
     r"))+\s*[?.!]*$",
     re.I)
 
@@ -141,6 +141,8 @@ _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption
                      r"\b(?:you(?:'ve)?|u)\s+(?:just\s+)?(?:made|created|generated|edited|produced|rendered)\b|"
                      r"\bwhat(?:'s|\s+is)\s+(?:left|still there)\b|\bwhat\s+remains\b|\bhow\s+(?:it|that|this)\s+(?:looks|turned out)"
                      r"\b|\b(?:the\s+)?(?:outcome|end result|after(?:math)?\s+(?:image|picture|version))\b|"
+                     r"\b(?:looks?|seems?|feels?)\s+(?:any\s+)?(?:better|worse|different|cleaner|bigger|smaller|emptier|"
+                     r"brighter|darker|nicer|more\s+\w+|less\s+\w+)\b|"
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
 
