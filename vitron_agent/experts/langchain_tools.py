@@ -15,6 +15,9 @@ from langchain_core.tools import BaseTool, InjectedToolCallId, ToolException
 from langgraph.prebuilt import InjectedState
 from pydantic import ConfigDict, Field, create_model
 
+from ..graph.calls import read_media
+from ..graph.validate import default_input
+from ..protocol.tasks import task_spec
 from .tool_schema import args_schema, describe_expert, invocation_from_tool
 
 if TYPE_CHECKING:
@@ -52,6 +55,11 @@ class ExpertTool(BaseTool):
         except Exception as exc:
             raise ToolException(f"bad arguments for {self.expert}: {exc}") from None
         agent = self.agent
+        if not inv.inputs and task_spec(inv.task).input_kind is not None:
+            # the medium it acts on is the one the thread had when the call started: calls a model makes
+            # together run at once, and a generation finished first must not become this call's input
+            pinned = default_input(inv, read_media(agent.state(self.thread)))
+            inv = inv.model_copy(update={"inputs": [pinned]}) if pinned is not None else inv
         try:
             with agent.context.thread_lock(self.thread):  # one turn of this thread at a time
                 result = agent.invoke(f"[tool call {tool_call_id or self.expert}]", invocations=[inv],

@@ -23,7 +23,7 @@ from ..stores.media import MediaRef
 from ..stores.signals import SignalStore
 from .calls import carried_mask, latest_version
 
-__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds"]
+__all__ = ["Problem", "ValidatedPlan", "validate_plan", "check_region_bounds", "default_input"]
 
 _REF_KIND = {"mask": "mask", "boxes": "box", "mask_video": "mask"}
 """What a stored medium is when used as a region."""
@@ -194,27 +194,7 @@ class _Checker:
         return inv.model_copy(update=update) if update else inv
 
     def _default_input(self, inv: Invocation) -> str | None:
-        """The medium an invocation without inputs acts on: for a region that refers to an earlier output,
-        the latest version of the medium it lies on; else the newest fitting medium, this turn's first."""
-        region = inv.region
-        if region is not None and region.ref:
-            if is_invocation_id(region.ref):
-                earlier = next(i for i in self.plan.invocations if i.id == region.ref)
-                return earlier.inputs[0] if earlier.inputs else None
-            ref = self.media.get(region.ref)
-            if ref is not None and ref.parents:
-                return latest_version(self.media, ref.parents[0])
-        spec = task_spec(inv.task)
-        kinds = [spec.input_kind, *(["video"] if spec.keyframe else [])]  # image tasks also run on a video's frame
-        for kind in kinds:
-            found = next((m for m in reversed(self.new_media) if self.media[m].kind == kind), None)
-            if found is not None:
-                return found
-        for kind in kinds:
-            found = next((r.id for r in reversed(list(self.media.values())) if r.kind == kind and not r.preview), None)
-            if found is not None:
-                return found
-        return None
+        return default_input(inv, self.media, self.new_media, self.plan.invocations)
 
     def _input_frame(self, inv: Invocation) -> _Frame:
         if not inv.inputs:
@@ -372,3 +352,29 @@ class _Checker:
         if kind is None:
             raise RegionError(f"region {ref} is a {media.kind}; a region must be a mask or boxes output")
         return kind
+
+
+def default_input(inv: Invocation, media: dict[str, MediaRef], new_media: list[str] | None = None,
+                  planned: list[Invocation] | None = None) -> str | None:
+    """The medium an invocation without inputs acts on: for a region that refers to an earlier output, the
+    latest version of the medium it lies on; else the newest fitting medium, this turn's first (``new_media``).
+    ``planned``: the invocations validated before it in its plan (a region may name one, ``c1``)."""
+    region = inv.region
+    if region is not None and region.ref:
+        if is_invocation_id(region.ref):
+            earlier = next((i for i in planned or [] if i.id == region.ref), None)
+            return earlier.inputs[0] if earlier is not None and earlier.inputs else None
+        ref = media.get(region.ref)
+        if ref is not None and ref.parents:
+            return latest_version(media, ref.parents[0])
+    spec = task_spec(inv.task)
+    kinds = [spec.input_kind, *(["video"] if spec.keyframe else [])]  # image tasks also run on a video's frame
+    for kind in kinds:
+        found = next((m for m in reversed(new_media or []) if media[m].kind == kind), None)
+        if found is not None:
+            return found
+    for kind in kinds:
+        found = next((r.id for r in reversed(list(media.values())) if r.kind == kind and not r.preview), None)
+        if found is not None:
+            return found
+    return None
