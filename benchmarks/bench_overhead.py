@@ -135,10 +135,9 @@ def measure(agents: dict[str, VitronAgent], expert: str, path: Path, box: tuple,
     """``agents``: variant name -> agent (``turn``, the default one, first)."""
     agent = agents["turn"]
     threads = iter(range(10**9))
-    bare = bare_graph(open_sqlite_checkpointer(folder / f"bare_{expert}.sqlite"),
-                      lambda: direct_work(agent, expert, path, box, folder / "bare.png"))
-    bare6 = bare_graph(open_sqlite_checkpointer(folder / f"bare6_{expert}.sqlite"),
-                       lambda: direct_work(agent, expert, path, box, folder / "bare.png"), plan_step=False)
+    bares = {name: bare_graph(open_sqlite_checkpointer(folder / f"{name}_{expert}.sqlite"),
+                              lambda: direct_work(agent, expert, path, box, folder / "bare.png"), plan_step=seven)
+             for name, seven in (("bare_graph", True), ("bare_graph_6", False))}
 
     def turn(on: VitronAgent) -> None:
         result = on.invoke("", images=[path], invocations=[
@@ -149,7 +148,7 @@ def measure(agents: dict[str, VitronAgent], expert: str, path: Path, box: tuple,
         graph.invoke({"messages": []}, {"configurable": {"thread_id": f"b{next(threads)}"}}, durability=DURABILITY)
 
     return run_paired({"direct": lambda: direct_work(agent, expert, path, box, folder / "direct.png"),
-                       "bare_graph": lambda: bare_run(bare), "bare_graph_6": lambda: bare_run(bare6),
+                       **{name: (lambda graph=graph: bare_run(graph)) for name, graph in bares.items()},
                        **{name: (lambda on=on: turn(on)) for name, on in agents.items()}}, rounds, warmup=2)
 
 

@@ -69,9 +69,9 @@ class AgentContext:
                 return self._stores[thread_id]
             root = thread_dir(self.config.state_dir, thread_id)
             opened = (MediaStore(root / "media", self.config.limits, cache=self.decode_cache,
-                                 previews=self.config.previews, preview_format=self.config.preview_format, allowed_roots=self.config.media_roots,
+                                 preview_format=self.config.preview_format, allowed_roots=self.config.media_roots,
                                  preview_size=self.config.preview_size,
-                                 preview_video_size=self.config.preview_video_size),
+                                 preview_video_size=self.config.preview_video_size, previews=self.config.previews),
                       SignalStore(root / "signals"))
             self._stores[thread_id] = opened
             while len(self._stores) > self.max_open_threads:
