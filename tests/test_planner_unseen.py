@@ -484,3 +484,60 @@ def test_masks_asked_in_other_words_scenes_and_chinese_clauses_keep_their_task_a
 def test_a_box_that_holds_the_object_the_next_clause_acts_on_is_its_region(lite):
     assert _plan(lite, "at frame 30, the region [300, 100, 420, 300] has a person in it; track them", ("video",)) == [
         ("track", None, "a person", Region(box=(300, 100, 420, 300), frames=(30, 30)), ["u0"], {})]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("On the second photo, segment the cat", [("segment", None, "the cat", ["u1"])]),
+    ("For the second picture: find the lamp", [("ground", None, "the lamp", ["u1"])]),
+    ("In the 2nd image, where exactly is the red kite? I need its box.", [("ground", None, "the red kite", ["u1"])]),
+    ("在第二张图里，把狗删掉", [("edit_image", "remove", "狗", ["u1"])]),
+    ("第二张照片里，猫在哪", [("ground", None, "猫", ["u1"])]),
+])
+def test_a_medium_named_in_front_of_the_action_is_the_medium_it_acts_on(lite, text, expected):
+    planned = _plan(lite, text, ("image", "image"))
+    assert [(task, op, command, inputs) for task, op, command, _, inputs, _ in planned] == expected
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("把桌上的杯子都用红框标出来", "ground", "桌上的杯子"),
+    ("把每一辆车都框起来", "ground", "车"),
+    ("把猫框住", "ground", "猫"),
+    ("把狗用遮罩分割出来", "segment", "狗"),
+])
+def test_what_a_chinese_request_marks_with_is_not_part_of_the_object(lite, text, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("peel the logo off the background", ("image",), "segment", "the logo"),
+    ("pull the vase away from its backdrop so I can put it on a slide", ("image",), "segment", "the vase"),
+    ("detach the parrot from the white background, it's for a sticker", ("image",), "segment", "the parrot"),
+    ("lift the runner off the background", ("video",), "track", "the runner"),
+    ("take the cup off the table", ("image",), "edit_image", "the cup"),
+])
+def test_taking_a_thing_off_its_background_is_its_mask(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, motion", [
+    ("Animate this photo. The leaves should sway in the wind.", "The leaves should sway in the wind"),
+    ("could you turn this picture into a short video? The waves crashing on the rocks.",
+     "The waves crashing on the rocks"),
+    ("Bring this image to life! Clouds drifting slowly across the sky.", "Clouds drifting slowly across the sky"),
+])
+def test_the_motion_an_animation_asks_for_may_follow_in_its_own_sentence(lite, text, motion):
+    assert _plan(lite, text) == [("animate_image", None, motion, None, ["u0"], {})]
+    asked = _plan(lite, "Animate this photo. What is in it?")
+    assert [(task, command) for task, _, command, *_ in asked] == [("animate_image", ""), ("answer", "What is in it?")]
+
+
+def test_a_finish_before_a_colour_and_the_whole_thing_restyled_stay_out_of_object_and_style(lite):
+    assert _plan(lite, "paint the sofa satin white") == [("edit_image", "recolor", "the sofa", None, ["u0"],
+                                                          {"color": "satin white"})]
+    (cut, paint) = _plan(lite, "segment the kettle, then make it glossy red")
+    assert (paint[1], paint[2], paint[3], paint[5]) == ("recolor", "", Region(ref="c1"), {"color": "glossy red"})
+    assert _plan(lite, "turn the entire thing into a charcoal drawing") == [
+        ("edit_image", "restyle", "", None, ["u0"], {"style": "a charcoal drawing"})]
+    assert _plan(lite, "make everything an oil painting")[0][5] == {"style": "an oil painting"}

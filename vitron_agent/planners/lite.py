@@ -655,8 +655,8 @@ class LitePlanner:
                   if task_spec(task).from_text else None)
         if medium is not None:  # "create an image showing ...": the medium named decides
             task = f"generate_{medium}"
-        if task == "segment" and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
-            task = "ground"  # "把它们都框出来": boxes, not a mask
+        if task in ("segment", "track", "animate_image") and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
+            task = "ground"  # "把它们都框出来", "把车都框起来": boxes, not a mask (nor 动起来's motion)
         if task == "ground" and latest_kind(inp) == "video" and not _DETECTS.search(said):
             task = "track"  # "find the man in the video": where he is, frame by frame
         if task == "generate_video" and (latest_kind(inp) == "image" or made_image) and refers_to_attached(said):

@@ -201,7 +201,9 @@ def split_clauses(text: str) -> list[str]:
     """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
     "and"/"," before a command verb, after a question followed by an action, on 并且/然后/再/接着 in
     Chinese; a verb left out is repeated ("segment the car in the first picture and the bike in the second");
-    the motion after a Chinese animation command stays with it ("把这张图变成动画，让花瓣飘落")."""
+    the motion after a Chinese animation command stays with it ("把这张图变成动画，让花瓣飘落"), and so does a sentence
+    of motion after an animation asked without one ("Animate this photo. The leaves sway."); a medium named in
+    front of an action goes with that action ("In the second image, where is the dog?")."""
     clauses: list[str] = []
     for part in CLAUSE_SPLIT.split(_TAKEN_BACK.sub(" ", text.strip()).strip()):
         for piece in _pieces(part):
@@ -215,8 +217,21 @@ def split_clauses(text: str) -> list[str]:
                     if clauses and _ZH_ANIMATION_END.search(clauses[-1].strip(" ，,")) and not _ZH_OWN_COMMAND.search(c):
                         clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
                         continue
+                    if clauses and motion_follows(clauses[-1], c):  # "Animate this photo. The leaves sway."
+                        clauses[-1] = f"{clauses[-1].strip().rstrip('.!?')}: {c.strip()}"
+                        continue
+                    if clauses and _only_medium(clauses[-1]):
+                        clauses[-1] = f"{clauses[-1].strip()} {c.strip()}"  # "In the second image, where is ...?"
+                        continue
                     clauses.append(c)
     return [c.strip() for c in clauses if c.strip()]
+
+
+def _only_medium(clause: str) -> bool:
+    """A clause that only names a medium by its place ("In the second image", "在第二张图里"): the words in front
+    of the action that follows it, not an action."""
+    index, rest = medium_ordinal(clause)
+    return index is not None and not rest.strip(" ,，.。:：")
 
 
 _TAIL_WORDS = (r"(?:located|positioned|placed|situated|hiding|sitting|standing|exactly|precisely|right now|now|"
@@ -255,6 +270,11 @@ _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:g
                           rf"drives|flies|heads)\b.*$", re.I)
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
                      r"picture|photo|pic|background|scene|shot|frame))?\s*[.!?]*$", re.I)
+_OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
+                             r"(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
+                             r"(?:background|backdrop|surroundings|bg)\b(?:\s*[,;:\-–]\s*.*|\s+(?:so|for|because|to|as)\b.*)?\s*[.!?]*$", re.I)
+"""Taking a thing off its background keeps the thing: its mask ("lift the sneaker off the background, I want to
+reuse it"), whatever follows (a purpose) aside."""
 _MOVES_IN_VIDEO = re.compile(rf"^where\s+(?:does|do|did)\s+{_T}\s+(?:go|move|run|end up|walk|travel|head|drive|fly|swim)"
                              rf"\b.*$", re.I)
 _OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover time\b|\bthe whole (?:clip|video)\b|"
@@ -392,6 +412,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     found = _OUT_OF.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled(f"{found.group('v').lower()} out {found.group('t')}", found.group("t"))
+    found = _OFF_BACKGROUND.match(body)
+    if found and _plain_object(found.group("t")):
+        return _ruled("segment " + found.group("t"), found.group("t"))
     found = _MOVES_IN_VIDEO.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))
@@ -516,7 +539,7 @@ _ANIMATE_LEAD = re.compile(
     rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
     rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
-    r"(?:(?:video|clip|animation|gif|movie|film)\s+)?"
+    r"(?:(?:video|clip|animation|gif|movie|film)\b\s*)?"
     r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,\-–—]\s*)(?P<p>.+)$|"
     r"^(?:(?:please|now|then|and|can you)\s+)*(?:give|add)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic)?\s+(?:some\s+)?"
     r"(?:motion|movement|life|animation)\s*(?:[:,-]|with|so that|so|where)\s*(?P<p2>.+)$|"
@@ -541,12 +564,31 @@ _MEDIUM_ITSELF = re.compile(r"^(?:it|this|that|(?:this|the|my|that) (?:image|pic
                             r"(?:这张|这幅)?(?:图片?|照片|画面|图像)|片|张图片?|它|它们|这个|结果)$", re.I)
 
 
+_ANIMATION_CUE = re.compile(r"\b(?:animate|bring\b.*\bto life|move|come alive|come to life|(?:into|to)\s+(?:an?\s+)?"
+                            r"(?:(?:short|quick|little)\s+)?(?:video|clip|animation|gif|movie))\b", re.I)
+_MOTION_SENTENCE = re.compile(rf"^(?!(?:please|then|now|and|also|can|could|would|will|what|which|how|who|why|where|is|are|do|"
+                              rf"does|did)\b)(?:[\w'-]+\s+){{0,6}}?(?:(?:should|must|will|can|could)\s+(?:\w+ly\s+)?)?"
+                              rf"(?:{_MOTION}|(?!(?:thing|something|anything|everything|nothing|ring|king|wing|morning|evening|"
+                              rf"building|ceiling|painting|drawing|clothing|string|spring)\b)[a-z-]+ing)\b[^?]*$", re.I)
+_SENTENCES = re.compile(r"^(?P<a>.+?)[.?!]+\s+(?P<b>\S.*)$")
+
+
+def motion_follows(command: str, sentence: str) -> bool:
+    """An animation asked for without its motion, then a sentence that describes one ("Can you make this picture
+    move?" + "The boat rocking gently on the waves."): the sentence is the motion."""
+    return bool(_ANIMATION_CUE.search(command)) and bool(_MOTION_SENTENCE.match(sentence.strip())) \
+        and _ANIMATE_LEAD.match(POLITE.sub("", command.strip())) is None
+
+
 def animation_prompt(clause: str) -> str | None:
     """The motion an animation request asks for ("animate this image so the flag waves" -> "the flag
     waves", "make the clouds in this picture drift slowly" -> "the clouds drift slowly"); None when it
     names none."""
     text = clause.strip()
-    found = _ANIMATE_LEAD.match(text)
+    two = _SENTENCES.match(text)
+    if two and motion_follows(two.group("a"), two.group("b")):  # "make this picture move? The boat rocking ..."
+        text = f"{two.group('a')}: {two.group('b')}"
+    found = _ANIMATE_LEAD.match(POLITE.sub("", text))
     if found is not None:
         motion = found.group("p") or found.group("p2") or found.group("p3")
         return _GEN_TAIL.sub("", motion).strip(" ,:;") or None
@@ -557,7 +599,8 @@ def animation_prompt(clause: str) -> str | None:
     return None
 
 
-_STYLE_LEAD = re.compile(rf"^(?:(?:(?:this|the|my|that|whole|entire)\s+)*{_MEDIUM_WORDS}s?|the result|it|this|that|them)"
+_STYLE_LEAD = re.compile(rf"^(?:(?:(?:this|the|my|that|whole|entire)\s+)*(?:{_MEDIUM_WORDS}s?|thing|lot)|the result|it|this|that|them|"
+                         r"everything|all of it|all of this)"
                          r"\s+(?:(?:look|feel)\s+)?(?:(?:into|to|as|like|in)\s+)?(?:(?:the\s+)?style\s+of\s+|look\s+like\s+)?",
                          re.I)
 
@@ -595,13 +638,13 @@ def medium_ordinal(clause: str) -> tuple[int | None, str]:
         # "turn the first image into a mosaic": the medium is the verb's object, so "this image" stands in for it
         stand_in = "" if re.match(r"(?:in|on|of|from|to|for|with)\b", said, re.I) or found.start() == 0 else (
             " this video " if re.search(r"\b(?:video|clip)\b", said, re.I) else " this image ")
-        return index, " ".join((clause[:found.start()] + stand_in + clause[found.end():]).split())
+        return index, " ".join((clause[:found.start()] + stand_in + clause[found.end():]).split()).lstrip(",: ")
     found = _ORDINAL_ZH.search(clause)
     if found:
         word = found.group("o") or found.group("l")
         index = OTHER if found.group("x") else int(word) - 1 if word.isdigit() else _ORDINALS[word]
         keep = "把" if found.group().startswith(("把", "将")) else ""
-        return index, (clause[:found.start()] + keep + clause[found.end():]).strip()
+        return index, (clause[:found.start()] + keep + clause[found.end():].lstrip(" ，,：:")).strip()
     return None, clause
 
 
@@ -704,10 +747,13 @@ _RESTYLE_VERB = re.compile(
 _NAMED = "|".join(sorted(NAMED_COLORS, key=len, reverse=True))
 _SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|cream|crimson|scarlet|maroon|burgundy|"
            r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
+_TONE = (r"(?:(?:light|dark|bright|pale|deep|matte?|glossy|gloss|shiny|metallic|satin|pearl|pearly|pearlescent|neon|pastel|"
+         r"muted|vivid|dusty|soft|hot|navy|sky|royal|baby|forest|lime|candy|electric|jet)\s+)?")
+"""A finish or tone in front of a colour, which belongs to the colour ("paint it matte black", "make the mug glossy red")."""
 _COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
                            rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
-                           rf"(?P<c>(?:(?:light|dark|bright|pale|deep)\s+)?(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
-                           rf"(?P<c2>(?:(?:light|dark|bright|pale|deep)\s+)?(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?\s*[.!?]*$",
+                           rf"(?P<c>{_TONE}(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
+                           rf"(?P<c2>{_TONE}(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?\s*[.!?]*$",
                            re.I)
 _NOT_PLAIN_COLOUR = re.compile(r"\s(?:more|less|very|really|so|too|navy|sky|royal|baby|lime|olive|forest|hot|neon|pastel|"
                                r"a bit|slightly|kind of)$|\b(?:thing|object|stuff|region|area|box|selection|part)\b", re.I)
@@ -723,9 +769,9 @@ def colour_request(clause: str) -> tuple[str, str] | None:
         return found.group("t2"), found.group("c2")
     if found is None or re.search(r"\s(?:and|or|&)$", found.group("t")):
         return None  # "turn the photo black and white" is a style, not a colour of "the photo black"
-    named = found.group("c").lower() in NAMED_COLORS
+    named = found.group("c").split()[-1].lower() in NAMED_COLORS  # "matte black": black, with its finish
     if named and _NOT_PLAIN_COLOUR.search(found.group("t")):
-        return None  # "make the shirt navy blue", "the grass more green", "the thing in the box": the model reads them
+        return None  # "make the grass more green", "the thing in the box": the model reads them
     return found.group("t"), found.group("c")
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["trim_target", "complete_target", "zh_trim", "is_pronoun", "question_subject", "zh_question_subject", "speaks_of_result"]
+__all__ = ["INSTRUMENT_ZH", "trim_target", "complete_target", "zh_trim", "is_pronoun", "question_subject", "zh_question_subject", "speaks_of_result"]
 
 _MEDIUM = r"(?:image|picture|pic|photo|photograph|snapshot|shot|frame|scene|video|clip|footage|film|movie)"
 _SECOND_SENTENCE = re.compile(r"\s*[?!]\s.*$")
@@ -76,7 +76,9 @@ def complete_target(target: str, clause: str) -> str:
 
 
 _ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
-_ZH_TAIL = re.compile(r"(?:都|也|全部|全都|一下|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
+INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
+"""What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
+_ZH_TAIL = re.compile(rf"(?:都|也|全部|全都|一下|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:
