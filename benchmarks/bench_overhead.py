@@ -6,8 +6,9 @@ PNG), in paired, interleaved rounds:
 - ``bare_graph``: a plain LangGraph ``StateGraph`` with the seven super-steps of a planned turn (messages in,
   the work in one node, a reply out) and the same checkpointer, opened the way the agent opens it, with the
   same durability: LangGraph's floor for a checkpointed seven-step run (the issue's reference);
-- ``bare_graph_6``: the same with six steps, as many as a turn whose invocations are given takes (no planning
-  step), so the turn's own costs show apart from the step it saves;
+- ``bare_graph_5``: the same with five steps, as many as the turn measured here takes (its invocations are given,
+  so it has no planning step, and after its one call it answers without scheduling again), so the turn's own
+  costs show apart from the steps it saves;
 - ``turn``: ``agent.invoke`` with an explicit invocation, result read back (what a user's script calls);
 - ``turn_no_previews``: the same with ``AgentConfig(previews=False)``, as a pipeline that reads the masks
   itself runs it (no overlay drawn for people);
@@ -81,9 +82,10 @@ class BareState(TypedDict, total=False):
     step: int
 
 
-def bare_graph(checkpointer: Any, work: Any, plan_step: bool = True) -> Any:
-    """Seven super-steps like a planned turn's (ingest, plan, validate, schedule, run, schedule, respond); six
-    without ``plan_step``, like a turn whose invocations are given."""
+def bare_graph(checkpointer: Any, work: Any, planned: bool = True) -> Any:
+    """Seven super-steps like a planned turn's (ingest, plan, validate, schedule, run, schedule, respond); five
+    when not ``planned``, like a one-call turn whose invocations are given (ingest, validate, schedule, run,
+    respond)."""
     def step(state: BareState) -> dict:
         return {"step": state.get("step", 0) + 1}
 
@@ -98,7 +100,8 @@ def bare_graph(checkpointer: Any, work: Any, plan_step: bool = True) -> Any:
         return {"messages": [AIMessage("done")], "step": state["step"] + 1}
 
     builder = StateGraph(BareState)
-    names = ["ingest", *(["plan"] if plan_step else []), "validate", "schedule", "run", "schedule_again", "respond"]
+    names = (["ingest", "plan", "validate", "schedule", "run", "schedule_again", "respond"] if planned
+             else ["ingest", "validate", "schedule", "run", "respond"])
     nodes = {"ingest": ingest, "run": run, "respond": respond}
     for name in names:
         builder.add_node(name, nodes.get(name, step))
@@ -136,8 +139,8 @@ def measure(agents: dict[str, VitronAgent], expert: str, path: Path, box: tuple,
     agent = agents["turn"]
     threads = iter(range(10**9))
     bares = {name: bare_graph(open_sqlite_checkpointer(folder / f"{name}_{expert}.sqlite"),
-                              lambda: direct_work(agent, expert, path, box, folder / "bare.png"), plan_step=seven)
-             for name, seven in (("bare_graph", True), ("bare_graph_6", False))}
+                              lambda: direct_work(agent, expert, path, box, folder / "bare.png"), planned=planned)
+             for name, planned in (("bare_graph", True), ("bare_graph_5", False))}
 
     def turn(on: VitronAgent) -> None:
         result = on.invoke("", images=[path], invocations=[
@@ -180,19 +183,19 @@ def main() -> None:
     summary = []
     for name, paired in results.items():
         print(f"-- {name}")
-        for variant in ("direct", "bare_graph", "bare_graph_6", "turn", "turn_no_previews", "turn_pipeline"):
+        for variant in ("direct", "bare_graph", "bare_graph_5", "turn", "turn_no_previews", "turn_pipeline"):
             print("  " + paired.row(variant, "direct" if variant != "direct" else None))
         vs_bare, lo, hi = paired.ratio("turn", "bare_graph")
         plain, plo, phi = paired.ratio("turn_no_previews", "bare_graph")
         piped, pilo, pihi = paired.ratio("turn_pipeline", "bare_graph")
         vs_direct, dlo, dhi = paired.ratio("turn", "direct")
-        six, slo, shi = paired.ratio("turn", "bare_graph_6")
+        five, flo, fhi = paired.ratio("turn", "bare_graph_5")
         print(f"  turn / bare_graph: {vs_bare:.3f} [{lo:.3f}..{hi:.3f}]; without previews {plain:.3f} "
               f"[{plo:.3f}..{phi:.3f}]; without previews or time limit {piped:.3f} [{pilo:.3f}..{pihi:.3f}]; "
-              f"turn / the six-step bare graph {six:.3f} [{slo:.3f}..{shi:.3f}]")
+              f"turn / the five-step bare graph {five:.3f} [{flo:.3f}..{fhi:.3f}]")
         summary.append(f"{name}: turn/bare {vs_bare:.3f} [{lo:.2f}..{hi:.2f}] (no previews {plain:.3f} "
                        f"[{plo:.2f}..{phi:.2f}], neither previews nor time limit {piped:.3f} [{pilo:.2f}..{pihi:.2f}]; "
-                       f"vs 6 steps {six:.3f}), turn/direct {vs_direct:.3f} [{dlo:.2f}..{dhi:.2f}]")
+                       f"vs 5 steps {five:.3f}), turn/direct {vs_direct:.3f} [{dlo:.2f}..{dhi:.2f}]")
     size = "600x400" if args.size == 600 else f"{args.size}x{args.size}"
     print(f"summary: {size}: " + "; ".join(summary) + " (targets: busy turn/bare <= 1.10; at 4096 turn/direct <= 1.15)")
 

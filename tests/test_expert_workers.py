@@ -6,10 +6,12 @@ from __future__ import annotations
 import contextvars
 import os
 import threading
+import time
+import weakref
 
 import pytest
 
-from vitron_agent.graph import workers
+from vitron_agent import workers
 
 _REQUEST = contextvars.ContextVar("request", default="none")
 
@@ -68,3 +70,18 @@ def test_a_forked_child_starts_its_own_threads():
         os._exit(0 if job.wait(10) and job.result() == 42 else 1)
     _, status = os.waitpid(pid, 0)
     assert os.WEXITSTATUS(status) == 0
+
+
+def test_a_finished_call_is_let_go_before_the_next_one_arrives():
+    class Inputs:  # stands for the arrays and the LangGraph run a call's closure holds
+        pass
+
+    inputs = Inputs()
+    gone = weakref.ref(inputs)
+    job = workers.start(lambda held=inputs: held is not None, "vitron-expert-release")
+    assert job.wait(10) and job.result() is True
+    del job, inputs
+    deadline = time.monotonic() + 5
+    while gone() is not None and time.monotonic() < deadline:  # the worker drops it just after answering
+        time.sleep(0.01)
+    assert gone() is None  # held by an idle worker, it used to be freed inside the next call, on its clock

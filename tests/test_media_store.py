@@ -48,6 +48,22 @@ def test_bad_files_get_one_line_reasons(store, tmp_path, name, make, reason):
     with pytest.raises(MediaError) as info:
         store.ingest(_write(tmp_path / name, make()), "u0")
     assert reason in str(info.value) and "\n" not in str(info.value)
+    assert [p for p in store.root.rglob("*") if p.is_file()] == []  # the copy written beside the decode is gone
+
+
+def test_the_stored_copy_is_the_bytes_read_under_their_digest(store, photos, tmp_path):
+    import hashlib
+
+    data = photos["coffee"].read_bytes()
+    ref = store.ingest(photos["coffee"], "u0")
+    stored = store.path(ref)
+    assert stored.read_bytes() == data and stored.name == f"{hashlib.sha256(data).hexdigest()[:40]}.png"
+    as_bytes = store.ingest_bytes(data, "u1", name="pasted")
+    assert as_bytes.file == ref.file and [p.name for p in stored.parent.iterdir()] == [stored.name]
+    small = MediaStore(tmp_path / "small", MediaLimits(max_bytes=1000))
+    with pytest.raises(MediaError, match="exceeds"):
+        small.ingest_bytes(data, "u0")
+    assert not small.root.exists()  # refused before any copy was written
 
 
 def test_missing_file_and_path_outside_allowed_roots(store, tmp_path, photos):

@@ -87,3 +87,30 @@ def test_given_invocations_skip_the_planning_step(make_agent, synthetic_registry
     assert steps[:3] == ["ingest", "validate", "schedule"] and "plan" not in steps and steps[-1] == "respond"
     bad = agent.invoke("", images=[spot_image], invocations="<segment> no closing tag")
     assert bad.errors  # invocations that cannot be read still reach the planning step, which says why
+
+
+def _steps(agent, **turn) -> list[str]:
+    return [node for mode, event in agent.stream("", stream_mode=["updates"], **turn) if mode == "updates"
+            for node in event]
+
+
+def test_after_its_last_call_a_turn_answers_without_another_scheduling_step(make_agent, synthetic_registry,
+                                                                           spot_image):
+    agent = make_agent(registry=synthetic_registry)
+    one = _steps(agent, images=[spot_image], invocations=[{"task": "segment", "region": {"box": [10, 10, 60, 50]}}])
+    assert one == ["ingest", "validate", "schedule", "run_expert", "respond"]
+    # a chain: the removal waits for the segmentation, so one scheduling step comes between them
+    chain = [{"id": "c1", "module": "box_mask", "task": "segment", "region": {"box": [50, 30, 70, 40]}},
+             {"id": "c2", "module": "invert_remove", "task": "edit_image", "region": {"ref": "c1"},
+              "args": {"op": "remove"}}]
+    steps = _steps(agent, images=[spot_image], invocations=chain, thread="chain")
+    assert steps == ["ingest", "validate", "schedule", "run_expert", "schedule", "run_expert", "respond"]
+    result = agent.result("chain")
+    edited = np.asarray(Image.open(next(a.path for a in result.artifacts if a.kind == "image" and not a.preview)))
+    assert result.errors == [] and (edited[30:40, 50:70] == 0).all() and (edited[:30] == 0).all()
+    # two calls of one round run in one step; each sees the other unfinished, so both lead to one schedule
+    pair = [{"id": "c1", "module": "box_mask", "task": "segment", "region": {"box": [10, 10, 60, 50]}},
+            {"id": "c2", "module": "spot_finder", "task": "ground", "command": "spot"}]
+    steps = _steps(agent, images=[spot_image], invocations=pair, thread="pair")
+    assert steps == ["ingest", "validate", "schedule", "run_expert", "run_expert", "schedule", "respond"]
+    assert agent.result("pair").errors == [] and {a.kind for a in agent.result("pair").artifacts} >= {"mask", "boxes"}

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import partial
+from functools import partial, wraps
 from typing import Any
 
 from langgraph.graph import END, START, StateGraph
 
 from .context import AgentContext
-from .dispatch_nodes import route_schedule, run_expert, schedule, validate
+from .dispatch_nodes import route_after_run, route_schedule, run_expert, schedule, validate
 from .state import AgentState, TurnInput, TurnOutput
 from .turn_nodes import ingest, plan, respond, route_ingest
 
@@ -28,6 +28,16 @@ def build_graph(checkpointer: Any = None, *, name: str = "vitron-agent", context
     Adding an expert leaves this graph unchanged.
     """
     bind: Callable[[Any], Any] = (lambda node: partial(node, bound=context)) if context is not None else (lambda n: n)
+
+    def route(path: Callable[..., Any]) -> Callable[..., Any]:
+        """``path`` with ``context`` bound and its ``state: AgentState`` annotation kept: LangGraph reads the
+        state a routing function gets from that annotation (a bare ``partial`` hides it, and after
+        ``run_expert`` the node's own input, one call's payload, would be read instead)."""
+        @wraps(path)
+        def routed(state: AgentState, runtime: Any) -> Any:
+            return path(state, runtime, bound=context)
+        return routed
+
     io = {} if whole_state else {"input_schema": TurnInput, "output_schema": TurnOutput}
     builder = StateGraph(AgentState, context_schema=AgentContext, **io)
     builder.add_node("ingest", bind(ingest))
@@ -41,7 +51,7 @@ def build_graph(checkpointer: Any = None, *, name: str = "vitron-agent", context
     builder.add_conditional_edges("ingest", route_ingest, ["plan", "validate"])  # invocations given: no planning
     builder.add_edge("plan", "validate")
     builder.add_edge("validate", "schedule")
-    builder.add_conditional_edges("schedule", bind(route_schedule), ["run_expert", "plan", "respond"])
-    builder.add_edge("run_expert", "schedule")
+    builder.add_conditional_edges("schedule", route(route_schedule), ["run_expert", "plan", "respond"])
+    builder.add_conditional_edges("run_expert", route(route_after_run), ["schedule", "plan", "respond"])
     builder.add_edge("respond", END)
     return builder.compile(checkpointer=checkpointer, name=name)

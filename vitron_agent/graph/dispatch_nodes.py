@@ -1,5 +1,5 @@
 """The nodes between plan and answer: validate the plan, schedule ready calls, run experts; and the pure
-routing function after ``schedule``.
+routing functions after ``schedule`` and after ``run_expert``.
 
 Nodes change data (calls move planned -> queued -> done | skipped | failed; feedback for the planner);
 ``route_schedule`` reads that data and decides where the turn goes, writing nothing.
@@ -26,7 +26,7 @@ from .state import AgentState, PlanRecord, RunExpertInput, TurnBudget, TurnReque
 from .turn_nodes import thread_of
 from .validate import ValidatedPlan, validate_plan
 
-__all__ = ["validate", "schedule", "run_expert", "route_schedule"]
+__all__ = ["validate", "schedule", "run_expert", "route_schedule", "route_after_run"]
 
 
 def validate(state: AgentState, config: RunnableConfig, runtime: Runtime[AgentContext],
@@ -211,6 +211,18 @@ def route_schedule(state: AgentState, runtime: Runtime[AgentContext],
             and followups + 1 < context_of(runtime, bound).config.max_plan_rounds:
         return "plan"
     return "respond"
+
+
+def route_after_run(state: AgentState, runtime: Runtime[AgentContext],
+                    bound: AgentContext | None = None) -> list[Send] | str:
+    """Pure routing after a call: when every call of the round is finished there is nothing to schedule, so the
+    turn goes straight on (plan again or answer, as ``route_schedule`` decides), one checkpointed step fewer;
+    else to ``schedule``. LangGraph evaluates this with the call's own result and none of its siblings' (they
+    run in the same step), so a call with siblings always goes to ``schedule``, which then runs once."""
+    turn, round_ = state.get("turn", 0), state.get("round", 0)
+    if any(not call.final for call in calls_of_turn(state, turn, round_).values()):
+        return "schedule"
+    return route_schedule(state, runtime, bound)
 
 
 def _payload(call: Call, state: AgentState, done: dict[str, str | None]) -> RunExpertInput:

@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import workers
 from ..errors import ExpertFailure, RegionError, VitronError
 from ..experts.base import ExpertCall, ExpertResult, VideoClip
 from ..experts.pool import ExpertPool, is_out_of_memory
@@ -21,7 +22,6 @@ from ..protocol.referring import refer
 from ..protocol.tasks import task_spec
 from ..stores.media import MediaRef, MediaStore
 from ..stores.signals import SignalStore
-from . import workers
 from .calls import CallError, part_id, resolve_medium
 
 __all__ = ["Outcome", "Resolved", "execute", "resolve_call", "store_result"]

@@ -1,8 +1,8 @@
 """Files written once and never changed, safe for several processes on several machines sharing one folder.
 
-A writer puts its bytes in a temp file named for its host, process and thread, then links it to the final name:
-the name appears whole or not at all, and the first writer wins (for content-addressed names every writer holds
-the same bytes). On a network file system a name another machine just made can be hidden by the client's cache of
+A writer puts its bytes in a temp file named for its host, process and thread (``stage``), then links it to the
+final name (``publish``): the name appears whole or not at all, and the first writer wins (for content-addressed
+names every writer holds the same bytes). On a network file system a name another machine just made can be hidden by the client's cache of
 missing names; ``exists_now`` looks again after re-reading the folder.
 """
 
@@ -15,7 +15,7 @@ import socket
 import threading
 from pathlib import Path
 
-__all__ = ["write_once", "exists_now"]
+__all__ = ["write_once", "stage", "publish", "exists_now"]
 
 _HOST = socket.gethostname().replace(os.sep, "_")[:64]
 
@@ -25,14 +25,26 @@ def write_once(target: Path, data: bytes, mode: int | None = None) -> None:
     ``mode``: the file's permissions (default: as the umask gives)."""
     if target.exists():
         return
-    temp = target.with_name(f".{target.name}.{_HOST}-{os.getpid()}-{threading.get_ident()}-{secrets.token_hex(4)}.tmp")
+    temp = stage(target.parent, data)
+    if mode is not None:
+        os.chmod(temp, mode)
+    publish(temp, target)
+
+
+def stage(folder: Path, data: bytes) -> Path:
+    """Write ``data`` to a new temp file in ``folder`` (made if missing): the first half of ``write_once``, for
+    bytes whose final name is known only later (an upload's extension, read while the bytes are written)."""
+    temp = folder / f".stage.{_HOST}-{os.getpid()}-{threading.get_ident()}-{secrets.token_hex(4)}.tmp"
     try:
         temp.write_bytes(data)
     except FileNotFoundError:
-        target.parent.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(parents=True, exist_ok=True)
         temp.write_bytes(data)
-    if mode is not None:
-        os.chmod(temp, mode)
+    return temp
+
+
+def publish(temp: Path, target: Path) -> None:
+    """Give a ``stage``d file its final name ``target`` (in the same folder), whole; the first writer wins."""
     try:
         os.link(temp, target)  # fails if another writer got there first: theirs stays, whole
     except FileExistsError:

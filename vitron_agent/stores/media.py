@@ -6,6 +6,7 @@ keeps bytes, named by their SHA-256, and resolves references back to arrays.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -17,12 +18,12 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict
 
+from .. import workers
 from ..errors import MediaError, RegionError
 from .cache import DecodeCache
-from .files import exists_now, write_once
+from .files import exists_now, publish, stage, write_once
 from .media_io import (
     MediaLimits,
-    ProbedMedia,
     decode_image,
     decode_video,
     encode_jpeg,
@@ -30,6 +31,7 @@ from .media_io import (
     encode_video,
     probe_bytes,
     probe_file,
+    read_file,
 )
 
 __all__ = ["MediaKind", "MediaRef", "MediaStore"]
@@ -123,14 +125,32 @@ class MediaStore:
         roots = allowed_roots if allowed_roots is not None else self.allowed_roots
         if roots is not None:
             source = self._check_inside(source, roots)
-        return self._stored(probe_file(source, self.limits, expect=expect, name=Path(path).name), media_id)
+        name = Path(path).name
+        return self._stored(read_file(source, self.limits, name), name, expect, media_id)
 
     def ingest_bytes(self, data: bytes, media_id: str, *, expect: str | None = None, name: str = "attachment") -> MediaRef:
         """Validate media given as bytes (a message's base64 block) and store them; ``MediaError`` if unusable."""
-        return self._stored(probe_bytes(data, name, self.limits, expect), media_id)
+        return self._stored(data, name, expect, media_id)
 
-    def _stored(self, probed: ProbedMedia, media_id: str) -> MediaRef:
-        file = self._write(probed.data, probed.ext)
+    def _stored(self, data: bytes, name: str, expect: str | None, media_id: str) -> MediaRef:
+        """Validate ``data`` (decoding it) while a worker thread hashes it and writes the store's copy: on a slow
+        disk the copy of a photo takes about a millisecond, and beside the decode it costs nothing. The copy gets
+        its final name (digest and the extension the decode finds) before the record is made, and is removed
+        when the bytes are refused."""
+        if not data or len(data) > self.limits.max_bytes:
+            probe_bytes(data, name, self.limits, expect)  # refuses them, saying why, before anything is written
+        staging = workers.start(lambda: (_digest(data), stage(self.root / "blobs", data)), "vitron-store-copy")
+        try:
+            probed = probe_bytes(data, name, self.limits, expect)
+        except BaseException:
+            staging.wait(None)
+            with contextlib.suppress(Exception):  # a copy that failed left nothing to remove
+                staging.result()[1].unlink(missing_ok=True)
+            raise
+        staging.wait(None)
+        digest, temp = staging.result()
+        file = f"blobs/{digest}.{probed.ext}"
+        publish(temp, self.root / file)
         if probed.pixels is not None:
             self._remember(file, probed.pixels)
         return MediaRef(
@@ -326,7 +346,11 @@ class MediaStore:
         self.cache.put(file, image)  # file names are content digests: threads holding the same bytes share one entry
 
     def _write(self, data: bytes, ext: str) -> str:
-        digest = hashlib.sha256(data).hexdigest()[:40]
-        relative = f"blobs/{digest}.{ext}"
+        relative = f"blobs/{_digest(data)}.{ext}"
         write_once(self.root / relative, data)
         return relative
+
+
+def _digest(data: bytes) -> str:
+    """A stored file's name without its extension: the first 40 hex digits of its content's SHA-256."""
+    return hashlib.sha256(data).hexdigest()[:40]

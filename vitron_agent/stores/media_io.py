@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import MediaError
 
 __all__ = [
-    "MediaLimits", "ProbedMedia", "probe_file", "probe_bytes", "decode_image", "decode_video", "encode_video", "encode_png", "encode_jpeg",
+    "MediaLimits", "ProbedMedia", "probe_file", "read_file", "probe_bytes", "decode_image", "decode_video", "encode_video", "encode_png", "encode_jpeg",
 ]
 
 IMAGE_FORMATS = {"PNG": "png", "JPEG": "jpg", "WEBP": "webp", "BMP": "bmp", "TIFF": "tif", "GIF": "gif", "MPO": "jpg"}
@@ -57,6 +57,13 @@ def probe_file(path: Path, limits: MediaLimits, expect: str | None = None, name:
     extension: a PNG named ``.mp4`` is a PNG. ``name``: how messages call the file (default its name).
     """
     name = name or path.name
+    return probe_bytes(read_file(path, limits, name), name, limits, expect)
+
+
+def read_file(path: Path, limits: MediaLimits, name: str | None = None) -> bytes:
+    """A media file's bytes, read once, within ``limits.max_bytes``; ``MediaError`` (one line, what to do) for a
+    missing, unreadable, empty or too large file."""
+    name = name or path.name
     try:
         if not path.exists():
             raise MediaError(f"{name}: no such file ({path}); check the path")
@@ -76,7 +83,7 @@ def probe_file(path: Path, limits: MediaLimits, expect: str | None = None, name:
                          "and that this process may read it") from None
     if len(data) > limits.max_bytes:  # it grew after the size check
         raise MediaError(f"{name}: more than the {_size(limits.max_bytes)} cap; pass a smaller file")
-    return probe_bytes(data, name, limits, expect)
+    return data
 
 
 def probe_bytes(data: bytes, name: str, limits: MediaLimits, expect: str | None = None) -> ProbedMedia:

@@ -1,7 +1,8 @@
-"""Threads that run expert calls under a time limit, kept from call to call.
+"""Threads kept from call to call, for work that runs beside the caller: expert calls under a time limit, and
+the media store's copy of an upload while the upload is decoded.
 
-A call runs on a thread other than the graph's so that a turn can go on past the expert time limit (a thread
-cannot be stopped). Starting and joining a new thread for every call cost about as much as the rest of a
+An expert call runs on a thread other than the graph's so that a turn can go on past the expert time limit (a
+thread cannot be stopped). Starting and joining a new thread for every call cost about as much as the rest of a
 turn's bookkeeping for a fast expert, so finished threads wait for the next call instead; a thread still busy
 past its limit is simply not handed new work until it finishes.
 """
@@ -85,6 +86,9 @@ class _Workers:
                     if keep:
                         self._idle += 1
                 job._finish()
+            # drop the finished call now: held until the next call arrived, its closure and context (the call's
+            # arrays, the LangGraph run it came from) were freed inside that next call, on its critical path
+            del job
             if not keep:
                 return
 
