@@ -541,3 +541,90 @@ def test_a_finish_before_a_colour_and_the_whole_thing_restyled_stay_out_of_objec
     assert _plan(lite, "turn the entire thing into a charcoal drawing") == [
         ("edit_image", "restyle", "", None, ["u0"], {"style": "a charcoal drawing"})]
     assert _plan(lite, "make everything an oil painting")[0][5] == {"style": "an oil painting"}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("is the kettle on? my roommate swears she turned it off",
+     ("answer", None, "is the kettle on?", None, ["u0"], {})),
+    ("find the umbrella stand, need to log it for the insurance claim by friday",
+     ("ground", None, "the umbrella stand", None, ["u0"], {})),
+    ("segment the red scooter, the outline really matters because it goes on a billboard",
+     ("segment", None, "the red scooter", None, ["u0"], {})),
+    ("erase the crane from the skyline if that's doable. thanks so much",
+     ("edit_image", "remove", "the crane", None, ["u0"], {})),
+    ("I'm putting together a menu and could you recolor the teapot teal",
+     ("edit_image", "recolor", "the teapot", None, ["u0"], {"color": "teal"})),
+    ("so the shot is great but the sky is dull, swap the backdrop for a stormy sea at dusk",
+     ("edit_image", "replace", "the background", None, ["u0"], {"new": "a stormy sea at dusk"})),
+])
+def test_the_story_around_a_request_is_left_out(lite, text, expected):
+    assert _plan(lite, text) == [expected]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("read out whatever the chalkboard says", ("image",), "answer", None),
+    ("transcribe the words on the banner for me", ("image",), "answer", None),
+    ("pull the kitten out of this photo, just the cutout for now", ("image",), "segment", "the kitten"),
+    ("isolate the trumpet from the background", ("image",), "segment", "the trumpet"),
+])
+def test_reading_text_is_a_question_and_lifting_a_thing_out_is_its_mask(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, region, inputs) == (task, None, ["u0"])
+    assert command is None or got_command == command
+
+
+@pytest.mark.parametrize("text, task, prompt", [
+    ("need a clip of a heron fishing at dawn, soft mist, dreamy vibe. it's for a documentary intro", "generate_video",
+     "a heron fishing at dawn, soft mist, dreamy vibe"),
+    ("I'm designing a flyer and could really use a picture of a bicycle leaning on a brick wall, ink style if possible",
+     "generate_image", "a bicycle leaning on a brick wall, ink style"),
+    ("i could use an image of a foggy harbour with fishing boats", "generate_image", "a foggy harbour with fishing boats"),
+])
+def test_a_generation_asked_with_need_or_could_use_keeps_its_whole_prompt(lite, text, task, prompt):
+    assert _plan(lite, text, ()) == [(task, None, prompt, None, [], {})]
+
+
+def test_a_background_swap_is_a_replacement_and_the_named_mediums_background_is_its_own(lite):
+    assert _plan(lite, "change the backdrop to a night market in taipei, then add a paper lantern") == [
+        ("edit_image", "replace", "the background", None, ["u0"], {"new": "a night market in taipei"}),
+        ("edit_image", "add", "", None, ["c1"], {"new": "a paper lantern"})]
+    mask = MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u1",))
+    cut = [CallInfo(1, "c1", "segment", "the cyclist", "done", "o1", "expert")]
+    assert _plan(lite, "swap the background of the second picture for a desert road", ("image", "image"), cut,
+                 media=[mask]) == [("edit_image", "replace", "the background", None, ["u1"], {"new": "a desert road"})]
+    assert _plan(lite, "now swap the background for a desert road", ("image", "image"), cut, media=[mask])[0][3] == \
+        Region(ref="o1")  # no medium named: behind the cyclist cut out before
+
+
+def test_an_edit_after_a_video_made_in_the_request_edits_that_video(lite):
+    assert _plan(lite, "make a clip of koi swimming in a pond and afterwards restyle the clip as a woodcut print", ()) == [
+        ("generate_video", None, "koi swimming in a pond", None, [], {}),
+        ("edit_video", "restyle", "", None, ["c1"], {"style": "a woodcut print"})]
+    (_, removed) = _plan(lite, "generate a video of gulls over a pier and after that remove the pier", ())
+    assert removed == ("edit_video", "remove", "the pier", None, ["c1"], {})
+
+
+def test_going_back_to_an_earlier_result_acts_on_it(lite):
+    made = [MediaInfo("o1", "image", *SIZE, source="expert"), MediaInfo("o2", "image", *SIZE, source="expert",
+                                                                         parents=("o1",))]
+    done = [CallInfo(1, "c1", "generate_image", "a castle", "done", "o1", "expert"),
+            CallInfo(2, "c1", "edit_image", "the castle", "done", "o2", "expert", "recolor")]
+    for text in ("hmm go back to the first image and add a dragon instead", "ok let's return to the first picture. add a dragon"):
+        assert _plan(lite, text, (), done, media=made) == [("edit_image", "add", "", None, ["o1"], {"new": "a dragon"})]
+
+
+def test_a_chinese_question_on_two_images_is_one_answer_and_a_mask_after_a_question_is_one_segmentation(lite):
+    for text in ("这两张照片哪张更清楚？", "两张图有什么不同？"):
+        ((task, *_, inputs, _),) = _plan(lite, text, ("image", "image"))
+        assert (task, inputs) == ("answer", ["u0"])
+    for text in ("哪些像素属于那只猫？给我一个遮罩", "杯子在哪里？要精确的遮罩"):
+        ((task, _, command, region, inputs, _),) = _plan(lite, text)
+        assert (task, region, inputs) == ("segment", None, ["u0"]) and command in ("猫", "杯子")
+
+
+@pytest.mark.parametrize("text", ["track the skier, she's at [100, 80, 220, 300] on frame 5",
+                                  "follow the skier she is at x=100 y=80 to x=220 y=300 on frame 5"])
+def test_a_box_written_after_a_pronoun_is_the_objects_region_and_the_pronoun_no_part_of_it(lite, text):
+    ((task, _, command, region, inputs, _),) = _plan(lite, text, ("video",))
+    assert (task, command, region, inputs) == ("track", "the skier", Region(box=(100, 80, 220, 300), frames=(5, 5)),
+                                               ["u0"])

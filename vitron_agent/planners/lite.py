@@ -43,12 +43,16 @@ from ..protocol.invocation import Invocation, Region
 from ..protocol.tasks import task_spec
 from ..protocol.text_regions import find_written_boxes, written_frame_span
 from .base import PlannerInput, PlannerOutput
+from .chatter import without_chatter
 from .phrasing import (
+    GO_BACK,
     OTHER,
+    OWN_BACKGROUND,
     added_to,
     animation_prompt,
     asks_repeat,
     background_scene,
+    background_swap,
     colour_request,
     generation_medium,
     generation_prompt,
@@ -106,6 +110,10 @@ _NEEDS = {"replace": "new", "add": "new", "recolor": "color", "restyle": "style"
 _OP_ARGS = {"replace": ("new",), "add": ("new",), "recolor": ("color",), "restyle": ("style",), "move": ("direction",)}
 """The phrases each edit op takes (a removal takes none: "delete the second car from the left")."""
 _ACTS_ON_REGION = ("segment", "track", "edit_image")
+_MAKES_VIDEO = ("generate_video", "edit_video", "animate_image")
+_MAKES = ("generate_image", "edit_image", *_MAKES_VIDEO)
+"""Tasks whose output is a new picture or video: a later edit in the same request acts on the latest of them."""
+_INSTEAD = re.compile(r"\s+(?:instead|too|as well|also)\s*$", re.I)
 _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
                           r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
                           r"featuring)\s+", re.I)
@@ -158,7 +166,8 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
 
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MARK = re.compile(r"\bWRITTENBOX(\d+)\b")
-_MARK_WORDS = re.compile(r"(?:\s+(?:whose|with(?:\s+the)?|having)\s+(?:box|bbox|bounding box|coordinates|coords)"
+_MARK_WORDS = re.compile(r"(?:,?\s+(?:(?:he|she|it|they)(?:'s|'re|\s+is|\s+are)|hes|shes|theyre))?"
+                         r"(?:\s+(?:whose|with(?:\s+the)?|having)\s+(?:box|bbox|bounding box|coordinates|coords)"
                          r"(?:\s+(?:is|are|of|at))?|\s+(?:only\s+)?(?:that\s+is\s+|which\s+is\s+|located\s+|positioned\s+|standing\s+|sitting\s+)?(?:at|in|with|"
                          r"inside|within|from|between|around|of|on|covering|over|by|defined by|spanning)\b)?(?:\s+(?:the|this|my|a))?"
                          r"(?:\s+(?:box|region|area|rectangle|bbox|bounding box|coordinates|coords|pixels|pixel box|"
@@ -200,16 +209,18 @@ _BACKGROUND = re.compile(r"^(?:the\s+|its\s+|their\s+)?background$|^背景$", re
 _NEW_THING = re.compile(r"\b(?:with|for|by|into)\s+(?P<n>(?:an?|the|some)\s+[^,;.!?]+?)(?:[\s,]+(?:please|pls|thanks|for me))*"
                         r"\s*[.!?]*$", re.I)
 """What a replacement puts in, to the end of the clause ("swap the background for a savanna sunset")."""
-_NOT_NEW = re.compile(r"\b(?:in|on|at|inside|within|from|to|and|then|after|before|while|but|so|this|that|the|it|video|"
+_NOT_NEW = re.compile(r"\b(?:to|and|then|after|before|while|but|so|this|that|the|it|video|"
                       r"clip|footage|image|picture|photo|pic|please)\b", re.I)
-"""Words that end the new thing rather than continue it ("a blue truck | in the video")."""
+"""Words that end the new thing rather than continue it ("a blue truck | in the video"); a place without a determiner
+is part of it ("a sunny street in paris")."""
 _ZH_BOXES = re.compile(r"框出|框起来|标出|圈出|框住|圈起来")
 _ZH_MASKS = re.compile(r"分割|抠|勾勒|蒙版|掩码|轮廓")
 _ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
 _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locate|cut out|mask)\b", re.I)
 _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
-                         r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b", re.I)
-_NTH = {"first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
+                         r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b|"
+                         rf"{GO_BACK.pattern}", re.I)
+_NTH = {"original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
 _COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
 """Questions about an output as a whole ("how many did you find?", "how long is she on screen?")."""
 _COUNTS_FOUND = re.compile(r"\bhow many\s+(?:there|you|u|of them|they|are there|did|were)\b|\bcount (?:them|those|these)\b|"
@@ -281,6 +292,8 @@ def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
         return Invocation(task="animate_image", command=animation_prompt(clause) or "", inputs=latest_input(inp))
     if isinstance(inv.args.get("style"), str):
         inv = inv.model_copy(update={"args": {**inv.args, "style": style_phrase(inv.args["style"])}})
+    if isinstance(inv.args.get("new"), str):  # "add a tiny top hat instead"
+        inv = inv.model_copy(update={"args": {**inv.args, "new": _INSTEAD.sub("", inv.args["new"]) or inv.args["new"]}})
     if inv.command and task_spec(inv.task).names_target:
         inv = inv.model_copy(update={"command": trim_target(without_it(inv.command))})
     return inv
@@ -291,7 +304,10 @@ def _stacked(inv: Invocation, earlier: list[Invocation]) -> Invocation:
     region found earlier)."""
     if inv.task not in ("edit_image", "edit_video"):
         return inv
-    made = [e.id for e in earlier if e.task == inv.task or (inv.task == "edit_image" and e.task == "generate_image")]
+    if inv.task == "edit_image" and next((e.task for e in reversed(earlier) if e.task in _MAKES), None) in _MAKES_VIDEO:
+        inv = inv.model_copy(update={"task": "edit_video"})  # "make a clip of gulls, then remove the pier"
+    made = [e.id for e in earlier if e.task == inv.task or (inv.task == "edit_image" and e.task == "generate_image")
+            or (inv.task == "edit_video" and e.task in _MAKES_VIDEO)]
     return inv.model_copy(update={"inputs": made[-1:]}) if made else inv
 
 
@@ -464,12 +480,16 @@ class LitePlanner:
             self.last_fallback = None
             return []  # "what can you do?": the help text answers it, not an expert
         text, written = _mark_written_boxes(inp)
+        text = without_chatter(text)  # "..., need to mark it for the safety report by tonight"
         invocations: list[Invocation] = []
         reasons: list[str] = []
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         for clause in split_clauses(text):
             clause_inp, clause = _with_written_box(inp, clause, written)
-            both = _BOTH.search(clause) if len(users) > 1 and not _ASKS.match(clause) else None
+            asks = _ASKS.match(clause) or (_CJK.search(clause) and asks_in_chinese(clause))  # "这两张图哪张更亮？": one answer
+            both = _BOTH.search(clause) if len(users) > 1 and not asks else None
+            if asks and _CJK.search(clause) and len(users) > 1:
+                clause = _BOTH.sub("", clause) or clause  # the question reads both images; 这两张图 is no object
             readings = [(_on_medium(clause_inp, i), _BOTH.sub(both.group("s"), clause)) for i in range(len(users))] \
                 if both else [(clause_inp, clause)]  # "把两张图都变成黑白的": the same on each image
             for one_inp, one in readings:
@@ -484,6 +504,8 @@ class LitePlanner:
                      reasons: list[str]) -> list[Invocation]:
         repeat = asks_repeat(clause)
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
+        if OWN_BACKGROUND.search(clause):  # "replace the background of the second photo": not behind a thing cut out before
+            inp = replace(inp, history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
         chosen, named = medium_ordinal(clause)
         explicit = chosen is not None and len(users) > 1
         if explicit:  # "the second one" only picks among several media
@@ -517,12 +539,19 @@ class LitePlanner:
             return [Invocation(task="edit_video" if latest_kind(inp) == "video" else "edit_image",
                                command=background, region=region, inputs=[] if region.ref else latest_input(inp),
                                args={"op": "replace", "new": scene})]
+        swap = background_swap(clause)
+        if swap and (latest_kind(inp) or earlier):  # "replace the background with a dramatic sunset": not a restyle
+            return [self._act("edit_image", "replace", "none", {"target": "the background", "new": swap}, clause, inp,
+                              earlier)]
         nth = _NTH_RESULT.search(clause)
         outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
         if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
-            picked = outputs[_NTH[nth.group("n").lower()]] if -len(outputs) <= _NTH[nth.group("n").lower()] < len(outputs) else None
+            which = _NTH[(nth.group("n") or nth.group("b")).lower()]
+            picked = outputs[which] if -len(outputs) <= which < len(outputs) else None
             if picked:
                 inp = replace(inp, new_media=[picked])
+            if picked and nth.group("b"):  # "go back to the first picture and add a hat": only the action is left
+                clause = clause[nth.end():]
         if _CJK.search(clause) and chinese_animates(clause):  # "把结果做成动画，花瓣飘落": the image made or attached moves
             return [self._animation(chinese_motion(clause) or "", inp, earlier)]
         motion = animation_prompt(clause) if _ANIMATE_VERB.match(clause) and inp.region is None else None
@@ -772,6 +801,8 @@ class LitePlanner:
             if op == "none" or (op in _NEEDS and _NEEDS[op] not in spans):
                 raise _Unsure(f"edit {op} without its {_NEEDS.get(op, 'op')} in {clause!r}")
             args = {"op": op, **{k: spans[k] for k in _OP_ARGS.get(op, ()) if k in spans}}
+            if "new" in args:
+                args["new"] = _INSTEAD.sub("", args["new"]) or args["new"]  # "add a tiny top hat instead"
             if "direction" in args:
                 args["direction"] = direction_word(args["direction"])
         target = "" if op == "restyle" else spans.get("target", "")
@@ -802,8 +833,11 @@ class LitePlanner:
             if inp.region is None:
                 raise _Unsure(f"nothing to act on in {clause!r}: no target, box or earlier output")
             region = inp.region
+        made_last = next((inv.task for inv in reversed(earlier) if inv.task in _MAKES), None)
         if latest_kind(inp) == "video" and task in ("segment", "edit_image"):
             task = "track" if task == "segment" else "edit_video"
+        elif task == "edit_image" and made_last in _MAKES_VIDEO:
+            task = "edit_video"  # "make a video of jellyfish, then restyle that video as stained glass"
         inputs = [] if region is not None and region.ref else latest_input(inp)
         introduced = _introduced_by(target, earlier) if target and task in ("segment", "ground", "track") else None
         if introduced and region is None:
@@ -812,7 +846,8 @@ class LitePlanner:
             made = [inv.id for inv in earlier if inv.task in ("generate_image", "edit_image")]
             inputs = made[-1:] or inputs
         elif task in ("edit_image", "edit_video"):
-            made = [inv.id for inv in earlier if inv.task == task or (task == "edit_image" and inv.task == "generate_image")]
+            made = [inv.id for inv in earlier if inv.task == task or (task == "edit_image" and inv.task == "generate_image")
+                    or (task == "edit_video" and inv.task in _MAKES_VIDEO)]
             inputs = made[-1:] or inputs  # edits in one request stack: each acts on the one before, also on a region
             # found earlier ("find the laptop, then make it silver and move it to the right")
         return Invocation(task=task, command=target, region=region, inputs=inputs, args=args)

@@ -39,9 +39,12 @@ __all__ = [
     "asks_repeat",
     "pronoun_location",
     "background_scene",
+    "background_swap",
+    "OWN_BACKGROUND",
     "refers_to_attached",
     "verb_object",
     "COMMAND_VERBS",
+    "GO_BACK",
 ]
 
 COMMAND_VERBS = (
@@ -57,8 +60,8 @@ COMMAND_VERBS = (
 )
 """Words a new action starts with: "... and <verb> ..." splits a request there."""
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in COMMAND_VERBS), key=len, reverse=True))
-_AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?|\s+&\s+|\s+plus\s+|,?\s+after that,?\s+|,?\s+as well as\s+"
-                        rf"|,?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
+_AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?|\s+&\s+|\s+plus\s+|,?(?:\s+and)?\s+after that,?\s+|,?\s+as well as\s+"
+                        rf"|,?(?:\s+and)?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
                         rf"(?:{_VERB_ALT})\b)",
                         re.I)
 _CONDITION = (r"(?:if so|if yes|if (?:there (?:is|are)|you (?:see|find|spot)) (?:one|any|it|them)|if (?:it is|it's|they are|"
@@ -72,10 +75,12 @@ _QUESTION_SPLIT = re.compile(rf"(?<=[?？])\s*(?=(?:(?:and|also|then|now|please|
 """A question followed by an action ("what breed is this dog? also segment it", "有几个苹果？顺便把它们分割出来");
 "is there a cup? where?" stays one."""
 _LEADING_CONDITION = re.compile(rf"^{_CONDITION}|^(?:如果有的话|如果有)[，,]?", re.I)
+_ZH_BARE_MASK = r"^(?:并且|然后|再|顺便)?(?:请)?(?:给我|我要|要|生成|做|出)?(?:一个|个|一张|一份)?(?:精确的?|准确的?|的)?(?:遮罩|蒙版|掩码|mask)[吧。！!]*$"
+"""A Chinese follow-up that only asks for a mask ("哪些像素属于那个花瓶？给我一个遮罩")."""
 _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
                           r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
-                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$", re.I)
+                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _ZH_BARE_MASK, re.I)
 """A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
 _MASK_IT = re.compile(r"^(?:(?:and|also|please|now|so|just|then)\s+)*(?:mask|segment|outline|select)\s+(?:it|that|them)"
                       r"(?:\s+(?:out|please))?\s*[.!?]*$", re.I)
@@ -114,7 +119,8 @@ def _and_pieces(part: str) -> list[str]:
     pieces, start = [], 0
     for found in _AND_SPLIT.finditer(part):
         left, right = part[start:found.start()], part[found.end():]
-        if _GENERATES.match(left.strip()) and not _USES_RESULT.match(right):
+        sequenced = re.search(r"after that|afterwards|finally|next", found.group(), re.I)  # never inside a prompt
+        if _GENERATES.match(left.strip()) and not _USES_RESULT.match(right) and not sequenced:
             continue
         pieces.append(left)
         start = found.end()
@@ -197,6 +203,13 @@ _TAKEN_BACK = re.compile(r"(?:^|(?<=[?!;]))[^?!;]*?(?:\.\.\.|…)\s*(?:(?:actual
 """A request corrected as it was written ("blur... no, segment the cat"): only what follows counts."""
 
 
+GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
+                     r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+the\s+(?P<b>first|original|previous|"
+                     r"earlier|second|third|last)\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b"
+                     r"(?:\s*(?:,|and|then))*\s*", re.I)
+"""Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat")."""
+
+
 def split_clauses(text: str) -> list[str]:
     """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
     "and"/"," before a command verb, after a question followed by an action, on 并且/然后/再/接着 in
@@ -220,11 +233,17 @@ def split_clauses(text: str) -> list[str]:
                     if clauses and motion_follows(clauses[-1], c):  # "Animate this photo. The leaves sway."
                         clauses[-1] = f"{clauses[-1].strip().rstrip('.!?')}: {c.strip()}"
                         continue
-                    if clauses and _only_medium(clauses[-1]):
+                    if clauses and (_only_medium(clauses[-1]) or _only_go_back(clauses[-1])):
                         clauses[-1] = f"{clauses[-1].strip()} {c.strip()}"  # "In the second image, where is ...?"
                         continue
                     clauses.append(c)
     return [c.strip() for c in clauses if c.strip()]
+
+
+def _only_go_back(clause: str) -> bool:
+    """A clause that only goes back to an earlier result: the words in front of the action that follows it."""
+    found = GO_BACK.match(clause.strip())
+    return found is not None and not clause.strip()[found.end():].strip(" ,.")
 
 
 def _only_medium(clause: str) -> bool:
@@ -309,6 +328,9 @@ _KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work
                       r"her|their)\s+(?:[\w-]+\s+){0,2}?(?:species|breed|kind|type|model|make|brand|variety|genre|make and model)"
                       r"\b", re.I)
 """Naming what kind a thing is ("identify the bird species here") is a question, not a location."""
+_READS = re.compile(r"^(?:read|transcribe|decipher|spell out)(?:\s+(?:me|us|out|aloud|out loud|for me|back))*\s+"
+                    r"(?:what|whatever|the|this|that|all|any|everything)\b", re.I)
+"""Reading text out of the picture ("read me what the note on the fridge says") is a question, not a location."""
 _EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
 """Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
 _PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
@@ -354,6 +376,7 @@ _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 _ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$|"
                        r"^(?:请|帮我)?(?:给我|我要|我想要|生成|做)(?:一个|个|一张|一份)?(?P<t2>[^，,。]+?)的(?:遮罩|蒙版|掩码|mask)[吧。！!]*$")
 """A mask asked for as a thing: "给图中的马做一个遮罩", "给我一个小孩的精确遮罩" (the qualifier dropped before)."""
+_ZH_MASK_TAIL = re.compile(r"[？?]\s*" + _ZH_BARE_MASK[1:])
 _ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)[？?。！!]*$")
 
 
@@ -384,10 +407,11 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     text = clause.strip()
     lead = POLITE.match(text)
     body = text[lead.end():] if lead else text
+    whole = _LEAD_ADVERB.sub("", body)  # before "from the background" goes as a qualifier
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
-    if _KIND_OF.match(body):
+    if _KIND_OF.match(body) or _READS.match(body):
         return Rewritten(text, None, "answer")
     found = _AREA_QUESTION.match(body)
     if found and _plain_object(found.group("t")):
@@ -411,8 +435,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
         return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))
     found = _OUT_OF.match(body)
     if found and _plain_object(found.group("t")):
-        return _ruled(f"{found.group('v').lower()} out {found.group('t')}", found.group("t"))
-    found = _OFF_BACKGROUND.match(body)
+        verb = "pick" if found.group("v").lower() == "pick" else "cut"  # "lift the pineapple out of this shot": its mask
+        return _ruled(f"{verb} out {found.group('t')}", found.group("t"))
+    found = _OFF_BACKGROUND.match(body) or _OFF_BACKGROUND.match(whole)  # "isolate the violin from the background"
     if found and _plain_object(found.group("t")):
         return _ruled("segment " + found.group("t"), found.group("t"))
     found = _MOVES_IN_VIDEO.match(body)
@@ -438,12 +463,16 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
         target = chinese_bare(vanish)
         return _ruled("把" + target + "删掉", target)
     body = _ZH_OVER_TIME.sub("", body) if _CJK_TEXT.search(body) else body
+    masked = _ZH_MASK_TAIL.search(body) if _CJK_TEXT.search(body) else None
+    if masked:  # "...在哪？给我一个遮罩": the question asked as a mask
+        body = body[:masked.start() + 1]
     for pattern in _ZH_LOCATION:
         found = pattern.match(body)
         if found:
-            tracked = on_video
             target = chinese_bare(found.group("t"))
-            return _ruled(("跟踪视频里的" if tracked else "找出图中的") + target, target)
+            if masked:
+                return _ruled("把图中的" + target + "分割出来", target)
+            return _ruled(("跟踪视频里的" if on_video else "找出图中的") + target, target)
     found = _ZH_MATTE.match(body)
     if found:  # "给图中的马做一个遮罩": a mask of it
         target = chinese_bare(next(g for g in found.groups() if g))
@@ -477,7 +506,9 @@ _GEN_LEAD = re.compile(
     r"^(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|yo|can|could|would|will|you|u|kindly|just|maybe|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets|go ahead and)\b[\s,]*)*)"
     r"(?:(?:generate|create|make|draw|paint|render|produce|design|sketch|imagine|illustrate|film|visualize|visualise|"
-    r"dream up|whip up|come up with|give|show|get|do|i(?:'d| would)? (?:like|love|want)|i need|i want|can i (?:get|have)|"
+    r"dream up|whip up|come up with|give|show|get|do|i(?:'d| would)? (?:like|love|want)|(?:i\s+)?(?:really\s+)?need|i want|"
+    r"(?:i\s+)?(?:could|can|would)\s+(?:really\s+|totally\s+|definitely\s+)?use|i'm looking for|im looking for|looking for|"
+    r"can i (?:get|have)|"
     r"could i (?:get|have)|may i have|to see|to have)(?:\s+(?:me|us|for me))?\s*(?:[:,-]\s*)?)+", re.I)
 _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|short\s+|quick\s+|little\s+|brief\s+|"
                          r"(?:\d+|[a-z]+)[- ]?(?:second|sec|s|minute)s?(?:[- ]long)?\s+|(?:high[- ]resolution|hd|4k)\s+|"
@@ -673,6 +704,24 @@ def background_scene(clause: str) -> str | None:
     if found is None or _NOT_SCENE.match(found.group("s")):
         return None
     return found.group("s")
+
+
+_SWAP_BACKGROUND = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|can you|could you|would you|just)\s+)*(?:replace|swap|change|switch|"
+    r"exchange)\s+(?:out\s+)?(?:the|its|their|this|my|his|her)\s+(?:background|backdrop|bg)\b(?:\s+(?:of|in|on)\s+(?:the|this|"
+    r"my|that)\s+(?:[\w-]+\s+)?(?:image|picture|photo|pic|shot|video|clip|one))?\s+(?:with|for|to|into)\s+(?P<n>.+?)"
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me))*\s*[.!?]*$", re.I)
+OWN_BACKGROUND = re.compile(r"\b(?:background|backdrop)\s+(?:of|in|on)\s+(?:the|this|my|that)\s+(?:[\w-]+\s+)?(?:image|picture|"
+                            r"photo|pic|shot|video|clip|one)\b", re.I)
+"""The background of a medium named ("the background of the second photo"): that medium's own, not the one behind a
+thing cut out earlier."""
+
+
+def background_swap(clause: str) -> str | None:
+    """ "replace the background with a dramatic sunset": what goes behind ("a dramatic sunset"), whatever the
+    new background is like (a scene, a style, a mood); None for other clauses."""
+    found = _SWAP_BACKGROUND.match(clause.strip())
+    return found.group("n") if found else None
 
 
 _ATTACHED = re.compile(r"\b(?:this|the|my|that|our|attached|uploaded)\s+(?:\w+\s+)?(?:image|picture|photo|pic|still|"

@@ -1,0 +1,87 @@
+"""The words around a request that ask for nothing: who it is for, why, how soon, and whether it is any trouble.
+
+People in a hurry write their request inside its story: "I'm making a poster for my bakery and could really use
+a picture of ...", "ok so the photo is nice but the sky is boring, replace the background ...", "where is the
+fire extinguisher? need to mark it for the safety report by tonight", "... pls, my glasses are upstairs",
+"..., if thats doable". The templates never wrap a request like that, and the tagger reads the story as part of
+the object or prompt. ``without_chatter`` takes such sentences and phrases off before the request is split into
+its actions; a sentence that asks for something (a command verb, a mask, a question) is never taken off.
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["without_chatter"]
+
+_ACTION = re.compile(
+    r"\b(?:segment|mask|cut|outline|isolate|extract|select|find|detect|locate|spot|highlight|box|track|follow|remove|"
+    r"delete|erase|replace|swap|change|turn|recolou?r|colou?r|paint|restyle|stylize|stylise|move|shift|add|insert|put|"
+    r"place|animate|generate|create|draw|render|describe|caption|where|what|which|how|who|why|segmented|masked|removed|"
+    r"isolated|extracted|tracked|outlined)\b", re.I)
+"""A sentence with one of these words asks for something, so it stays."""
+_STORY = (
+    r"(?:my|our)\s+(?:[\w']+\s+){1,3}?(?:swears?|says?|said|thinks?|thought|is|are|was|were|wants?|wanted|asked|needs?|"
+    r"loves?|likes?|hates?|keeps?)\b"
+    r"|(?:i'm|im|i am|we're|we are|i've|ive|i have|i was|i'll|ill|i will|i can't|i cant|i can not|i don't|i dont)\b"
+    r"|(?:(?:i|we)\s+)?(?:need|have|want|got)\s+to\b"
+    r"|(?:(?:i|we)\s+)?need\s+(?:it|this|that|them)\s+(?:for|by|before|asap|done|today|tonight|tomorrow)\b"
+    r"|(?:i|we)\s+need\s+[\w' -]+?\s+for\s+(?:our|my|a|an|the|his|her|their)\b"
+    r"|(?:it's|its|it is|this is|that's|thats|that is|they're|theyre)\s+(?:for|going|gonna|meant|supposed|due)\b"
+    r"|(?:bc|b/c|because|cause|cuz|since|so that|so i can|so we can)\b"
+    r"|(?:took|shot|snapped|found|got)\s+(?:it|this|them|these|both|the|a|an|my|some)\b"
+    r"|(?:no rush|no hurry|whenever)\b"
+)
+_ALWAYS_STORY = re.compile(
+    r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
+    r"|(?:the\s+)?(?:edges?|details?|quality|accuracy|precision|outline|borders?)\s+(?:really\s+|do\s+|does\s+)?"
+    r"(?:matters?|counts?|is important|are important)\b"
+    r"|just the (?:mask|cutout|cut-out|outline|selection)(?:\s+(?:for now|please|pls|thanks))*\s*$)", re.I)
+"""Sentences that are story whatever words they hold ("the outline really matters", "just the mask for now": the
+action already says what to hand back)."""
+_STORY_SENTENCE = re.compile(rf"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:{_STORY})", re.I)
+_TAIL = re.compile(r"(?P<sep>[?!.]+\s+|[,;]\s*|\s+-+\s+|\s+(?=(?:bc|b/c|because|cuz)\b))(?P<s>[^?!.,;]*?)\s*[.!?]*\s*$", re.I)
+"""The last sentence or comma phrase of a request (and what ends it)."""
+_HEDGE = re.compile(
+    r"[,\s]+(?:if\s+(?:that's|thats|that is|it's|its|it is|this is)\s+(?:possible|doable|ok(?:ay)?|alright|not too much "
+    r"(?:trouble|to ask)|feasible)|if\s+(?:you\s+)?(?:can|could)|if\s+possible|if\s+you\s+don'?t\s+mind|when(?:ever)?\s+you\s+"
+    r"(?:can|get a chance)|by\s+(?:tonight|tomorrow|today|later))(?=\s*(?:[,.!?]|$))", re.I)
+_LEAD = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?:i'm|im|i am|we're|we are|i've been|ive been|i was|we were)\s+"
+    r"[^.;?!]+?(?:,\s*|\s+and\s+|\s+so\s+)(?=(?:(?:i|we)\s+)?(?:could|can|would|will|really|please|pls|need|want)\b)", re.I)
+"""The user's situation before the request ("I'm making a poster for my bakery and could really use ...")."""
+_OPINION = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|well|hmm|um|alright)[,\s]+)*(?:(?:the|this|my|that)\s+[\w' -]+?\s+(?:is|looks|seems|was|are)\s+"
+    r"(?:so\s+|really\s+|kinda\s+|a bit\s+|too\s+|pretty\s+|very\s+|super\s+)?(?:nice|fine|good|great|ok(?:ay)?|cool|boring|"
+    r"dull|bland|plain|bad|ugly|meh|lovely|perfect|cute|gorgeous|beautiful|alright)\b(?:\s+but\b)?[^.;?!,]*)+,\s*"
+    r"(?=(?:please\s+|pls\s+|can you\s+|could you\s+)?(?:[a-z]+)\b)", re.I)
+"""An opinion of the picture before the request ("ok so the photo is nice but the sky is boring, replace ...")."""
+
+
+def _story(sentence: str) -> bool:
+    words = sentence.strip()
+    if _ALWAYS_STORY.match(words):
+        return True
+    return bool(words) and bool(_STORY_SENTENCE.match(words)) and not _ACTION.search(words)
+
+
+def without_chatter(text: str) -> str:
+    """``text`` without the story around its request: a situation or opinion before it, sentences and phrases
+    after it that say why, for whom or how soon ("need to mark it for the safety report by tonight", "my
+    glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
+    last sentence asks for something, keeps those words."""
+    out = _HEDGE.sub("", text.strip())
+    lead = _LEAD.match(out)
+    if lead and lead.end() < len(out):
+        out = out[lead.end():]
+    opinion = _OPINION.match(out)
+    if opinion and _ACTION.match(out[opinion.end():]):
+        out = out[opinion.end():]
+    while True:
+        tail = _TAIL.search(out)
+        if tail is None or not tail.start() or not _story(tail.group("s")):
+            break
+        kept = out[:tail.start()].rstrip()
+        sep = tail.group("sep").strip()
+        out = kept + (sep[0] if sep[:1] in ("?", "!", ".") and not kept.endswith(sep[:1]) else "")
+    return _HEDGE.sub("", out).strip() or text.strip()
