@@ -50,7 +50,8 @@ DEV_SETS = tuple((HERE / f"{name}.jsonl", HERE / f"{name}_dialogues.jsonl")
                               "lite_unseen_more", "lite_unseen_probe", "lite_unseen_probe2", "lite_unseen_probe3",
                               "lite_unseen_probe4", "lite_unseen_probe5", "lite_unseen_probe6",
                               "lite_unseen_probe7", "lite_unseen_probe8", "lite_unseen_probe9",
-                              "lite_unseen_probe10", "lite_unseen_probe11", "lite_unseen_probe12"))
+                              "lite_unseen_probe10", "lite_unseen_probe11", "lite_unseen_probe12",
+                              "lite_unseen_probe13"))
 """The development sets: (requests, dialogues) files."""
 WIDTH, HEIGHT, FRAMES = 640, 480, 48
 FIELDS = ("count", "task", "target", "args", "region", "input")
@@ -163,7 +164,8 @@ def _planner_input(thread: _Thread, text: str, box: list[float] | None, new: lis
     from vitron_agent.protocol.invocation import Region
 
     region = Region(box=tuple(float(v) for v in box)) if box else None
-    on = new[-1] if new else (thread.media[-1].id if thread.media else None)
+    users = [m.id for m in thread.media if m.source == "user"]
+    on = new[-1] if new else (users[-1] if users else None)  # drawn on the last attached medium, as the format says
     return PlannerInput(text=text, messages=[HumanMessage(t) for t in [*said, text]], media=list(thread.media), new_media=list(new), region=region,
                         region_media=on if region is not None else None, history=list(thread.history))
 

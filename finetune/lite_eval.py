@@ -36,7 +36,7 @@ BLIND_FILE = Path(__file__).resolve().parent / "lite_blind.jsonl"
 FIELDS = ("task", "op", "target", "args", "region")
 _BOX = (100.0, 80.0, 300.0, 260.0)
 _LEADING = re.compile(r"^(?:(?:the|a|an|this|that|these|those|my|all|every|some)\s+"
-                      r"|(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹)?"
+                      r"|(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?"
                       r"|(?:图|图片|照片|画面|视频)(?:中|里|上)的)+")
 """Leading determiners, English and Chinese (demonstratives, "one" and their measure words, "in the picture")."""
 

@@ -628,3 +628,113 @@ def test_a_box_written_after_a_pronoun_is_the_objects_region_and_the_pronoun_no_
     ((task, _, command, region, inputs, _),) = _plan(lite, text, ("video",))
     assert (task, command, region, inputs) == ("track", "the skier", Region(box=(100, 80, 220, 300), frames=(5, 5)),
                                                ["u0"])
+
+
+@pytest.mark.parametrize("text, command", [
+    ("what kind of bird is this? it belongs to my aunt and i keep forgetting the name", "what kind of bird is this?"),
+    ("caption this photo, which I'll post on my blog", "caption this photo"),
+    ("give me a short description of the scene that we can use as alt text", "give me a short description of the scene"),
+])
+def test_who_owns_it_and_what_the_answer_is_for_are_no_part_of_the_request(lite, text, command):
+    assert _plan(lite, text) == [("answer", None, command, None, ["u0"], {})]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("Which part of the frame is the kite in, in each frame?", ("video",), "track", "the kite"),
+    ("separate the vase from all the rest", ("image",), "segment", "the vase"),
+    ("isolate the bike from everything around it in the photo", ("image",), "segment", "the bike"),
+])
+def test_a_preposition_left_dangling_and_everything_else_are_no_part_of_the_object(lite, text, kinds, task, command):
+    assert _plan(lite, text, kinds) == [(task, None, command, None, ["u0"], {})]
+
+
+@pytest.mark.parametrize("text", ["watercolor of a lighthouse in a storm", "concept art of a floating city at night"])
+def test_a_request_that_starts_with_its_art_form_keeps_it_in_the_prompt(lite, text):
+    assert _plan(lite, text, ()) == [("generate_image", None, text, None, [], {})]
+
+
+@pytest.mark.parametrize("text, color", [("paint the fence sage green", "sage green"),
+                                         ("recolor the mug cherry red", "cherry red")])
+def test_a_likeness_in_front_of_a_colour_belongs_to_the_colour(lite, text, color):
+    ((task, op, command, _, _, args),) = _plan(lite, text)
+    assert (task, op, command, args) == ("edit_image", "recolor", text.split(" ", 1)[1].rsplit(" ", 2)[0], {"color": color})
+
+
+@pytest.mark.parametrize("text, command", [("In this clip, remove the dog", "the dog"),
+                                           ("把那只狗删掉，就在这个视频里吧", "狗")])
+def test_the_attached_medium_named_before_or_after_the_action_is_no_action(lite, text, command):
+    assert _plan(lite, text, ("video",)) == [("edit_video", "remove", command, None, ["u0"], {})]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("钥匙在哪呢", ("image",), "ground", "钥匙"),
+    ("我的手机在哪里啊？帮我标出来吧", ("image",), "ground", "我的手机"),
+    ("请帮我追踪一下那只黑色的狗", ("video",), "track", "黑色的狗"),
+    ("那只鸟每一帧分别在什么位置？", ("video",), "track", "鸟"),
+    ("哪些像素是这只猫的？", ("image",), "segment", "猫"),
+])
+def test_colloquial_chinese_locations_and_masks_name_the_object_alone(lite, text, kinds, task, command):
+    assert _plan(lite, text, kinds) == [(task, None, command, None, ["u0"], {})]
+
+
+def test_a_chinese_box_then_follow_it_to_the_end_is_one_track(lite):
+    ((task, _, command, region, inputs, _),) = _plan(lite, "第3帧中(40,40,120,160)那个东西，帮我持续跟踪到最后", ("video",))
+    assert (task, command, region, inputs) == ("track", "", Region(box=(40, 40, 120, 160), frames=(3, 3)), ["u0"])
+
+
+def test_chinese_compounds_with_paint_verbs_finally_and_a_style_like_that(lite):
+    assert _plan(lite, "把椅子换成一把藤椅，顺便把门漆成深蓝色") == [
+        ("edit_image", "replace", "椅子", None, ["u0"], {"new": "藤椅"}),  # 一把 counts, as the sets read it
+        ("edit_image", "recolor", "门", None, ["c1"], {"color": "深蓝色"})]
+    assert _plan(lite, "把门移到左边，再加一只猫，最后改成宫崎骏那样的风格") == [
+        ("edit_image", "move", "门", None, ["u0"], {"direction": "left"}),
+        ("edit_image", "add", "", None, ["c1"], {"new": "一只猫"}),
+        ("edit_image", "restyle", "", None, ["c2"], {"style": "宫崎骏"})]
+
+
+def test_a_chinese_comparison_of_two_pictures_with_a_softener_is_one_answer(lite):
+    ((task, *_, inputs, _),) = _plan(lite, "这两张图哪张颜色更鲜艳一些？", ("image", "image"))
+    assert (task, inputs) == ("answer", ["u0"])
+
+
+def test_a_result_some_steps_back_or_described_by_its_edit_is_the_one_acted_on(lite):
+    made = [MediaInfo("o1", "image", *SIZE, source="expert"), MediaInfo("o2", "image", *SIZE, source="expert",
+                                                                         parents=("o1",))]
+    done = [CallInfo(1, "c1", "generate_image", "a castle", "done", "o1", "expert"),
+            CallInfo(2, "c1", "edit_image", "the castle", "done", "o2", "expert", "recolor")]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "ok use the version from two steps back and make it a watercolor",
+                                                (), done, media=made)
+    assert (task, op, inputs) == ("edit_image", "restyle", ["o1"])
+    clip = MediaInfo("o3", "video", *SIZE, frames=48, source="expert", parents=("o2",))
+    moved = [*done, CallInfo(3, "c1", "animate_image", "", "done", "o3", "expert")]
+    assert _plan(lite, "刚才画城堡的那张，再把城堡改成蓝色", (), moved, media=[*made, clip]) == [
+        ("edit_image", "recolor", "城堡", None, ["o2"], {"color": "蓝色"})]
+
+
+def test_a_box_drawn_in_a_later_turn_lies_on_the_medium_it_was_drawn_on(lite):
+    users = [MediaInfo("u0", "image", *SIZE), MediaInfo("u1", "image", *SIZE)]
+    boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
+    inp = PlannerInput(text="what is this thing I boxed?", messages=[], media=[*users, boxes], new_media=[],
+                       region=Region(box=(10, 10, 90, 90)), region_media="u1",
+                       history=[CallInfo(1, "c1", "ground", "the cups", "done", "o1", "expert")])
+    (inv,) = lite.plan(inp).invocations
+    assert (inv.task, inv.region, inv.inputs) == ("answer", Region(box=(10, 10, 90, 90)), ["u1"])
+
+
+def test_another_one_in_chinese_is_the_last_generation_with_its_change(lite):
+    done = [CallInfo(1, "c1", "generate_image", "一只在草地上奔跑的柴犬，水彩风格", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert")]
+    assert _plan(lite, "再画一张，这次换成在海边奔跑", (), done, media=made) == [
+        ("generate_image", None, "一只在海边奔跑的柴犬，水彩风格", None, [], {})]
+
+
+def test_the_other_picture_after_and_and_the_result_in_chinese_lead_to_the_right_medium(lite):
+    mask = MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u1",))
+    cut = [CallInfo(1, "c1", "segment", "the teapot", "done", "o1", "expert")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "and on the other photo, where is the sugar bowl?", ("image", "image"),
+                                                cut, media=[mask])
+    assert (task, command, inputs) == ("ground", "the sugar bowl", ["u0"])
+    clip = MediaInfo("o1", "video", *SIZE, frames=48, source="expert", parents=("u0",))
+    done = [CallInfo(1, "c1", "edit_video", "狗", "done", "o1", "expert", "remove")]
+    ((task, op, _, _, _, args),) = _plan(lite, "结果再调成水墨画的风格", ("video",), done, media=[clip])
+    assert (task, op, args) == ("edit_video", "restyle", {"style": "水墨画"})

@@ -31,6 +31,9 @@ _STORY = (
     r"|(?:bc|b/c|because|cause|cuz|since|so that|so i can|so we can)\b"
     r"|(?:took|shot|snapped|found|got)\s+(?:it|this|them|these|both|the|a|an|my|some)\b"
     r"|(?:no rush|no hurry|whenever)\b"
+    r"|(?:it's|its|it is|this is|that's|thats|that is|they're|theyre|he's|hes|she's|shes)\s+(?:my|our)\s+[\w']+"
+    r"|(?:it|this|that|he|she|they)\s+belongs?\s+to\b"
+    r"|(?:i|we)\s+(?:keep|kept|forgot|forget|always|never|was wondering|were wondering)\b"
 )
 _ALWAYS_STORY = re.compile(
     r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
@@ -49,6 +52,11 @@ _HEDGE = re.compile(
 _LEAD = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?:i'm|im|i am|we're|we are|i've been|ive been|i was|we were)\s+"
     r"[^.;?!]+?(?:,\s*|\s+and\s+|\s+so\s+)(?=(?:(?:i|we)\s+)?(?:could|can|would|will|really|please|pls|need|want)\b)", re.I)
+_PURPOSE = re.compile(
+    r",?\s+(?:that|which)\s+(?:i|we)\s*(?:can|could|will|'ll|ll|would|might|want to|plan to|am going to|'m going to|"
+    r"am gonna|'m gonna)\s+(?:use|post|put|share|print|send|show)\b[^.?!,;]*(?=\s*(?:[,.!?]|$))", re.I)
+"""What the user will do with the answer, inside the request ("a description of this scene that I can use as alt
+text")."""
 """The user's situation before the request ("I'm making a poster for my bakery and could really use ...")."""
 _OPINION = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hmm|um|alright)[,\s]+)*(?:(?:the|this|my|that)\s+[\w' -]+?\s+(?:is|looks|seems|was|are)\s+"
@@ -70,7 +78,7 @@ def without_chatter(text: str) -> str:
     after it that say why, for whom or how soon ("need to mark it for the safety report by tonight", "my
     glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
     last sentence asks for something, keeps those words."""
-    out = _HEDGE.sub("", text.strip())
+    out = _PURPOSE.sub("", _HEDGE.sub("", text.strip()))
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]

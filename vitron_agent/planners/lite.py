@@ -73,6 +73,7 @@ from .phrasing_zh import (
     asks_in_chinese,
     chinese_addition,
     chinese_animates,
+    chinese_another,
     chinese_counts,
     chinese_generation_medium,
     chinese_motion,
@@ -181,9 +182,12 @@ _BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|are
                       r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
-                          r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?))"
+                          r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?"
+                          r"(?:下去|到底|到最后|到结束)?))"
                           r"[吧。！!]*$")
-"""The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing)."""
+"""The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing; how long,
+"一直...下去", says nothing more)."""
+_ZH_HOW_LONG = re.compile(r"一下|一直|持续|全程|始终|下去|到底|到最后|到结束")
 
 
 _ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|could you)\s+)*(?:animate|bring|(?:turn|make|convert|"
@@ -202,6 +206,11 @@ _ASKS = re.compile(r"^(?:(?:please|can you|could you)\s+)?(?:describe|compare|ca
 _ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:the\s+same\s+(?:for|to|with)\s+)?"
                         r"(?P<t>(?:the|that|this|my|his|her|their)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$", re.I)
 _BARE_PROMPT = re.compile(r"^(?P<p>(?:an?|some)\s+.+?)(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
+_ART_PROMPT = re.compile(r"^(?!(?:draw|paint|make|create|generate|render|give|show|sketch|design|produce|i|can|could|please|"
+                         r"would|need|want)\b)(?P<p>(?:[\w-]+\s+){0,2}?(?:art|painting|illustration|sketch|drawing|render|rendering|watercolou?r|"
+                         r"poster|photo|photograph|portrait|artwork|still life|comic|cartoon|anime|mural)\s+of\s+.+?)"
+                         r"(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
+"""A request with no verb that starts with its art form ("pixel art of a tiny fox knight"): all of it is the prompt."""
 _SELECTION = re.compile(r"\bthe\s+(?!only\b)(?:[\w-]+\s+){1,2}?ones?\b", re.I)
 """One of several things found earlier ("the biggest one", "the green ones"): a phrase on that output."""
 _BACKGROUND = re.compile(r"^(?:the\s+|its\s+|their\s+)?background$|^背景$", re.I)
@@ -219,8 +228,11 @@ _ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
 _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locate|cut out|mask)\b", re.I)
 _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
                          r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b|"
+                         r"\b(?P<k>two|three|four|2|3|4)\s+(?:steps?|edits?|turns?|versions?|results?|changes?)\s+(?:back|ago|earlier|before)\b|"
+                         r"\bthe\s+(?:one|version|result|image|picture|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
                          rf"{GO_BACK.pattern}", re.I)
-_NTH = {"original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
+_STEPS = {"two": 2, "three": 3, "four": 4}
+_NTH = {"刚才": -1, "刚刚": -1, "之前": -1, "前面": -1, "上次": -1, "最开始": 0, "最早": 0, "一开始": 0, "original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
 _COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
 """Questions about an output as a whole ("how many did you find?", "how long is she on screen?")."""
 _COUNTS_FOUND = re.compile(r"\bhow many\s+(?:there|you|u|of them|they|are there|did|were)\b|\bcount (?:them|those|these)\b|"
@@ -257,7 +269,7 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
     found = _ZH_THERE_IS.match(text)
     if found:
-        thing, act = f" {found.group('t').strip()} ", found.group("act").replace("一下", "")
+        thing, act = f" {found.group('t').strip()} ", _ZH_HOW_LONG.sub("", found.group("act"))
         text = re.sub(r"它们|它", thing, act, count=1) if "它" in act else act + thing
     return text, regions
 
@@ -546,12 +558,21 @@ class LitePlanner:
         nth = _NTH_RESULT.search(clause)
         outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
         if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
-            which = _NTH[(nth.group("n") or nth.group("b")).lower()]
+            steps = nth.group("k") or ("two" if nth.group("k2") else None)  # "the result from two steps back"
+            which = (-int(_STEPS.get(steps.lower(), steps)) if steps
+                     else _NTH[(nth.group("n") or nth.group("b") or nth.group("zb")).lower()])
             picked = outputs[which] if -len(outputs) <= which < len(outputs) else None
             if picked:
                 inp = replace(inp, new_media=[picked])
-            if picked and nth.group("b"):  # "go back to the first picture and add a hat": only the action is left
+            if picked and steps:  # "take the result from two steps back and turn it into ...": the action after it
+                clause = re.split(r"\s+and\s+", clause[nth.end():], maxsplit=1)[-1].strip()
+            if picked and (nth.group("b") or nth.group("zb")):  # "go back to the first picture and add a hat": only the action is left
                 clause = clause[nth.end():]
+        made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
+        again = chinese_another(clause, made[-1]) if made and _CJK.search(clause) and not earlier else None
+        if again:  # "再来一张吧，...但是换成在雪地里打盹": the last generation again, with what changes
+            last = next(c.task for c in reversed(inp.history) if c.task in ("generate_image", "generate_video"))
+            return [Invocation(task=last, command=again)]
         if _CJK.search(clause) and chinese_animates(clause):  # "把结果做成动画，花瓣飘落": the image made or attached moves
             return [self._animation(chinese_motion(clause) or "", inp, earlier)]
         motion = animation_prompt(clause) if _ANIMATE_VERB.match(clause) and inp.region is None else None
@@ -652,6 +673,10 @@ class LitePlanner:
             pred = replace(pred, op="remove", op_p=1.0)
         elif rule_task and not (rule_task == "segment" and pred.task == "track"):  # the rule's verb is sure
             pred = replace(pred, task=rule_task, task_p=1.0)
+        if (pred.task in ("chat", "generate_image", "generate_video") and _CJK.search(clause) and asks_in_chinese(clause)
+                and latest_kind(inp) and chinese_reading(clause, False) is None and not chinese_prompt(clause)
+                and not re.match(r"^(?:你好|您好|谢谢|多谢|嗨|哈喽|在吗)", clause)):
+            pred = replace(pred, task="answer", task_p=1.0, region="none", region_p=1.0)  # "哪张更亮一点？": about the media
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
         sure = {"task": pred.task_p, "region": pred.region_p, **({"op": pred.op_p} if pred.task == "edit_image" else {})}
@@ -702,7 +727,8 @@ class LitePlanner:
             bare = _BARE_PROMPT.match(said) if not attached or _ART_WORDS.search(said) else None
             # "an oil painting of a quiet village at sunrise": no verb, all content (with a photo attached, only
             # when it names a picture to make)
-            prompt = ((chinese_prompt(said) if _CJK.search(said) else generation_prompt(said))
+            art = _ART_PROMPT.match(said) if not attached else None
+            prompt = ((chinese_prompt(said) if _CJK.search(said) else art.group("p") if art else generation_prompt(said))
                       or (bare.group("p") if bare else "") or _PROMPT_LEAD.sub("", spans.get("prompt", "")))
             if not prompt:
                 raise _Unsure(f"no prompt found in {clause!r}")
@@ -770,8 +796,9 @@ class LitePlanner:
         describe the final image"); in a later turn with nothing new attached, about the thread's latest output
         ("how many did you find?"); else about the attached medium."""
         command = POLITE.sub("", clause).strip()
-        if source == "box" and inp.region is not None:
-            return Invocation(task="answer", command=command, region=inp.region, inputs=latest_input(inp))
+        if source == "box" and inp.region is not None:  # the box lies on the medium it was drawn on, not the latest output
+            return Invocation(task="answer", command=command, region=inp.region,
+                              inputs=[inp.region_media] if inp.region_media else latest_input(inp))
         found = latest_referent(inp, earlier) if source == "output" or _COUNTS_FOUND.search(said) else None
         here = found is not None and any(e.id == found[0].ref for e in earlier)
         if here and _COUNTS_OUTPUT.search(said):

@@ -77,10 +77,13 @@ _QUESTION_SPLIT = re.compile(rf"(?<=[?？])\s*(?=(?:(?:and|also|then|now|please|
 _LEADING_CONDITION = re.compile(rf"^{_CONDITION}|^(?:如果有的话|如果有)[，,]?", re.I)
 _ZH_BARE_MASK = r"^(?:并且|然后|再|顺便)?(?:请)?(?:给我|我要|要|生成|做|出)?(?:一个|个|一张|一份)?(?:精确的?|准确的?|的)?(?:遮罩|蒙版|掩码|mask)[吧。！!]*$"
 """A Chinese follow-up that only asks for a mask ("哪些像素属于那个花瓶？给我一个遮罩")."""
+_ZH_BARE_FIND = (r"^(?:并且|然后|再|顺便)?(?:请|麻烦)?(?:你)?(?:帮我|给我|帮忙)?(?:找一下|找找看|找找|找出来|找到它|标出来|标一下|框出来|"
+                 r"框一下|圈出来|指出来|指一下)(?:吧|呗|好吗|好不好)?[。！!？?]*$")
+"""A Chinese follow-up that only asks to find what the question before it named ("遥控器在哪儿呢？帮我找一下")."""
 _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
                           r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
-                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _ZH_BARE_MASK, re.I)
+                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _ZH_BARE_MASK + "|" + _ZH_BARE_FIND, re.I)
 """A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
 _MASK_IT = re.compile(r"^(?:(?:and|also|please|now|so|just|then)\s+)*(?:mask|segment|outline|select)\s+(?:it|that|them)"
                       r"(?:\s+(?:out|please))?\s*[.!?]*$", re.I)
@@ -103,7 +106,7 @@ _ZH_FIRST = re.compile(r"^(?:首先|先|顺便|顺手)(?!生)")
 """先...再...: 先 only orders the actions; 顺便 ("while you're at it") only joins them."""
 _ZH_ANIMATION_END = re.compile(r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片))[吧]?$")
 _ZH_OWN_COMMAND = re.compile(r"^(?:[把将]|然后|再|接着|并且|同时|之后|还|也|帮我|请)|换成|删|去掉|抠|分割|跟踪|标出|找")
-_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也|顺便|顺手|另外)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
+_ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|[，,；;。]\s*(?:最后|最终|接下来)(?:再)?|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也|顺便|顺手|另外)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
 
 
 _GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
@@ -206,8 +209,11 @@ _TAKEN_BACK = re.compile(r"(?:^|(?<=[?!;]))[^?!;]*?(?:\.\.\.|…)\s*(?:(?:actual
 GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
                      r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+the\s+(?P<b>first|original|previous|"
                      r"earlier|second|third|last)\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b"
-                     r"(?:\s*(?:,|and|then))*\s*", re.I)
-"""Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat")."""
+                     r"(?:\s*(?:,|and|then))*\s*|"
+                     r"^(?:还是|就|再)?(?:用|拿|回到|在|对)?(?P<zb>刚才|刚刚|之前|前面|上次|最开始|最早|一开始)[^，,。？?]*?的那(?:一)?(?:张|幅|个|版)"
+                     r"(?:图片?|照片|结果|图像)?(?:上|里)?[，,\s]*", re.I)
+"""Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat"; "刚才换完背景的
+那张，再把..." : the image made by that earlier turn)."""
 
 
 def split_clauses(text: str) -> list[str]:
@@ -222,7 +228,7 @@ def split_clauses(text: str) -> list[str]:
         for piece in _pieces(part):
             for sub in _and_pieces(piece):
                 for c in _ZH_SPLIT.split(sub):
-                    c = _ZH_FIRST.sub("", c.strip())
+                    c = _ZH_FIRST.sub("", _ZH_MEDIUM_TAIL.sub("", c.strip()))
                     if _ZH_NTH_EDIT.match(c):
                         c = "把" + c  # "，第二张图里的车换成牛": the 把 of the clause before
                     if not c or not c.strip(" ,，。.;；"):
@@ -233,11 +239,36 @@ def split_clauses(text: str) -> list[str]:
                     if clauses and motion_follows(clauses[-1], c):  # "Animate this photo. The leaves sway."
                         clauses[-1] = f"{clauses[-1].strip().rstrip('.!?')}: {c.strip()}"
                         continue
+                    if clauses and _ONLY_PICK.match(clauses[-1].strip()):
+                        joined = "" if _CJK_TEXT.search(clauses[-1]) else f"{clauses[-1].strip()} and "  # 结果: the latest anyway
+                        clauses[-1] = f"{joined}{c.strip()}"  # "take the result from two steps back and ..."
+                        continue
+                    if clauses and _THIS_MEDIUM.match(clauses[-1].strip()):
+                        clauses[-1] = c.strip()  # "In this footage, make the bus green": the attached medium, as always
+                        continue
                     if clauses and (_only_medium(clauses[-1]) or _only_go_back(clauses[-1])):
                         clauses[-1] = f"{clauses[-1].strip()} {c.strip()}"  # "In the second image, where is ...?"
                         continue
                     clauses.append(c)
+    if len(clauses) > 1 and _THIS_MEDIUM.match(clauses[-1].strip()):
+        clauses.pop()  # "..., 就这段视频里": said after the action
     return [c.strip() for c in clauses if c.strip()]
+
+
+_ONLY_PICK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
+                        r"could you\s+)?(?:take|use|grab|pick|start from|start with|work on|go with|switch to)\s+the\s+(?:result|output|"
+                        r"image|picture|version|one|edit)\b[\w\s]*?(?:\s+instead)?\s*[,.]?$|"
+                        r"^(?:把|将)?(?:这个|那个|刚才的|刚刚的|生成的|最后的)?(?:结果|成品)(?:图|视频)?$", re.I)
+"""A clause that only picks an earlier result ("take the result from two steps back instead", 结果): the words in front
+of the action that follows it."""
+_ZH_THIS_MEDIUM = (r"(?:就|是|都)?(?:在)?(?:这|那)(?:段|张|个|幅|部)?(?:视频|图片?|照片|画面|片子|影片)(?:里|中|上)?(?:面|头)?(?:的)?"
+                   r"(?:吧|哦|啊|呀)?[。！!]*$")
+_THIS_MEDIUM = re.compile(r"^(?:(?:and|so|ok(?:ay)?|now)[,\s]+)?(?:in|on|for|with)\s+(?:this|the|my|that)\s+"
+                          r"(?!(?:first|1st|second|2nd|third|3rd|fourth|4th|last|other|next|previous|original|new|edited)\b)(?:[\w-]+\s+)?"
+                          r"(?:image|picture|pic|photo|photograph|shot|video|clip|footage|film|movie|frame|scene)\s*[,:]?$|"
+                          r"^" + _ZH_THIS_MEDIUM, re.I)
+_ZH_MEDIUM_TAIL = re.compile(r"[，,]\s*" + _ZH_THIS_MEDIUM)
+"""A clause that only names the attached medium ("In this footage,", "就这段视频里"): no action of its own."""
 
 
 def _only_go_back(clause: str) -> bool:
@@ -250,7 +281,8 @@ def _only_medium(clause: str) -> bool:
     """A clause that only names a medium by its place ("In the second image", "在第二张图里"): the words in front
     of the action that follows it, not an action."""
     index, rest = medium_ordinal(clause)
-    return index is not None and not rest.strip(" ,，.。:：")
+    return index is not None and not re.sub(r"^(?:(?:and|so|now|ok(?:ay)?|also|then|but)\b[\s,]*)+", "", rest.strip(" ,，.。:："),
+                                            flags=re.I).strip(" ,，.。:：")  # "And in the other picture, ..."
 
 
 _TAIL_WORDS = (r"(?:located|positioned|placed|situated|hiding|sitting|standing|exactly|precisely|right now|now|"
@@ -290,9 +322,12 @@ _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:g
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
                      r"picture|photo|pic|background|scene|shot|frame))?\s*[.!?]*$", re.I)
 _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
-                             r"(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
-                             r"(?:background|backdrop|surroundings|bg)\b(?:\s*[,;:\-–]\s*.*|\s+(?:so|for|because|to|as)\b.*)?\s*[.!?]*$", re.I)
-"""Taking a thing off its background keeps the thing: its mask ("lift the sneaker off the background, I want to
+                             r"(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
+                             r"(?:background|backdrop|surroundings|bg)\b|everything\s+(?:else|around\s+(?:it|them|him|her))\b|"
+                             r"(?:all\s+)?the\s+rest\b|all\s+the\s+other\s+(?:stuff|things|objects)\b)"
+                             r"(?:\s+(?:in|of|on)\s+(?:the|this|my)\s+(?:\w+\s+)?(?:image|picture|photo|pic|shot|frame|scene))?"
+                             r"(?:\s*[,;:\-–]\s*.*|\s+(?:so|for|because|to|as)\b.*)?\s*[.!?]*$", re.I)
+"""Taking a thing off its background (or away from everything else) keeps the thing: its mask ("lift the sneaker off the background, I want to
 reuse it"), whatever follows (a purpose) aside."""
 _MOVES_IN_VIDEO = re.compile(rf"^where\s+(?:does|do|did)\s+{_T}\s+(?:go|move|run|end up|walk|travel|head|drive|fly|swim)"
                              rf"\b.*$", re.I)
@@ -368,7 +403,7 @@ _PRONOUN_LOCATION = re.compile(r"^(?:(?:and|then|also)\s+)?(?:(?:tell|show|give)
 _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔细|准确|完整|干净|小心|细致|认真|精细)地?|沿着?(?:它的|边缘)?边缘|"
                             r"一个像素都不(?:要)?(?:差|漏))(?=.)")
 _ZH_LOCATION = (re.compile(r"^(?:请问|请你|请|麻烦)?(?:你)?(?:帮我|给我)?(?:告诉我|看看|看一下|找找|找一下|查一下|瞧瞧)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
-                           r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))[？?。！!]*$"),
+                           r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))(?:呢|啊|呀|嘞|哇)?[？?。！!]*$"),
                 re.compile(r"^(?:请问|请你|请|麻烦)?(?:帮我|给我)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出|标记出?|框出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
                            r"(?:是多少|在哪|变化|的变化|轨迹|怎么变)?[？?。！!]*$"))
 _ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
@@ -377,7 +412,8 @@ _ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄
                        r"^(?:请|帮我)?(?:给我|我要|我想要|生成|做)(?:一个|个|一张|一份)?(?P<t2>[^，,。]+?)的(?:遮罩|蒙版|掩码|mask)[吧。！!]*$")
 """A mask asked for as a thing: "给图中的马做一个遮罩", "给我一个小孩的精确遮罩" (the qualifier dropped before)."""
 _ZH_MASK_TAIL = re.compile(r"[？?]\s*" + _ZH_BARE_MASK[1:])
-_ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)[？?。！!]*$")
+_ZH_FIND_TAIL = re.compile(r"(?<=[？?])\s*" + _ZH_BARE_FIND[1:])
+_ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)的?[？?。！!]*$")
 
 
 @dataclass(frozen=True)
@@ -466,6 +502,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     masked = _ZH_MASK_TAIL.search(body) if _CJK_TEXT.search(body) else None
     if masked:  # "...在哪？给我一个遮罩": the question asked as a mask
         body = body[:masked.start() + 1]
+    body = _ZH_FIND_TAIL.sub("", body) if _CJK_TEXT.search(body) else body  # "...在哪儿呢？帮我找一下": the question says it
     for pattern in _ZH_LOCATION:
         found = pattern.match(body)
         if found:
@@ -797,8 +834,10 @@ _NAMED = "|".join(sorted(NAMED_COLORS, key=len, reverse=True))
 _SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|cream|crimson|scarlet|maroon|burgundy|"
            r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
 _TONE = (r"(?:(?:light|dark|bright|pale|deep|matte?|glossy|gloss|shiny|metallic|satin|pearl|pearly|pearlescent|neon|pastel|"
-         r"muted|vivid|dusty|soft|hot|navy|sky|royal|baby|forest|lime|candy|electric|jet)\s+)?")
-"""A finish or tone in front of a colour, which belongs to the colour ("paint it matte black", "make the mug glossy red")."""
+         r"muted|vivid|dusty|soft|hot|navy|sky|royal|baby|forest|lime|candy|electric|jet|mustard|lemon|cherry|blood|wine|sea|ocean|"
+         r"mint|sage|moss|pine|rust|sand|slate|steel|ice|salmon|coral|brick|fire|apple|bottle|midnight|powder|rose)\s+)?")
+"""A finish, tone or likeness in front of a colour, which belongs to the colour ("paint it matte black", "make the mug
+glossy red", "mustard yellow", "sage green")."""
 _COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
                            rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
                            rf"(?P<c>{_TONE}(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"

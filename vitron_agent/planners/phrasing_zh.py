@@ -35,6 +35,7 @@ __all__ = [
     "chinese_reading",
     "asks_in_chinese",
     "chinese_bare",
+    "chinese_another",
 ]
 
 ANIMATES_ZH = (r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片)|"
@@ -83,7 +84,7 @@ def chinese_addition(clause: str) -> str | None:
 
 
 _STYLE = re.compile(r"(?:变成|转成|改成|换成|做成|弄成|调成|转换成|处理成|渲染成|画成|转为|变为|改为)(?:一种|一个)?(?P<s>[^，,。！!]+?)"
-                    r"(?:的)?(?:风格|画风|风|效果|样式|的样子)[吧。！!]*$")
+                    r"(?:那种|这种|那样|这样|一样)?(?:的)?(?:风格|画风|风|效果|样式|的样子)[吧。！!]*$")
 
 
 _PLACE = re.compile(r"^(?:请|帮我|再|然后)?(?:在|往)(?P<w>[^，,。]+?)(?:上面|上|里面|里|中|旁边)?(?=加|添|放|增|画上)|"
@@ -145,13 +146,13 @@ def chinese_counts(clause: str) -> bool:
 _ZH_DETERMINER = re.compile(r"^(?:(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?|"
                             r"所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|(?:里面|里头|上面|其中)的?|"
                             r"(?:图|图片|照片|画面|视频|图像)(?:中|里|上)的?|(?:方框|选框|框|我框的|框出来的)(?:里|中|内)?的?)+")
-_ZH_NOT_OBJECT = re.compile(r"^(?:(?:这个|该|那个)?(?:区域|范围|框)(?:里|中|内)?的?(?:东西|物体|目标|内容|部分)?|它|它们|这个|那个|结果|刚才的结果|刚才那个|东西|物体|区域|部分|地方|选中的部分|这个区域|"
+_ZH_NOT_OBJECT = re.compile(r"^(?:(?:这个|该|那个)?(?:区域|范围|框|位置|地方|处)(?:里|中|内)?的?(?:东西|物体|目标|内容|部分)?|它|它们|这个|那个|结果|刚才的结果|刚才那个|东西|物体|区域|部分|地方|选中的部分|这个区域|"
                             r"框|框里|框中|框里的?|框出来的部分|标出的区域|图|图片|照片|视频|画面|图像|这张图片?|这张照片|这段视频|这个视频|整张图|"
                             r"整个视频|背景风格|风格)$")
 _ZH_OBJECT = (
-    re.compile(rf"(?:把|将)(?P<t>.+?)(?:给|单独|都|全部|全都|统统|一起|分别)?(?:{INSTRUMENT_ZH})?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|删掉|删除|删了|去掉|擦干净|清理干净|清理掉|擦掉|抹掉|移除|去除|"
+    re.compile(rf"(?:把|将)(?P<t>.+?)(?:给|单独|都|全部|全都|统统|一起|分别)?(?:{INSTRUMENT_ZH})?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|刷成|漆成|喷成|涂上|刷上|删掉|删除|删了|去掉|擦干净|清理干净|清理掉|擦掉|抹掉|移除|去除|"
                r"P掉|p掉|清除掉|清除|清掉|擦除|消除|拿掉|拿走|移走|搬走|弄走|弄掉|扔掉|分离出来|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|框起来|圈起来|框住|标记出来|勾勒出来|勾出来|描出来|移到|挪到|往|向|的颜色|从)"),
-    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以)?(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
+    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以|帮忙|麻烦你|能不能|能否)*(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
                r"删除|删掉|删去|去掉|移除|去除|抹掉|擦掉|拿掉|拿走|清除|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
                r"[吧。！!？?]*$"),
 )
@@ -208,7 +209,7 @@ class ZhReading:
 _ZH_COLOR = re.compile(r"^(?:浅|深|淡|亮|暗|天|粉|米|藏|墨|草|湖|橘|玫|酒)?(?:红|橙|黄|绿|青|蓝|紫|粉|黑|白|灰|棕|金|银|褐|咖啡)(?:色的?|的)?$")
 _ZH_TASKS = (
     ("edit_image", "move", re.compile(r"(?:移到|挪到|移至|往|向)(?P<a>[左右上下])")),
-    ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
+    ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|刷成|漆成|喷成|涂上|刷上)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
                                       r"(?P<a>[^，,。！？?吧]+?)(?:吧|。|！|$)")),
     ("edit_image", "remove", re.compile(r"删掉|删除|删了|去掉|擦掉|抹掉|移除|去除|[Pp]掉|不要|清除|清掉|擦除|消除|拿掉|拿走|移走|"
                                         r"搬走|弄走|弄掉|扔掉")),
@@ -250,3 +251,35 @@ def asks_in_chinese(clause: str) -> bool:
 def chinese_bare(phrase: str) -> str:
     """A Chinese phrase without the demonstratives, measure words and "in the picture" in front ("这只狗" -> "狗")."""
     return _ZH_DETERMINER.sub("", phrase)
+
+
+_ANOTHER = re.compile(r"^(?:那|好的?|不错)?[，,]?(?P<again>再|重新)?(?:来|画|生成|做|出)(?:一张|一幅|一个|张|幅|个)(?:吧|呗|图)?(?:[，,。]\s*(?P<rest>.*))?$")
+_CHANGED = re.compile(r"(?:但是?|不过|只是|这次|这回)?(?:要)?(?:换成|改成|变成)(?P<c>[^，,。！!]+?)[吧。！!]*$")
+
+
+def chinese_another(clause: str, previous: str) -> str | None:
+    """The prompt of "another one" after a generation, with the change it names ("再来一张吧，还是那只橘猫，但是换成在雪地里
+    打盹" after "一只在樱花树下打盹的橘猫，日系插画风" -> "一只在雪地里打盹的橘猫，日系插画风": the span of ``previous`` that starts
+    and ends as the change does is replaced); ``previous`` itself when no change is named; None when the clause asks
+    for no other one."""
+    found = _ANOTHER.match(clause.strip())
+    if found is None or not (found.group("again") or re.search(r"还是|同样|一样|这次|这回|换成|改成", found.group("rest") or "")):
+        return None  # "画一张，..." alone is a new picture; 再 may have gone with the split before this clause
+    change = _CHANGED.search(found.group("rest") or "")
+    if change is None:
+        return previous
+    new = change.group("c").strip()
+    for tail in range(len(new) - 1, 0, -1):  # the longest end of the change that the old prompt has
+        end = previous.find(new[-tail:])
+        if end < 0:
+            continue
+        end += tail
+        for head in range(min(len(new) - tail, 4), 0, -1):  # and the longest start of it before that
+            start = previous.rfind(new[:head], 0, end - tail)
+            if start >= 0:
+                return previous[:start] + new + previous[end:]
+        break
+    start = previous.find(new[0]) if new[0] in "在正被" else -1  # "在沙滩上奔跑" for "在樱花树下打盹": up to its 的
+    end = previous.find("的", start) if start >= 0 else -1
+    return previous[:start] + new + previous[end:] if end > start >= 0 else f"{previous}，{new}"
+

@@ -24,7 +24,7 @@ _TRAILING = re.compile(
     rf"(?:[\w-]+\s+){{0,2}}?{_MEDIUM}s?(?:\s+(?:of|in)\s+(?:the|this|my|that)\s+{_MEDIUM})?"
     r"|(?:in|on|at)\s+(?:each|every|all|any)\s+(?:frame|moment|point|second|time|instant)s?(?:\s+(?:of|in)\s+"
     rf"(?:the|this|my)\s+{_MEDIUM})?"
-    r"|(?:in|on)\s+(?:this|that|the)\s+one"
+    r"|(?:in|on)\s+(?:this|that|the)\s+one|(?:in|on|inside|within)\s+(?:it|them|there)"
     r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
     r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
@@ -35,6 +35,9 @@ _TRAILING = re.compile(
     r"))+\s*[?.!]*$",
     re.I)
 
+_DANGLING = re.compile(r"(?<=\w)\s+(?:in|on|at|inside|within),?$", re.I)
+"""A preposition left at the end once the words after it went ("the drone in, frame by frame" -> "the drone")."""
+
 
 def trim_target(phrase: str) -> str:
     """``phrase`` without the medium, time, doubt and pose words at its end ("my phone in this pic" -> "my
@@ -42,7 +45,7 @@ def trim_target(phrase: str) -> str:
     -> "the teapot")."""
     text = phrase.strip()
     trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
-    trimmed = _WHERE_WORDS.sub("", trimmed)
+    trimmed = _DANGLING.sub("", _WHERE_WORDS.sub("", trimmed))
     return trimmed or text
 
 
@@ -78,7 +81,7 @@ def complete_target(target: str, clause: str) -> str:
 _ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
 INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
 """What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
-_ZH_TAIL = re.compile(rf"(?:都|也|全部|全都|一下|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
+_ZH_TAIL = re.compile(rf"(?:都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:
