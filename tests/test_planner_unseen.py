@@ -738,3 +738,48 @@ def test_the_other_picture_after_and_and_the_result_in_chinese_lead_to_the_right
     done = [CallInfo(1, "c1", "edit_video", "狗", "done", "o1", "expert", "remove")]
     ((task, op, _, _, _, args),) = _plan(lite, "结果再调成水墨画的风格", ("video",), done, media=[clip])
     assert (task, op, args) == ("edit_video", "restyle", {"style": "水墨画"})
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    # a location question followed by a bare request for a box: one call
+    ("where is the lighthouse? draw a box around it", ("image",), "ground", "the lighthouse"),
+    ("which part of the picture is the boat in? mark it with a box", ("image",), "ground", "the boat"),
+    ("那只小猫在哪里，帮我圈出来", ("image",), "ground", "小猫"),
+    # asking to see one thing alone, or to have it lifted out for a use: its mask
+    ("let me see just the red umbrella", ("image",), "segment", "the red umbrella"),
+    ("show me the teapot alone", ("image",), "segment", "the teapot"),
+    ("只保留那辆自行车就行", ("image",), "segment", "自行车"),
+    ("i need the guitar pulled out as a cutout for my flyer", ("image",), "segment", "the guitar"),
+    ("pull out the lamp from the bg", ("image",), "segment", "the lamp"),
+    # a question asked of two things at once, and a Chinese "what is it holding": answers
+    ("who is the referee and who is the coach?", ("image",), "answer", None),
+    ("那个男人手里拿着什么东西？", ("image",), "answer", None),
+])
+def test_requests_said_by_effect_or_as_questions_keep_their_task_and_object(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    if task == "answer":
+        got_command = None
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+def test_the_effect_wanted_before_an_action_and_a_request_said_twice_plan_the_action_once(lite):
+    assert _plan(lite, "to make the vase pop, replace the background with black velvet") == [
+        ("edit_image", "replace", "the background", None, ["u0"], {"new": "black velvet"})]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "make it feel old - apply a faded 1960s postcard style")
+    assert (task, op, inputs, args["style"].removeprefix("a ")) == ("edit_image", "restyle", ["u0"], "faded 1960s postcard")
+    assert _plan(lite, "make the bus yellow like a school bus") == [
+        ("edit_image", "recolor", "the bus", None, ["u0"], {"color": "yellow"})]
+
+
+def test_a_prompt_keeps_its_last_words_after_a_bare_medium_or_a_purpose(lite):
+    assert _plan(lite, "clip of waves crashing on black rocks, drone slowly rising", ()) == [
+        ("generate_video", None, "waves crashing on black rocks, drone slowly rising", None, [], {})]
+    assert _plan(lite, "for my zine, can you make an image of a tiny frog on a mushroom, risograph print", ()) == [
+        ("generate_image", None, "a tiny frog on a mushroom, risograph print", None, [], {})]
+
+
+def test_a_chinese_medium_named_by_its_edit_is_the_latest_result(lite):
+    clip = MediaInfo("o1", "video", *SIZE, frames=48, source="expert", parents=("u0",))
+    done = [CallInfo(1, "c1", "edit_video", "背景", "done", "o1", "expert", "replace")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "在处理好的视频里跟踪那只狗", ("video",), done, media=[clip])
+    assert (task, command, inputs) == ("track", "狗", [])  # no input named: the latest result, o1

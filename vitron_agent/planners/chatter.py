@@ -66,6 +66,14 @@ _OPINION = re.compile(
 """An opinion of the picture before the request ("ok so the photo is nice but the sky is boring, replace ...")."""
 
 
+_GOAL = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|well|hmm|um|alright)[,\s]+)*(?:(?:i|we)\s+(?:want|need|would like)|i'd like|i wanna)\s+[^.;?!,]+?\s+to\s+"
+    r"(?:stand out|pop|look|be|feel|seem|get|appear|catch|draw|grab)\b[^.;?!,]*?(?:,\s*(?:so\s+|then\s+)?|\s+so\s+)"
+    r"|^to\s+make\s+[^.;?!,]+?\s+(?:stand out|pop|look|be|feel|seem)\b[^.;?!,]*?,\s*", re.I)
+"""The effect the user is after, said before the action that gets it ("I want the bird to stand out, so replace the
+background ...", "to make the car pop, blur the background"): the action alone is planned."""
+
+
 def _story(sentence: str) -> bool:
     words = sentence.strip()
     if _ALWAYS_STORY.match(words):
@@ -82,6 +90,9 @@ def without_chatter(text: str) -> str:
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]
+    goal = _GOAL.match(out)
+    if goal and _ACTION.match(out[goal.end():]):
+        out = out[goal.end():]
     opinion = _OPINION.match(out)
     if opinion and _ACTION.match(out[opinion.end():]):
         out = out[opinion.end():]

@@ -45,6 +45,7 @@ from ..protocol.text_regions import find_written_boxes, written_frame_span
 from .base import PlannerInput, PlannerOutput
 from .chatter import without_chatter
 from .phrasing import (
+    COMMAND_VERBS,
     GO_BACK,
     OTHER,
     OWN_BACKGROUND,
@@ -201,6 +202,9 @@ _PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\
 _BOTH = re.compile(r"(?P<s>)(?:\bboth\s+(?:of\s+the\s+)?(?:images|pictures|photos|pics|videos|clips)|\b(?:each|every)\s+(?:image|"
                    r"picture|photo|video)|(?:这)?两张(?:图片?|照片)都?|(?:这)?两段视频都?)", re.I)
 """The same action on every attached medium ("make both photos black and white", "把两张图都变成黑白的")."""
+_RESTATED = re.compile(rf"^(?P<a>[^-–—]{{6,}}?)\s+[-–—]+\s+(?P<b>(?:(?:please|pls|just|so)\s+)?(?:{'|'.join(COMMAND_VERBS)})\b.+)$",
+                       re.I)
+"""A request said twice, the second time after a dash ("make it wintry - give this photo a snowy winter style")."""
 _ASKS = re.compile(r"^(?:(?:please|can you|could you)\s+)?(?:describe|compare|caption|what|which|how|who|is|are|does|do|tell)\b|"
                    r"[?？]|描述|比较|什么|哪|吗", re.I)
 _ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:the\s+same\s+(?:for|to|with)\s+)?"
@@ -514,6 +518,14 @@ class LitePlanner:
 
     def _read_clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
                      reasons: list[str]) -> list[Invocation]:
+        restated = _RESTATED.match(clause.strip())
+        if restated:  # "make it look like winter - give this photo a snowy winter style": the same edit, said better
+            first = self._read_clause(model, restated.group("a"), inp, earlier, [])
+            second = self._read_clause(model, restated.group("b"), inp, earlier, reasons)
+            if len(second) == 1 and (not first or len(first) == 1 and (first[0].task, first[0].args.get("op")) ==
+                                     (second[0].task, second[0].args.get("op"))):
+                return second  # the first half said only the effect, or the same edit in vaguer words
+            del reasons[:]
         repeat = asks_repeat(clause)
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         if OWN_BACKGROUND.search(clause):  # "replace the background of the second photo": not behind a thing cut out before
@@ -694,7 +706,8 @@ class LitePlanner:
             if _CJK.search(clause) and chinese_reading(clause, False) is not None:
                 raise _Unsure(f"chat, though {clause!r} names an action")
             return None
-        if pred.task in ("ground", "segment", "track") and _CJK.search(clause) and chinese_counts(clause):
+        if pred.task in ("ground", "segment", "track", "edit_image", "edit_video") and _CJK.search(clause) \
+                and chinese_counts(clause):  # "那个男人手里拿着什么东西？": a question, whatever verb it holds
             pred = replace(pred, task="answer", region="box" if inp.region is not None else "none")
         if pred.task == "answer" and _COMMAND_START.match(clause):
             raise _Unsure(f"a question, though {clause!r} starts with a command")

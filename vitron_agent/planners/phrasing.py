@@ -80,10 +80,16 @@ _ZH_BARE_MASK = r"^(?:并且|然后|再|顺便)?(?:请)?(?:给我|我要|要|生
 _ZH_BARE_FIND = (r"^(?:并且|然后|再|顺便)?(?:请|麻烦)?(?:你)?(?:帮我|给我|帮忙)?(?:找一下|找找看|找找|找出来|找到它|标出来|标一下|框出来|"
                  r"框一下|圈出来|指出来|指一下)(?:吧|呗|好吗|好不好)?[。！!？?]*$")
 """A Chinese follow-up that only asks to find what the question before it named ("遥控器在哪儿呢？帮我找一下")."""
+_BARE_BOX = (r"^(?:(?:and|also|please|pls|now|so|just|then)\s+)*(?:(?:can|could)\s+(?:you|u)\s+)?(?:(?:box|circle|frame|mark)"
+             r"\s+(?:it|them|that|those)(?:\s+(?:in|with)\s+an?\s+(?:box|rectangle))?|(?:show|mark|point)\s+(?:it\s+|them\s+)?"
+             r"(?:to\s+)?(?:me\s+)?(?:it\s+|them\s+)?(?:with|in|using)\s+an?\s+(?:bounding\s+)?(?:box|rectangle)|(?:draw|put|give me)"
+             r"\s+an?\s+(?:bounding\s+)?(?:box|rectangle)(?:\s+(?:around|on|over)\s+(?:it|them|that))?)(?:\s+(?:please|pls|thanks))?"
+             r"\s*[.!?]*$")
+"""A follow-up that only asks for the answer as a box ("where is the kite? show me with a box", "... box it")."""
 _BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
                           r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
-                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _ZH_BARE_MASK + "|" + _ZH_BARE_FIND, re.I)
+                          r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _BARE_BOX + "|" + _ZH_BARE_MASK + "|" + _ZH_BARE_FIND, re.I)
 """A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
 _MASK_IT = re.compile(r"^(?:(?:and|also|please|now|so|just|then)\s+)*(?:mask|segment|outline|select)\s+(?:it|that|them)"
                       r"(?:\s+(?:out|please))?\s*[.!?]*$", re.I)
@@ -124,6 +130,9 @@ def _and_pieces(part: str) -> list[str]:
         left, right = part[start:found.start()], part[found.end():]
         sequenced = re.search(r"after that|afterwards|finally|next", found.group(), re.I)  # never inside a prompt
         if _GENERATES.match(left.strip()) and not _USES_RESULT.match(right) and not sequenced:
+            continue
+        asked = re.match(r"(?:which|who|what)\b", right, re.I)
+        if asked and re.search(rf"\b{asked.group()}\b", left, re.I):  # "which is real and which is painted?": one question
             continue
         pieces.append(left)
         start = found.end()
@@ -216,6 +225,14 @@ GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s
 那张，再把..." : the image made by that earlier turn)."""
 
 
+_ZH_RESULT_MEDIUM = re.compile(r"(?:(?:刚才|刚刚|刚)?(?:改|编辑|处理|换|做|修|弄|调|生成)(?:好|完)?了?|新生成)的(?P<m>视频|图片?|照片)")
+"""A medium named by what was done to it ("在改好的视频里跟踪...", "把刚生成的图..."): the latest result, as 这段视频 says."""
+
+
+def _this_result(clause: str) -> str:
+    return _ZH_RESULT_MEDIUM.sub(lambda m: ("这段" if m.group("m") == "视频" else "这张") + m.group("m"), clause)
+
+
 def split_clauses(text: str) -> list[str]:
     """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
     "and"/"," before a command verb, after a question followed by an action, on 并且/然后/再/接着 in
@@ -228,10 +245,13 @@ def split_clauses(text: str) -> list[str]:
         for piece in _pieces(part):
             for sub in _and_pieces(piece):
                 for c in _ZH_SPLIT.split(sub):
-                    c = _ZH_FIRST.sub("", _ZH_MEDIUM_TAIL.sub("", c.strip()))
+                    c = _ZH_FIRST.sub("", _ZH_MEDIUM_TAIL.sub("", _this_result(c.strip())))
                     if _ZH_NTH_EDIT.match(c):
                         c = "把" + c  # "，第二张图里的车换成牛": the 把 of the clause before
                     if not c or not c.strip(" ,，。.;；"):
+                        continue
+                    if clauses and _CJK_TEXT.search(c) and _BARE_FOLLOW.match(c.strip()):  # "那把钥匙在哪儿，框出来": one call
+                        clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
                         continue
                     if clauses and _ZH_ANIMATION_END.search(clauses[-1].strip(" ，,")) and not _ZH_OWN_COMMAND.search(c):
                         clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
@@ -322,7 +342,7 @@ _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:g
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
                      r"picture|photo|pic|background|scene|shot|frame))?\s*[.!?]*$", re.I)
 _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
-                             r"(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
+                             r"(?:(?:out|away)\s+(?=the\b|a\b|an\b|my\b|this\b|that\b))?(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
                              r"(?:background|backdrop|surroundings|bg)\b|everything\s+(?:else|around\s+(?:it|them|him|her))\b|"
                              r"(?:all\s+)?the\s+rest\b|all\s+the\s+other\s+(?:stuff|things|objects)\b)"
                              r"(?:\s+(?:in|of|on)\s+(?:the|this|my)\s+(?:\w+\s+)?(?:image|picture|photo|pic|shot|frame|scene))?"
@@ -350,7 +370,8 @@ _WANTS_MASK = re.compile(r"\b(?:mask|pixels?|segment(?:ation)?|outline|silhouett
 _WANTS_SEPARATED = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|get|give me|have)\s+{_T}\s+(?:separated|cut out|isolated|"
                               rf"extracted|masked(?: out)?|segmented|lifted out|pulled out|on (?:its|his|her|their) own|by (?:itself|himself|herself|"
                               rf"themselves)|alone|(?:with|on) (?:a\s+)?(?:transparent|clear|empty|blank) background|with no background|"
-                              rf"without (?:the|its|any|a) background)(?:\s+(?:from|of|off|with|on)\s+.+?)?\s*[.!?]*$",
+                              rf"without (?:the|its|any|a) background)(?:\s+(?:from|of|off|with|on)\s+.+?)?"
+                              rf"(?:\s+(?:as\s+an?\s+[\w-]+|for\s+(?:my|our|a|an|the|some)\s+[^,;.!?]+?))*\s*[.!?]*$",
                               re.I)
 _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|get rid of|strip(?: away)?|lose|take away)\s+"
                              rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
@@ -358,6 +379,13 @@ _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|
 _REMOVES = re.compile(r"^(?:remove|delete|erase|get rid of|eliminate)\s+(?!(?:the\s+)?(?:background|colou?r|style)\b)", re.I)
 _ONLY_THING = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+(?:just|only)\s+{_T},?\s+(?:and\s+)?"
                          rf"(?:no|without(?:\s+the)?|not the)\s+background\s*[.!?]*$", re.I)
+_SHOW_ONLY = re.compile(r"^(?:(?:can|could)\s+(?:you|u)\s+)?(?:show me|let me see|i\s+(?:only\s+)?want to see|display|give me)\s+"
+                        r"(?P<only>just\s+|only\s+)?(?P<t>[^,;:]+?)(?(only)|\s+(?:only|alone|by itself|on its own))"
+                        r"(?:\s+(?:please|pls|thanks))?\s*[.!?]*$", re.I)
+"""Asking to see one thing alone ("show me only the dog", "let me see just the red car"): its mask."""
+_ZH_SHOW_ONLY = re.compile(r"^(?:请|麻烦)?(?:你)?(?:帮我)?(?:只|就只|单独)(?:给我看|给我显示|显示|看|留下|保留|要)(?P<t>[^，,。！!]+?)"
+                           r"(?:就行了?|就好了?|就可以了?|就够了|一个)?(?:吧|呗)?[。！!]*$")
+"""The same in Chinese ("只给我看那只小狗就行", "只保留那辆红车")."""
 _DISAPPEAR = re.compile(rf"^(?:make|let|have)\s+{_T}\s+(?:disappear|vanish|go away|be gone|fade away|invisible)\b.*$", re.I)
 _KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work out|guess|classify)\s+(?:the|this|that|its|his|"
                       r"her|their)\s+(?:[\w-]+\s+){0,2}?(?:species|breed|kind|type|model|make|brand|variety|genre|make and model)"
@@ -366,6 +394,8 @@ _KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work
 _READS = re.compile(r"^(?:read|transcribe|decipher|spell out)(?:\s+(?:me|us|out|aloud|out loud|for me|back))*\s+"
                     r"(?:what|whatever|the|this|that|all|any|everything)\b", re.I)
 """Reading text out of the picture ("read me what the note on the fridge says") is a question, not a location."""
+_TWO_SIDED = re.compile(r"\b(?P<w>which|who)\b[^?]+?\band\s+(?P=w)\b", re.I)
+"""A question asked of two things at once ("which one is the real cup and which is painted?"): an answer, not a location."""
 _EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
 """Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
 _PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
@@ -411,8 +441,8 @@ _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 _ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$|"
                        r"^(?:请|帮我)?(?:给我|我要|我想要|生成|做)(?:一个|个|一张|一份)?(?P<t2>[^，,。]+?)的(?:遮罩|蒙版|掩码|mask)[吧。！!]*$")
 """A mask asked for as a thing: "给图中的马做一个遮罩", "给我一个小孩的精确遮罩" (the qualifier dropped before)."""
-_ZH_MASK_TAIL = re.compile(r"[？?]\s*" + _ZH_BARE_MASK[1:])
-_ZH_FIND_TAIL = re.compile(r"(?<=[？?])\s*" + _ZH_BARE_FIND[1:])
+_ZH_MASK_TAIL = re.compile(r"[？?，,]\s*" + _ZH_BARE_MASK[1:])
+_ZH_FIND_TAIL = re.compile(r"(?:(?<=[？?])|[，,])\s*" + _ZH_BARE_FIND[1:])
 _ZH_PIXELS = re.compile(r"^(?P<t>.+?)(?:的像素|占了?哪些像素|是哪些像素)[？?。！!]*$|^哪些像素(?:属于|是)(?P<t2>.+?)的?[？?。！!]*$")
 
 
@@ -447,7 +477,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
-    if _KIND_OF.match(body) or _READS.match(body):
+    if _KIND_OF.match(body) or _READS.match(body) or _TWO_SIDED.search(body):
         return Rewritten(text, None, "answer")
     found = _AREA_QUESTION.match(body)
     if found and _plain_object(found.group("t")):
@@ -486,7 +516,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     found = _WANTS_SEPARATED.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled("segment " + found.group("t"), found.group("t"))
-    found = _BACKGROUND_OFF.match(body) or _ONLY_THING.match(body)
+    found = _BACKGROUND_OFF.match(body) or _ONLY_THING.match(body) or _SHOW_ONLY.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled("segment " + found.group("t"), found.group("t"))
     found = _DISAPPEAR.match(body)
@@ -501,8 +531,11 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = _ZH_OVER_TIME.sub("", body) if _CJK_TEXT.search(body) else body
     masked = _ZH_MASK_TAIL.search(body) if _CJK_TEXT.search(body) else None
     if masked:  # "...在哪？给我一个遮罩": the question asked as a mask
-        body = body[:masked.start() + 1]
+        body = body[:masked.start() + (body[masked.start()] in "？?")]  # "...就行，要蒙版": the comma goes
     body = _ZH_FIND_TAIL.sub("", body) if _CJK_TEXT.search(body) else body  # "...在哪儿呢？帮我找一下": the question says it
+    found = _ZH_SHOW_ONLY.match(body) if _CJK_TEXT.search(body) else None
+    if found:  # "只给我看那只小狗就行，要蒙版": that thing alone, its mask
+        return _ruled("把图中的" + chinese_bare(found.group("t")) + "分割出来", chinese_bare(found.group("t")))
     for pattern in _ZH_LOCATION:
         found = pattern.match(body)
         if found:
@@ -540,7 +573,9 @@ def pronoun_location(clause: str) -> bool:
 
 
 _GEN_LEAD = re.compile(
-    r"^(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|yo|can|could|would|will|you|u|kindly|just|maybe|"
+    r"^(?:for\s+(?:a|an|my|our|the|some)\s+[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+(?=i\b|can\b|could\b|please\b|pls\b|generate\b|create\b|"
+    r"make\b|draw\b|give\b))?"  # "For a poster I want an image of ...": who it is for
+    r"(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|yo|can|could|would|will|you|u|kindly|just|maybe|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets|go ahead and)\b[\s,]*)*)"
     r"(?:(?:generate|create|make|draw|paint|render|produce|design|sketch|imagine|illustrate|film|visualize|visualise|"
     r"dream up|whip up|come up with|give|show|get|do|i(?:'d| would)? (?:like|love|want)|(?:i\s+)?(?:really\s+)?need|i want|"
@@ -553,7 +588,7 @@ _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|
                          r"(?:image|picture|pic|photo|photograph|illustration|video|vid|clip|animation|gif|movie|film|"
                          r"footage|video clip)s?\s*"
                          r"(?:of|showing|where|depicting|about|in which|that shows|with|featuring|:)\s+", re.I)
-_GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
+_GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
 
 
 _LABELLED = re.compile(r"^(?:(?:an?|the)\s+)?(?P<m>image|picture|photo|video|clip|animation|movie|gif|drawing|painting)\s*[:\-–]\s*"
@@ -589,6 +624,8 @@ def generation_prompt(clause: str) -> str | None:
     if labelled:
         return labelled.group("p")
     lead = _GEN_LEAD.match(text)
+    if (lead is None or not lead.group().strip()) and _GEN_MEDIUM.match(text):  # "vid of a neon street in the rain"
+        return _GEN_TAIL.sub("", _GEN_MEDIUM.sub("", text, count=1)).strip(" ,:;") or None
     if lead is None or not lead.group().strip():
         return None
     rest = _GEN_MEDIUM.sub("", text[lead.end():].strip(), count=1)
@@ -841,7 +878,8 @@ glossy red", "mustard yellow", "sage green")."""
 _COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
                            rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
                            rf"(?P<c>{_TONE}(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
-                           rf"(?P<c2>{_TONE}(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?\s*[.!?]*$",
+                           rf"(?P<c2>{_TONE}(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?"
+                           rf"(?:,?\s+(?:just\s+)?like\s+(?:a|an|the|in\s+a|at)\s+[\w' -]+?)?\s*[.!?]*$",  # "orange like a sunset"
                            re.I)
 _NOT_PLAIN_COLOUR = re.compile(r"\s(?:more|less|very|really|so|too|navy|sky|royal|baby|lime|olive|forest|hot|neon|pastel|"
                                r"a bit|slightly|kind of)$|\b(?:thing|object|stuff|region|area|box|selection|part)\b", re.I)
