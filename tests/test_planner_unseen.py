@@ -783,3 +783,16 @@ def test_a_chinese_medium_named_by_its_edit_is_the_latest_result(lite):
     done = [CallInfo(1, "c1", "edit_video", "背景", "done", "o1", "expert", "replace")]
     ((task, _, command, _, inputs, _),) = _plan(lite, "在处理好的视频里跟踪那只狗", ("video",), done, media=[clip])
     assert (task, command, inputs) == ("track", "狗", [])  # no input named: the latest result, o1
+
+
+@pytest.mark.parametrize("text, task, command, box", [
+    ("这个地方的那只猫，帮我分割出来", "segment", "那只猫", None),
+    ("窗边那个人，帮我抠出来", "segment", "窗边那个人", None),
+    ("左边那辆红色的车，删掉吧", "edit_image", "左边那辆红色的车", None),
+    ("(10,10,100,100) 这个地方的那只猫，帮我分割出来", "segment", "那只猫", (10.0, 10.0, 100.0, 100.0)),
+    ("[20, 30, 200, 220] 这里的那只狗，帮我分割出来", "segment", "那只狗", (20.0, 30.0, 200.0, 220.0)),
+])
+def test_a_chinese_thing_named_first_is_the_object_of_the_command_after_it(lite, text, task, command, box):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text)  # one call: "出来" is no object of its own
+    assert (got_task, got_command, inputs) == (task, command, ["u0"])
+    assert (region.box if region is not None else None) == box

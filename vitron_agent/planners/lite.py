@@ -184,7 +184,7 @@ _BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|are
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
                           r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?"
-                          r"(?:下去|到底|到最后|到结束)?))"
+                          r"(?:下去|到底|到最后|到结束|出来|掉)?))"
                           r"[吧。！!]*$")
 """The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing; how long,
 "一直...下去", says nothing more)."""
@@ -273,7 +273,7 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
     found = _ZH_THERE_IS.match(text)
     if found:
-        thing, act = f" {found.group('t').strip()} ", _ZH_HOW_LONG.sub("", found.group("act"))
+        thing, act = f" {found.group('t').strip()} ", re.sub(r"(?:出来|掉)$", "", _ZH_HOW_LONG.sub("", found.group("act")))
         text = re.sub(r"它们|它", thing, act, count=1) if "它" in act else act + thing
     return text, regions
 

@@ -112,6 +112,14 @@ _ZH_FIRST = re.compile(r"^(?:首先|先|顺便|顺手)(?!生)")
 """先...再...: 先 only orders the actions; 顺便 ("while you're at it") only joins them."""
 _ZH_ANIMATION_END = re.compile(r"(?:动起来|活起来|(?:做|变|转|弄|生成|改)成(?:一段|一个)?(?:视频|动画|动图|短片))[吧]?$")
 _ZH_OWN_COMMAND = re.compile(r"^(?:[把将]|然后|再|接着|并且|同时|之后|还|也|帮我|请)|换成|删|去掉|抠|分割|跟踪|标出|找")
+_ZH_BARE_COMMAND = re.compile(r"^(?:请|麻烦)?(?:你)?(?:帮我|给我|帮忙)?(?:把它|将它)?(?P<v>分割|抠图|抠|切|框|圈|删掉|删除|删|去掉|擦掉|"
+                              r"跟踪|追踪|识别|标)(?:一下)?(?:出来|掉|起来|下来)?(?:吧|呗|好吗|好不好)?[。！!]*$")
+"""A Chinese command that names no object ("帮我分割出来"): after a clause that only names a thing ("这个地方的那只猫，
+帮我分割出来"), that thing is its object."""
+_ZH_NOT_A_THING = re.compile(r"[？?吗呢哪什么谁几怎]|^(?:然后|再|接着|并且|同时|之后|还|也|帮我|请)|变|换|改|生成|画|做|加|放|移|转|"
+                             r"动|染|涂|刷|漆|喷|删|去掉|找|标|框|圈|描述|识别|数|告诉|看")
+"""Words that make a Chinese clause more than the name of a thing: a question, a command verb (even inside a noun:
+"动物" is left as it was, which is only less helpful)."""
 _ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|之后|然后再|再)|[，,；;。]\s*(?:最后|最终|接下来)(?:再)?|并(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告说])|[，,；;。]\s*(?:并|还|也|顺便|顺手|另外)?\s*(?=[把将给帮找分跟追删去换让抠识加放转改标框描勾告数]|第[一二三四1-4](?:张|个|幅|段)))\s*")
 
 
@@ -250,6 +258,10 @@ def split_clauses(text: str) -> list[str]:
                         c = "把" + c  # "，第二张图里的车换成牛": the 把 of the clause before
                     if not c or not c.strip(" ,，。.;；"):
                         continue
+                    bare = _ZH_BARE_COMMAND.match(c.strip())
+                    if clauses and bare and _names_only(clauses[-1]):  # "这个地方的那只猫，帮我分割出来": its object
+                        clauses[-1] = f"把{clauses[-1].strip(' ，,')}{c.strip()[bare.start('v'):]}"
+                        continue
                     if clauses and _CJK_TEXT.search(c) and _BARE_FOLLOW.match(c.strip()):  # "那把钥匙在哪儿，框出来": one call
                         clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
                         continue
@@ -295,6 +307,12 @@ def _only_go_back(clause: str) -> bool:
     """A clause that only goes back to an earlier result: the words in front of the action that follows it."""
     found = GO_BACK.match(clause.strip())
     return found is not None and not clause.strip()[found.end():].strip(" ,.")
+
+
+def _names_only(clause: str) -> bool:
+    """A Chinese clause that only names a thing: no command verb, no question ("这个地方的那只猫")."""
+    said = clause.strip(" ，,")
+    return bool(_CJK_TEXT.search(said)) and not _ZH_OWN_COMMAND.search(said) and not _ZH_NOT_A_THING.search(said)
 
 
 def _only_medium(clause: str) -> bool:
