@@ -85,3 +85,24 @@ def test_a_finished_call_is_let_go_before_the_next_one_arrives():
     while gone() is not None and time.monotonic() < deadline:  # the worker drops it just after answering
         time.sleep(0.01)
     assert gone() is None  # held by an idle worker, it used to be freed inside the next call, on its clock
+
+
+def test_a_job_runs_torch_with_its_callers_thread_count():
+    torch = pytest.importorskip("torch")
+    before = torch.get_num_threads()
+    release = threading.Event()
+
+    def first_use() -> int:
+        release.wait(10)
+        return torch.get_num_threads()  # torch's first op on this thread fixes its count (OpenMP's is per thread)
+
+    try:
+        torch.set_num_threads(2)
+        primed = [workers.start(first_use, "vitron-expert-prime") for _ in range(workers.KEEP_IDLE + 1)]
+        release.set()
+        assert all(job.wait(10) and job.result() == 2 for job in primed)  # every kept thread now counts 2
+        torch.set_num_threads(1)  # as a caller does (tests do, for tiny models)
+        job = workers.start(torch.get_num_threads, "vitron-expert-count")
+        assert job.wait(10) and job.result() == 1  # else an expert's sums differ from a direct call's
+    finally:
+        torch.set_num_threads(before)

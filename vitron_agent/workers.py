@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextvars
 import os
 import queue
+import sys
 import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar
@@ -31,6 +32,7 @@ class Job(Generic[T]):
         self._work = work
         self._name = name
         self._context = contextvars.copy_context()  # the caller's: LangGraph's stream writer lives there
+        self._torch_threads = _torch_threads()  # the caller's, as its context
         self._done = threading.Event()
         self._value: Any = None
         self._error: BaseException | None = None
@@ -48,6 +50,10 @@ class Job(Generic[T]):
     def _run(self) -> None:
         """Run the call; ``_finish`` tells the caller (the worker counts itself idle in between)."""
         threading.current_thread().name = self._name
+        if self._torch_threads is not None and _torch_threads() != self._torch_threads:
+            import torch
+
+            torch.set_num_threads(self._torch_threads)
         try:
             self._value = self._context.run(self._work)
         except BaseException as exc:  # handed to the caller by ``result``
@@ -55,6 +61,15 @@ class Job(Generic[T]):
 
     def _finish(self) -> None:
         self._done.set()
+
+
+def _torch_threads() -> int | None:
+    """This thread's torch thread count, when torch is loaded (never imported here). Each thread keeps its own
+    (OpenMP's setting is per thread, fixed at a thread's first parallel op), so a kept worker could run an
+    expert with another count than its caller's: other sums, other pixels than a direct call on the caller's
+    thread gives."""
+    torch = sys.modules.get("torch")
+    return torch.get_num_threads() if torch is not None else None
 
 
 class _Workers:
