@@ -796,3 +796,66 @@ def test_a_chinese_thing_named_first_is_the_object_of_the_command_after_it(lite,
     ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text)  # one call: "出来" is no object of its own
     assert (got_task, got_command, inputs) == (task, command, ["u0"])
     assert (region.box if region is not None else None) == box
+
+
+@pytest.mark.parametrize("text, color", [("把沙发染成米色", "米色"), ("把这辆车刷成杏色", "杏色"), ("把帽子涂成橘色的", "橘色")])
+def test_chinese_colours_named_by_a_fruit_or_a_grain_are_recolours(lite, text, color):
+    ((task, op, _, _, inputs, args),) = _plan(lite, text)
+    assert (task, op, inputs, args) == ("edit_image", "recolor", ["u0"], {"color": color})
+
+
+@pytest.mark.parametrize("text, first, task, command", [
+    ("remove the car, then segment the tree in the edited image", "edit_image", "segment", "the tree"),
+    ("make it a watercolor painting and then box the boats in the result", "edit_image", "ground", "the boats"),
+    ("把背景换成海滩，再在结果中找出那只狗", "edit_image", "ground", "狗"),
+])
+def test_an_object_found_in_the_result_is_looked_for_on_that_result(lite, text, first, task, command):
+    (made, (got_task, _, got_command, region, inputs, _)) = _plan(lite, text)
+    assert made[0] == first and made[4] == ["u0"]
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["c1"])
+
+
+@pytest.mark.parametrize("text", [
+    "描述一下这张照片的光线和色调", "帮我分析一下这张图的构图", "评价一下这张照片的光线",
+    "come up with a catchy title for this photo", "give me a one-line description of this picture",
+    "tell me how big the dog is and what breed it is", "what is the man holding and why is he smiling?",
+])
+def test_descriptions_written_texts_and_two_part_questions_are_one_answer(lite, text):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text)
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+def test_a_where_question_with_a_second_question_stays_a_find_and_an_answer(lite):
+    assert [(t, c) for t, _, c, *_ in _plan(lite, "where is the cat and what is it doing")] == [
+        ("ground", "the cat"), ("answer", "what is it doing")]
+
+
+@pytest.mark.parametrize("text, command", [
+    ("mark the birds by putting a box around each bird", "each bird"),
+    ("show me the cars by drawing boxes around every car", "every car"),
+    ("count the sheep by putting a box on them", "the sheep"),
+])
+def test_an_action_done_by_boxing_things_finds_what_the_boxes_go_on(lite, text, command):
+    ((task, _, got_command, _, inputs, _),) = _plan(lite, text)
+    assert (task, got_command, inputs) == ("ground", command, ["u0"])
+
+
+def test_undoing_the_last_turn_acts_on_what_that_turn_acted_on(lite):
+    one = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))]
+    done = [CallInfo(1, "c1", "edit_image", "the man", "done", "o1", "expert", "remove")]
+    ((task, op, command, _, inputs, _),) = _plan(lite, "oops, revert that and remove the lamp instead", history=done,
+                                                  said=["remove the man"], media=one)
+    assert (task, op, command, inputs) == ("edit_image", "remove", "the lamp", ["u0"])
+    two = [*one, MediaInfo("o2", "image", *SIZE, source="expert", parents=("o1",))]
+    done = [*done, CallInfo(2, "c1", "edit_image", "", "done", "o2", "expert", "restyle")]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "撤回上一步，改成水墨风格", history=done, said=["删掉那个人", "改成油画"],
+                                               media=two)
+    assert (task, op, inputs, args) == ("edit_image", "restyle", ["o1"], {"style": "水墨"})
+
+
+def test_a_generation_asked_again_with_a_change_keeps_the_earlier_prompt(lite):
+    done = [CallInfo(1, "c1", "generate_image", "a lighthouse on a cliff", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert")]
+    assert _plan(lite, "same again but in thick fog", (), done, ["draw a lighthouse on a cliff"], made) == [
+        ("generate_image", None, "a lighthouse on a cliff in thick fog", None, [], {})]
+    assert _plan(lite, "画一幅小猫的插画，背景是森林", ()) == [("generate_image", None, "小猫，背景是森林", None, [], {})]

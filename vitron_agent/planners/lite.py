@@ -49,8 +49,10 @@ from .phrasing import (
     GO_BACK,
     OTHER,
     OWN_BACKGROUND,
+    UNDO,
     added_to,
     animation_prompt,
+    another_with,
     asks_repeat,
     background_scene,
     background_swap,
@@ -101,6 +103,7 @@ from .targets import (
     question_subject,
     speaks_of_result,
     trim_target,
+    without_result_place,
     zh_question_subject,
     zh_trim,
 )
@@ -409,6 +412,19 @@ def _made_from(inv: Invocation, earlier: list[Invocation]) -> str | None:
     return inv.inputs[0] if inv.inputs else None
 
 
+def _before_last_turn(inp: PlannerInput) -> str | None:
+    """The medium the last turn's edit acted on (the one an undo goes back to), or None when no turn made one."""
+    made = [c for c in inp.history if c.output and c.task in _MAKES]
+    if not made:
+        return None
+    undone = {c.output for c in made if c.turn == made[-1].turn}
+    medium = next((m for m in inp.media if m.id == made[-1].output), None)
+    parent = medium.parents[0] if medium is not None and medium.parents else None
+    while parent in undone:  # several calls in that turn: back to before the first of them
+        parent = next((m.parents[0] for m in inp.media if m.id == parent and m.parents), None)
+    return parent
+
+
 def _previous_request(inp: PlannerInput) -> tuple[str, list[Any]]:
     """The text of the user's request before this one (from the thread's messages), and the messages up to
     it (so that planning it again looks back from there)."""
@@ -495,6 +511,10 @@ class LitePlanner:
         if about_the_assistant(inp.text):
             self.last_fallback = None
             return []  # "what can you do?": the help text answers it, not an expert
+        undone = UNDO.match(inp.text)
+        restored = _before_last_turn(inp) if undone else None
+        if restored is not None:  # "undo that and remove the bench instead": on what the undone turn acted on
+            inp = replace(inp, text=inp.text[undone.end():])
         text, written = _mark_written_boxes(inp)
         text = without_chatter(text)  # "..., need to mark it for the safety report by tonight"
         invocations: list[Invocation] = []
@@ -508,12 +528,22 @@ class LitePlanner:
                 clause = _BOTH.sub("", clause) or clause  # the question reads both images; 这两张图 is no object
             readings = [(_on_medium(clause_inp, i), _BOTH.sub(both.group("s"), clause)) for i in range(len(users))] \
                 if both else [(clause_inp, clause)]  # "把两张图都变成黑白的": the same on each image
+            made = [i.id for i in invocations if i.task in _MAKES]
+            placed, in_result = without_result_place(clause) if made else (clause, False)
+            if in_result:  # "restyle it, then find the dog in the result": the find reads that result
+                readings = [(clause_inp, placed)]
             for one_inp, one in readings:
                 seen = [i for i in invocations if not both or i.task not in ("edit_image", "edit_video")
                         or _made_from(i, invocations) in one_inp.new_media]  # each image's edits stack on that image
                 for inv in self._read_clause(model, one, one_inp, seen, reasons):
+                    if in_result and inv.task in ("ground", "segment", "track") and inv.region is None:
+                        inv = inv.model_copy(update={"inputs": made[-1:]})
                     invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
         self.last_fallback = "; ".join(reasons) or None
+        if restored is not None:
+            invocations = [inv.model_copy(update={"inputs": [restored]})
+                           if not inv.inputs and inv.region is None and not task_spec(inv.task).from_text else inv
+                           for inv in invocations]
         return invocations
 
     def _read_clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
@@ -526,7 +556,7 @@ class LitePlanner:
                                      (second[0].task, second[0].args.get("op"))):
                 return second  # the first half said only the effect, or the same edit in vaguer words
             del reasons[:]
-        repeat = asks_repeat(clause)
+        repeat = asks_repeat(clause) and another_with(clause, "") is None  # "same again but at night": a change, read below
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         if OWN_BACKGROUND.search(clause):  # "replace the background of the second photo": not behind a thing cut out before
             inp = replace(inp, history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
@@ -581,7 +611,8 @@ class LitePlanner:
             if picked and (nth.group("b") or nth.group("zb")):  # "go back to the first picture and add a hat": only the action is left
                 clause = clause[nth.end():]
         made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
-        again = chinese_another(clause, made[-1]) if made and _CJK.search(clause) and not earlier else None
+        again = ((chinese_another if _CJK.search(clause) else another_with)(clause, made[-1])
+                 if made and not earlier else None)  # "again but at night": the earlier prompt, with the change
         if again:  # "再来一张吧，...但是换成在雪地里打盹": the last generation again, with what changes
             last = next(c.task for c in reversed(inp.history) if c.task in ("generate_image", "generate_video"))
             return [Invocation(task=last, command=again)]

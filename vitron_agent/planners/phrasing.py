@@ -45,6 +45,8 @@ __all__ = [
     "verb_object",
     "COMMAND_VERBS",
     "GO_BACK",
+    "UNDO",
+    "another_with",
 ]
 
 COMMAND_VERBS = (
@@ -130,6 +132,10 @@ _USES_RESULT = re.compile(r"^(?:please\s+)?(?:animate|(?:[\w']+\s+){1,5}?(?:it|t
                           r"the video)\b)", re.I)
 
 
+_ASKS_WHAT = re.compile(r"\b(?:which|who|what|how|why|when)\b", re.I)
+"""A question word in the words before an "and": a question asked of two things after it is the same question."""
+
+
 def _and_pieces(part: str) -> list[str]:
     """``part`` split on "and"/"," before a command verb; inside a generation prompt ("draw a robot that can
     paint and draw") only before an action on the result ("... and animate it")."""
@@ -139,8 +145,8 @@ def _and_pieces(part: str) -> list[str]:
         sequenced = re.search(r"after that|afterwards|finally|next", found.group(), re.I)  # never inside a prompt
         if _GENERATES.match(left.strip()) and not _USES_RESULT.match(right) and not sequenced:
             continue
-        asked = re.match(r"(?:which|who|what)\b", right, re.I)
-        if asked and re.search(rf"\b{asked.group()}\b", left, re.I):  # "which is real and which is painted?": one question
+        asked = re.match(r"(?:which|who|what|how|why|when)\b", right, re.I)
+        if asked and _ASKS_WHAT.search(left):  # "which is real and which is painted?", "how old ... and what style": one question
             continue
         pieces.append(left)
         start = found.end()
@@ -231,6 +237,14 @@ GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s
                      r"(?:图片?|照片|结果|图像)?(?:上|里)?[，,\s]*", re.I)
 """Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat"; "刚才换完背景的
 那张，再把..." : the image made by that earlier turn)."""
+
+UNDO = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|nah|oops|ugh|sorry)[,.!\s]+)*(?:please\s+|can you\s+|could you\s+|let's\s+)?"
+                  r"(?:undo|revert|reverse|cancel|scrap|drop|roll back|take back)\s+(?:that|this|it|(?:the|your|that)\s+(?:last\s+)?"
+                  r"(?:one|edit|step|change|thing))(?:\s+(?:you\s+)?(?:just\s+)?did)?\s*(?:[,.;!]+\s*|\s+)(?:and\s+|then\s+|and then\s+)*"
+                  r"(?=\S)|^(?:算了|不对|不行)?[，,]?(?:撤销|撤回|取消|回退|退回|还原)(?:一下)?(?:刚才|刚刚|上一步|上一次|上次)?(?:那个|那步|那一步|"
+                  r"的操作|的修改|的编辑|的改动)?(?:吧)?[，,。；;\s]+(?:然后|再)?(?=\S)", re.I)
+"""Undoing the last turn before the action that replaces it ("hmm, undo that and remove the bench instead", "撤销刚才那个，
+改成素描风格"): the action acts on what the undone turn acted on."""
 
 
 _ZH_RESULT_MEDIUM = re.compile(r"(?:(?:刚才|刚刚|刚)?(?:改|编辑|处理|换|做|修|弄|调|生成)(?:好|完)?了?|新生成)的(?P<m>视频|图片?|照片)")
@@ -413,6 +427,13 @@ _READS = re.compile(r"^(?:read|transcribe|decipher|spell out)(?:\s+(?:me|us|out|
                     r"(?:what|whatever|the|this|that|all|any|everything)\b", re.I)
 """Reading text out of the picture ("read me what the note on the fridge says") is a question, not a location."""
 _TWO_SIDED = re.compile(r"\b(?P<w>which|who)\b[^?]+?\band\s+(?P=w)\b", re.I)
+_BY_BOXING = re.compile(r"^.*?\b(?:by|with|via)\s+(?:putting|drawing|placing|adding|using)\s+(?:a\s+|one\s+)?(?:bounding\s+)?"
+                        r"(?:box|boxes|rectangle|rectangles)\s+(?:on|around|over)\s+(?P<t>(?!(?:them|it|those|these|him|her)\b).+?)\s*[.!?]*$", re.I)
+"""An action done by boxing things ("count the sheep by putting a box on each sheep"): boxes on what it names."""
+_WRITES = re.compile(r"^(?:write|draft|compose|give me|come up with|suggest|make|create)\s+(?:me\s+|us\s+)?(?:an?|some|the|one)?\s*"
+                     r"(?:(?:short|brief|quick|one[- ]line|two[- ]line|good|catchy|concise|detailed|descriptive|fun|nice|"
+                     r"punchy|simple|accurate)\s+)*(?:alt[- ]?text|caption|description|title|summary|headline|blurb|tagline)s?\b", re.I)
+"""Text written about the picture ("write a short alt-text caption for this image", "come up with a title for it"): an answer."""
 """A question asked of two things at once ("which one is the real cup and which is painted?"): an answer, not a location."""
 _EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
 """Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
@@ -495,8 +516,11 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
-    if _KIND_OF.match(body) or _READS.match(body) or _TWO_SIDED.search(body):
+    if _KIND_OF.match(body) or _READS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
         return Rewritten(text, None, "answer")
+    found = _BY_BOXING.match(body)
+    if found and _plain_object(found.group("t")):  # "count the sheep by putting a box on each sheep": boxes on each
+        return _ruled(find + found.group("t"), found.group("t"))
     found = _AREA_QUESTION.match(body)
     if found and _plain_object(found.group("t")):
         verb = "segment " if _WANTS_MASK.search(body) else find
@@ -783,6 +807,19 @@ def asks_repeat(clause: str) -> bool:
     """ "do the same to the second image": repeat the last action on another medium."""
     return bool(_REPEAT.search(clause.strip()))
 
+
+
+_AGAIN = re.compile(r"^(?:(?:ok(?:ay)?|nice|cool|great|good|lovely|now|and|so)[,.!\s]+)*(?:(?:do|make|generate|draw|render|create)\s+"
+                    r"(?:it|that|this|one|another(?: one)?|the same(?: thing)?)\s+)?(?:(?:the\s+)?same\s+(?:thing\s+)?again|again|one more"
+                    r"(?:\s+time)?|another(?:\s+one)?|the same(?:\s+thing)?)\s*[,:-]?\s+(?:but|only|just|this time|now)\s+"
+                    r"(?:(?:this|that) time\s+|make it\s+)?(?P<c>\S.*?)\s*[.!]*$", re.I)
+
+
+def another_with(clause: str, previous: str) -> str | None:
+    """The prompt of "again but at night" after a generation of ``previous``: the earlier prompt with the change added
+    ("a hot air balloon over vineyards" -> "a hot air balloon over vineyards at night"); None for other clauses."""
+    found = _AGAIN.match(clause.strip())
+    return f"{previous.rstrip(' .')} {found.group('c')}" if found else None
 
 _SCENE = re.compile(r"^(?:(?:now|then|and|please|ok(?:ay)?)\s+)*(?:put|place|set|drop|paste|move|stick)\s+"
                     r"(?:it|them|that|this|him|her|the result|the cutout|the cut-out)\s+(?:in front of|on top of|on|in|onto|into|at|against)"

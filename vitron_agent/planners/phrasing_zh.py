@@ -132,7 +132,7 @@ def chinese_scene(clause: str) -> str | None:
     return found.group("s")
 
 
-_COUNTS = re.compile(r"(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名|次|秒|分钟|帧)?|多久|多长时间|在做什么|在干什么|是什么|"
+_COUNTS = re.compile(r"^(?:请|麻烦|帮我|你)*(?:描述|介绍|说说|讲讲|评价|分析|解释)(?:一下)?|(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名|次|秒|分钟|帧)?|多久|多长时间|在做什么|在干什么|是什么|"
                      r"什么颜色|什么样|为什么|怎么样|吗[？?]?$|[着了过](?:些|的是)?什么(?:东西)?[？?]*$|哪(?:个|种|一个|一种|一年|国|座)(?!位置|地方|角落)")
 _COMMAND = re.compile(r"把|将|找到|找出|标出|框出|圈出|分割|抠|跟踪|追踪|删|去掉|换成|变成|改成")
 
@@ -193,7 +193,11 @@ def chinese_prompt(clause: str) -> str | None:
     """The prompt of a Chinese generation request, the asking and the medium left out ("画一只在月光下睡觉的狐狸"
     -> "一只在月光下睡觉的狐狸"); None when it is not one."""
     found = _ZH_GEN.match(clause.strip())
-    return found.group("p") if found and found.group("p") else None
+    return _ZH_MEDIUM_FIRST.sub(r"\g<x>", found.group("p")) if found and found.group("p") else None
+
+
+_ZH_MEDIUM_FIRST = re.compile(r"^(?:一张|一幅|一段|一个|张|幅|段|个)(?P<x>[^，,：:]+?)的(?:图片?|照片|视频|短视频|动画|图像|短片|插画)(?=[，,：:])")
+"""The medium in front of a description that goes on ("一张赛博朋克城市夜景的图片，街上有霓虹灯": the scene and the rest)."""
 
 
 @dataclass(frozen=True)
@@ -206,7 +210,7 @@ class ZhReading:
     args: dict[str, str] = field(default_factory=dict)
 
 
-_ZH_COLOR = re.compile(r"^(?:浅|深|淡|亮|暗|天|粉|米|藏|墨|草|湖|橘|玫|酒)?(?:红|橙|黄|绿|青|蓝|紫|粉|黑|白|灰|棕|金|银|褐|咖啡)(?:色的?|的)?$")
+_ZH_COLOR = re.compile(r"^(?:浅|深|淡|亮|暗|天|粉|米|藏|墨|草|湖|橘|玫|酒)?(?:红|橙|橘|黄|绿|青|蓝|紫|粉|黑|白|灰|棕|金|银|褐|咖啡|米|杏|卡其)(?:色的?|的)?$")
 _ZH_TASKS = (
     ("edit_image", "move", re.compile(r"(?:移到|挪到|移至|往|向)(?P<a>[左右上下])")),
     ("edit_image", "swap", re.compile(r"(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|刷成|漆成|喷成|涂上|刷上)(?:一(?:只|个|辆|朵|张|把|棵|束|杯))?"
@@ -240,7 +244,7 @@ def chinese_reading(clause: str, on_video: bool) -> ZhReading | None:
     return None
 
 
-_ZH_QUESTION = re.compile(r"[？?]|吗|什么|哪|几|多少|怎么|为什么|是不是|有没有|描述|介绍|说说|讲讲")
+_ZH_QUESTION = re.compile(r"[？?]|吗|什么|哪|几|多少|怎么|为什么|是不是|有没有|描述|介绍|说说|讲讲|分析|评价")
 
 
 def asks_in_chinese(clause: str) -> bool:

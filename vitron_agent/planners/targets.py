@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["INSTRUMENT_ZH", "trim_target", "complete_target", "zh_trim", "is_pronoun", "question_subject", "zh_question_subject", "speaks_of_result"]
+__all__ = ["INSTRUMENT_ZH", "trim_target", "complete_target", "zh_trim", "is_pronoun", "question_subject", "zh_question_subject", "speaks_of_result",
+           "without_result_place"]
 
 _MEDIUM = r"(?:image|picture|pic|photo|photograph|snapshot|shot|frame|scene|video|clip|footage|film|movie)"
 _SECOND_SENTENCE = re.compile(r"\s*[?!]\s.*$")
@@ -155,3 +156,18 @@ def speaks_of_result(clause: str) -> bool:
     """ "describe the final image", "the video you just made", "describe what's left": the clause is about an output
     made here."""
     return bool(_RESULT.search(clause))
+
+
+_CJK_ANY = re.compile(r"[\u3400-\u9fff]")
+_IN_RESULT = re.compile(
+    r",?\s+(?:in|on|from|within)\s+(?:the|that|this)\s+(?:result(?:ing\s+(?:image|picture|photo|video|clip))?|output|"
+    r"(?:new|edited|final|restyled|changed|modified)\s+(?:image|picture|photo|version|one|video|clip))\b|"
+    r"(?:在|从)(?:这个|那个|新的)?(?:结果|生成的图片?|改好的图片?|新图)(?:里面|里|中|上)(?:的)?", re.I)
+
+
+def without_result_place(clause: str) -> tuple[str, bool]:
+    """ "find the dog in the result", "在结果里找出鸽子": the clause without the words that place its object in the
+    output made before it, and whether it had them (the action then reads that output, not the attached medium)."""
+    cleaned = _IN_RESULT.sub("", clause)
+    return (" ".join(cleaned.split()) if not _CJK_ANY.search(cleaned) else cleaned.strip()), cleaned != clause
+
