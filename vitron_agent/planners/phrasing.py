@@ -427,6 +427,7 @@ _READS = re.compile(r"^(?:read|transcribe|decipher|spell out)(?:\s+(?:me|us|out|
                     r"(?:what|whatever|the|this|that|all|any|everything)\b", re.I)
 """Reading text out of the picture ("read me what the note on the fridge says") is a question, not a location."""
 _TWO_SIDED = re.compile(r"\b(?P<w>which|who)\b[^?]+?\band\s+(?P=w)\b", re.I)
+"""A question asked of two things at once ("which one is the real cup and which is painted?"): an answer, not a location."""
 _BY_BOXING = re.compile(r"^.*?\b(?:by|with|via)\s+(?:putting|drawing|placing|adding|using)\s+(?:a\s+|one\s+)?(?:bounding\s+)?"
                         r"(?:box|boxes|rectangle|rectangles)\s+(?:on|around|over)\s+(?P<t>(?!(?:them|it|those|these|him|her)\b).+?)\s*[.!?]*$", re.I)
 """An action done by boxing things ("count the sheep by putting a box on each sheep"): boxes on what it names."""
@@ -434,7 +435,6 @@ _WRITES = re.compile(r"^(?:write|draft|compose|give me|come up with|suggest|make
                      r"(?:(?:short|brief|quick|one[- ]line|two[- ]line|good|catchy|concise|detailed|descriptive|fun|nice|"
                      r"punchy|simple|accurate)\s+)*(?:alt[- ]?text|caption|description|title|summary|headline|blurb|tagline)s?\b", re.I)
 """Text written about the picture ("write a short alt-text caption for this image", "come up with a title for it"): an answer."""
-"""A question asked of two things at once ("which one is the real cup and which is painted?"): an answer, not a location."""
 _EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
 """Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
 _PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
