@@ -1,5 +1,5 @@
-"""Threads kept from call to call, for work that runs beside the caller: expert calls under a time limit, and
-the media store's copy of an upload while the upload is decoded.
+"""Threads kept from call to call, for work that runs beside the caller: expert calls under a time limit, the
+media store's copy of an upload while the upload is decoded, and a preview drawn while a call's outputs are written.
 
 An expert call runs on a thread other than the graph's so that a turn can go on past the expert time limit (a
 thread cannot be stopped). Starting and joining a new thread for every call cost about as much as the rest of a

@@ -24,6 +24,7 @@ from .cache import DecodeCache
 from .files import exists_now, publish, stage, write_once
 from .media_io import (
     MediaLimits,
+    check_size,
     decode_image,
     decode_video,
     encode_jpeg,
@@ -137,8 +138,7 @@ class MediaStore:
         disk the copy of a photo takes about a millisecond, and beside the decode it costs nothing. The copy gets
         its final name (digest and the extension the decode finds) before the record is made, and is removed
         when the bytes are refused."""
-        if not data or len(data) > self.limits.max_bytes:
-            probe_bytes(data, name, self.limits, expect)  # refuses them, saying why, before anything is written
+        check_size(data, name, self.limits)  # refused before anything is written
         staging = workers.start(lambda: (_digest(data), stage(self.root / "blobs", data)), "vitron-store-copy")
         try:
             probed = probe_bytes(data, name, self.limits, expect)

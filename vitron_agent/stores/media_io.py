@@ -18,7 +18,7 @@ import numpy as np
 from ..errors import MediaError
 
 __all__ = [
-    "MediaLimits", "ProbedMedia", "probe_file", "read_file", "probe_bytes", "decode_image", "decode_video", "encode_video",
+    "MediaLimits", "ProbedMedia", "probe_file", "read_file", "probe_bytes", "check_size", "decode_image", "decode_video", "encode_video",
     "encode_png", "encode_jpeg",
 ]
 
@@ -89,11 +89,16 @@ def read_file(path: Path, limits: MediaLimits, name: str | None = None) -> bytes
 
 def probe_bytes(data: bytes, name: str, limits: MediaLimits, expect: str | None = None) -> ProbedMedia:
     """Validate media given as bytes (a file's, or a message's base64 block) as ``probe_file`` does."""
+    check_size(data, name, limits)
+    return replace(_probe_content(data, name, limits, expect), data=data)
+
+
+def check_size(data: bytes, name: str, limits: MediaLimits) -> None:
+    """``MediaError`` for media bytes that are empty or over ``limits.max_bytes``: refused before any decoding."""
     if not data:
         raise MediaError(f"{name}: is empty (0 bytes); pass a complete image or video")
     if len(data) > limits.max_bytes:
         raise MediaError(f"{name}: {_size(len(data))} exceeds the {_size(limits.max_bytes)} cap; pass a smaller file")
-    return replace(_probe_content(data, name, limits, expect), data=data)
 
 
 def _probe_content(data: bytes, name: str, limits: MediaLimits, expect: str | None) -> ProbedMedia:
