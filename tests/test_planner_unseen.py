@@ -859,3 +859,82 @@ def test_a_generation_asked_again_with_a_change_keeps_the_earlier_prompt(lite):
     assert _plan(lite, "same again but in thick fog", (), done, ["draw a lighthouse on a cliff"], made) == [
         ("generate_image", None, "a lighthouse on a cliff in thick fog", None, [], {})]
     assert _plan(lite, "画一幅小猫的插画，背景是森林", ()) == [("generate_image", None, "小猫，背景是森林", None, [], {})]
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("My uncle brought this back from his trip and nobody knows what it is. Can you tell what it's used for?", ("image",),
+     "answer", None),
+    ("Our puppy zooms around the living room in this clip. Where is the puppy in each frame?", ("video",), "track",
+     "the puppy"),
+    ("For a birthday card I'm making for my dad, draw a fishing boat on a calm lake at sunset", (), "generate_image",
+     "a fishing boat on a calm lake at sunset"),
+    ("for our team newsletter, can you make a picture of a rocket made of pencils", (), "generate_image",
+     "a rocket made of pencils"),
+    ("For the second image, remove the dog", ("image", "image"), "edit_image", "the dog"),
+])
+def test_a_sentence_that_sets_the_scene_before_the_request_is_no_action(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, region, inputs) == (task, None, [f"u{len(kinds) - 1}"] if kinds else [])  # the medium named stays
+    assert got_command == command or task == "answer"
+
+
+@pytest.mark.parametrize("text", [
+    "what does the scoreboard show?", "what time does the watch on her wrist say", "what does the clock above the door read",
+    "write a short, witty Twitter caption for this", "give me a cute and punchy instagram caption for this pic",
+    "帮我看看这朵花叫什么名字", "这只狗是什么品种",
+])
+def test_what_a_sign_says_and_a_caption_to_write_are_answers(lite, text):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text)
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("make the leaves in my forest picture sway", "the leaves in the forest sway"),
+    ("bring this photo of my grandpa to life, make him wink and smile", "him wink and smile"),
+    ("animate my cat picture: have its whiskers twitch", "its whiskers twitch"),
+    ("Bring this painting of my aunt to life: have her nod and laugh.", "her nod and laugh"),
+])
+def test_an_animation_asked_with_make_or_have_keeps_the_motion_in_the_users_words(lite, text, prompt):
+    assert _plan(lite, text) == [("animate_image", None, prompt, None, ["u0"], {})]
+
+
+def test_style_words_stay_with_the_style_and_the_prompt(lite):
+    ((task, op, _, _, inputs, args),) = _plan(lite, "make this photo a comic book style illustration")
+    assert (task, op, inputs, args["style"].removeprefix("a ")) == ("edit_image", "restyle", ["u0"],
+                                                                   "comic book style illustration")
+    ((task, _, command, _, inputs, _),) = _plan(lite, "create a claymation style video of a snail racing a turtle", ())
+    assert (task, inputs, command.removeprefix("a ")) == ("generate_video", [], "claymation style video of a snail racing a turtle")
+
+
+@pytest.mark.parametrize("text, box", [
+    ("what's inside 0.1,0.2,0.5,0.6 (as fractions of the image)?", (64.0, 96.0, 320.0, 288.0)),
+    ("tell me about the object at [0.1, 0.1, 0.4, 0.5] (normalized).", (64.0, 48.0, 256.0, 240.0)),
+    ("describe what's in the box 100,80,300,200.", (100.0, 80.0, 300.0, 200.0)),
+])
+def test_a_question_about_a_written_box_with_its_notation_after_it_reads_that_box(lite, text, box):
+    ((task, _, command, region, inputs, _),) = _plan(lite, text)
+    assert (task, region.box, inputs) == ("answer", box, ["u0"])
+    assert "normali" not in command and "fraction" not in command
+
+
+def test_whether_the_edit_looks_right_reads_the_edit(lite):
+    assert [(t, i) for t, _, _, _, i, _ in _plan(lite, "remove the man and then tell me whether it looks realistic")] == [
+        ("edit_image", ["u0"]), ("answer", ["c1"])]
+
+
+def test_a_later_turn_names_the_new_version_or_an_earlier_step_and_chinese_says_the_same(lite):
+    clip = [MediaInfo("o1", "video", *SIZE, frames=48, source="expert", parents=("u0",))]
+    done = [CallInfo(1, "c1", "edit_video", "the car", "done", "o1", "expert", "recolor")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "segment the car in the edited version", ("video",), done,
+                                                ["make the car red"], clip)
+    assert (task, command) == ("track", "the car") and inputs in ([], ["o1"])
+    made = [MediaInfo("o1", "image", *SIZE, source="expert"), MediaInfo("o2", "video", *SIZE, frames=48, source="expert",
+                                                                        parents=("o1",))]
+    done = [CallInfo(1, "c1", "generate_image", "a cabin", "done", "o1", "expert"),
+            CallInfo(2, "c1", "animate_image", "smoke rises", "done", "o2", "expert")]
+    for text in ("turn the picture from the first step into a pencil sketch",
+                 "restyle the one from the first turn as a pencil sketch"):
+        ((task, op, _, _, inputs, args),) = _plan(lite, text, (), done, ["draw a cabin", "animate it"], made)
+        assert (task, op, inputs, args) == ("edit_image", "restyle", ["o1"], {"style": "a pencil sketch"})
+    ((task, op, command, _, inputs, _),) = _plan(lite, "第二张图里的路灯也照样删掉", ("image", "image"))
+    assert (task, op, command, inputs) == ("edit_image", "remove", "路灯", ["u1"])

@@ -74,6 +74,34 @@ _GOAL = re.compile(
 background ...", "to make the car pop, blur the background"): the action alone is planned."""
 
 
+_SCENE = re.compile(
+    r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
+    r"no\s+idea\b[^.!?]*?)[.!]+\s+(?=\S)", re.I)
+"""A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
+those flowers are.", "My niece runs all over the place in this video."), before the question or request."""
+_FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[\w-]+\s+)?(?:image|picture|photo|pic|video|"
+                       r"clip|one|frame|shot)s?\s*,)[^.;?!,]+?,\s*(?=[a-z]+\b)", re.I)
+"""What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ..."); not a
+medium ("For the second image, ...")."""
+_ASKING = re.compile(rf"(?:(?:please|pls|can you|could you|would you|just)\s+)*(?:{_ACTION.pattern}|make|give|show|sketch)\b", re.I)
+"""What starts a request ("create ...", "can you make ...")."""
+_VERB = re.compile(r"(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bmy\s)"
+                   + _ACTION.pattern.replace("describe|caption|where|what|which|how|who|why|", "describe|caption|"), re.I)
+"""An action's verb (``_ACTION`` without the question words, which a scene may hold: "no idea what they are"; not
+after a determiner: "all over the place")."""
+
+
+def _scene_end(text: str) -> int:
+    """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for."""
+    scene = _SCENE.match(text)
+    if scene and not _VERB.search(scene.group("s")):
+        return scene.end()
+    purpose = _FOR_WHAT.match(text)
+    if purpose and _ASKING.match(text[purpose.end():]) and not _VERB.search(text[:purpose.end()]):
+        return purpose.end()
+    return 0
+
+
 def _story(sentence: str) -> bool:
     words = sentence.strip()
     if _ALWAYS_STORY.match(words):
@@ -87,6 +115,7 @@ def without_chatter(text: str) -> str:
     glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
     last sentence asks for something, keeps those words."""
     out = _PURPOSE.sub("", _HEDGE.sub("", text.strip()))
+    out = out[_scene_end(out):]
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]

@@ -236,7 +236,9 @@ _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locat
 _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
                          r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b|"
                          r"\b(?P<k>two|three|four|2|3|4)\s+(?:steps?|edits?|turns?|versions?|results?|changes?)\s+(?:back|ago|earlier|before)\b|"
-                         r"\bthe\s+(?:one|version|result|image|picture|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
+                         r"\bthe\s+(?:one|version|result|image|picture|photo|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
+                         r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
+                         r"(?:the\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request)\b|"
                          rf"{GO_BACK.pattern}", re.I)
 _STEPS = {"two": 2, "three": 3, "four": 4}
 _NTH = {"刚才": -1, "刚刚": -1, "之前": -1, "前面": -1, "上次": -1, "最开始": 0, "最早": 0, "一开始": 0, "original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
@@ -249,6 +251,14 @@ _DETECTS = re.compile(r"\b(?:detect|count|how many|bounding box(?:es)?|bbox(?:es
 """Location words that still mean boxes on a video's frame, not a track ("detect the boats in the clip")."""
 _WHAT_IS = re.compile(r"\b(?:what(?:ever)?(?:'s|\s+(?:is|lies|sits|appears|falls|shows up|there is))|the (?:thing|stuff) that"
                       r"(?:'s|\s+(?:is|lies|sits)))\s+in the box\b", re.I)
+
+
+_NOTATION = re.compile(r"\s*[(（](?:(?:in|as|using|with)\s+)?(?:[\w-]+\s+){0,3}?(?:coordinates|coords|normali[sz]ed|fractions?|"
+                       r"pixels?|xyxy|x1,\s*y1,\s*x2,\s*y2)(?:\s+[\w-]+){0,4}[)）]", re.I)
+"""How a written box is written, said after it ("(normalized coordinates)", "(as fractions of the image)"): no part of
+the request."""
+_IN_THE_BOX = re.compile(r"\bin the box\b|框里", re.I)
+"""What ``_with_written_box`` leaves where a box was written: a question with it asks about that box."""
 
 
 def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
@@ -290,7 +300,7 @@ def _with_written_box(inp: PlannerInput, clause: str, written: list[Region]) -> 
     if _CJK.search(clause):
         clause = re.sub(r"\s*WRITTENBOX\d+\s*(?:里|中|内|处)?", "框里", clause, count=1)
     clause = _MARK.sub("", _MARK_WORDS.sub(" in the box", clause, count=1)).strip(" ,")
-    clause = _WHAT_IS.sub("the object in the box", clause)
+    clause = _WHAT_IS.sub("the object in the box", _NOTATION.sub("", clause))
     ids = inp.new_media or [m.id for m in inp.media if m.kind in ("image", "video")]
     return replace(inp, region=region, region_media=inp.region_media or (ids[-1] if ids else None)), clause
 
@@ -299,9 +309,21 @@ def _same_words(phrase: str) -> str:
     return " ".join(re.sub(r"^(?:the|a|an|this|that)\s+", "", phrase.lower().strip()).split())
 
 
+_STYLE_NOUN = (r"[- ]style[d]?(?:\s+(?:drawing|painting|illustration|sketch|render|rendering|portrait|artwork|art|poster|"
+               r"cartoon|comic|look|photo|picture|image))?\b")
+"""What may follow a style the tagger cut short ("an anime| style drawing")."""
+
+
+def _whole_style(style: str, said: str) -> str:
+    """``style`` with the "style drawing" after it that the tagger left out ("an anime" in "turn this picture into
+    an anime style drawing" -> "an anime style drawing"); ``style_phrase`` then drops a bare trailing "style"."""
+    found = re.search(re.escape(style.strip()) + _STYLE_NOUN, said, re.I) if style.strip() else None
+    return found.group() if found else style
+
+
 def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
     """A rule planner's invocation read as LitePlanner reads it: a style without its medium ("clip into anime"
-    -> "anime"), an object without the output it lies in ("the wheels from it"), and "make this video black
+    -> "anime"), a generation's prompt as ``generation_prompt`` reads it, an object without the output it lies in ("the wheels from it"), and "make this video black
     and white" as a restyle of the video, never a new one."""
     style = restyle_of_attached(clause) if task_spec(inv.task).from_text and latest_kind(inp) else None
     if style:
@@ -309,6 +331,9 @@ def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
         return Invocation(task=task, inputs=latest_input(inp), args={"op": "restyle", "style": style})
     if inv.task == "generate_video" and latest_kind(inp) == "image" and refers_to_attached(clause):
         return Invocation(task="animate_image", command=animation_prompt(clause) or "", inputs=latest_input(inp))
+    prompt = generation_prompt(clause) if inv.task in ("generate_image", "generate_video") else None
+    if prompt:  # "make a 3D-render style video of ...": the style stays in the prompt
+        inv = inv.model_copy(update={"command": prompt})
     if isinstance(inv.args.get("style"), str):
         inv = inv.model_copy(update={"args": {**inv.args, "style": style_phrase(inv.args["style"])}})
     if isinstance(inv.args.get("new"), str):  # "add a tiny top hat instead"
@@ -532,6 +557,9 @@ class LitePlanner:
             placed, in_result = without_result_place(clause) if made else (clause, False)
             if in_result:  # "restyle it, then find the dog in the result": the find reads that result
                 readings = [(clause_inp, placed)]
+            elif not made and not clause_inp.new_media and any(m.source != "user" for m in clause_inp.media):
+                placed, in_result_before = without_result_place(clause)  # "now track the hoverboard in the new version":
+                readings = [(clause_inp, placed)] if in_result_before else readings  # the latest output, as always
             for one_inp, one in readings:
                 seen = [i for i in invocations if not both or i.task not in ("edit_image", "edit_video")
                         or _made_from(i, invocations) in one_inp.new_media]  # each image's edits stack on that image
@@ -602,7 +630,7 @@ class LitePlanner:
         if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
             steps = nth.group("k") or ("two" if nth.group("k2") else None)  # "the result from two steps back"
             which = (-int(_STEPS.get(steps.lower(), steps)) if steps
-                     else _NTH[(nth.group("n") or nth.group("b") or nth.group("zb")).lower()])
+                     else _NTH[(nth.group("n") or nth.group("s") or nth.group("b") or nth.group("zb")).lower()])
             picked = outputs[which] if -len(outputs) <= which < len(outputs) else None
             if picked:
                 inp = replace(inp, new_media=[picked])
@@ -610,6 +638,8 @@ class LitePlanner:
                 clause = re.split(r"\s+and\s+", clause[nth.end():], maxsplit=1)[-1].strip()
             if picked and (nth.group("b") or nth.group("zb")):  # "go back to the first picture and add a hat": only the action is left
                 clause = clause[nth.end():]
+            if picked and nth.group("s"):  # "turn the picture from the first step into a sketch": "it", picked above
+                clause = f"{clause[:nth.start()]}it{clause[nth.end():]}"
         made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
         again = ((chinese_another if _CJK.search(clause) else another_with)(clause, made[-1])
                  if made and not earlier else None)  # "again but at night": the earlier prompt, with the change
@@ -646,7 +676,9 @@ class LitePlanner:
             inv = self._clause(model, text, clause, inp, earlier, self.threshold, rewritten.target, rewritten.task)
         except _Unsure as why:
             reasons.append(str(why))
-            ruled = [self._answer(clause, clause, "output" if _PRONOUNS.search(clause) else "none", inp, earlier)
+            asked = ("box" if inp.region is not None and _IN_THE_BOX.search(clause)  # a box written in the question
+                     else "output" if _PRONOUNS.search(clause) else "none")
+            ruled = [self._answer(clause, clause, asked, inp, earlier)
                      if inv.task == "answer" else _stacked(_on_referent(_tidy(inv, clause, inp), inp, earlier), earlier)
                      for inv in self.fallback.plan(replace(inp, text=text)).invocations]
             if ruled or self.floor >= self.threshold:
@@ -786,7 +818,7 @@ class LitePlanner:
             if motion:
                 spans["target"] = motion
         if "style" in spans:
-            spans["style"] = style_phrase(spans["style"])
+            spans["style"] = style_phrase(_whole_style(spans["style"], said))
         op = pred.op
         whole = _NEW_THING.search(said) if op == "replace" and spans.get("new") and not _CJK.search(said) else None
         cut_short = bool(whole) and whole.group("n").lower().startswith(spans["new"].lower())

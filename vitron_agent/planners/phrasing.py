@@ -426,6 +426,11 @@ _KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work
 _READS = re.compile(r"^(?:read|transcribe|decipher|spell out)(?:\s+(?:me|us|out|aloud|out loud|for me|back))*\s+"
                     r"(?:what|whatever|the|this|that|all|any|everything)\b", re.I)
 """Reading text out of the picture ("read me what the note on the fridge says") is a question, not a location."""
+_SAYS = re.compile(r"^(?:and\s+|so\s+)?(?:what|which)(?:\s+(?:time|number|date|word|words|text|name|price|temperature|score))?\s+"
+                   r"(?:does|do|did|is|are)\s+.+?\s+(?:say|says|read|reads|show|showing|display|displaying|tell|indicate)\b"
+                   r"(?:\s+(?:right now|now|exactly))?\s*[?.!]*$", re.I)
+"""What a clock, sign or screen says ("what time does the clock on the wall say", "what does the scoreboard show"):
+a question, not a location."""
 _TWO_SIDED = re.compile(r"\b(?P<w>which|who)\b[^?]+?\band\s+(?P=w)\b", re.I)
 """A question asked of two things at once ("which one is the real cup and which is painted?"): an answer, not a location."""
 _BY_BOXING = re.compile(r"^.*?\b(?:by|with|via)\s+(?:putting|drawing|placing|adding|using)\s+(?:a\s+|one\s+)?(?:bounding\s+)?"
@@ -433,8 +438,12 @@ _BY_BOXING = re.compile(r"^.*?\b(?:by|with|via)\s+(?:putting|drawing|placing|add
 """An action done by boxing things ("count the sheep by putting a box on each sheep"): boxes on what it names."""
 _WRITES = re.compile(r"^(?:write|draft|compose|give me|come up with|suggest|make|create)\s+(?:me\s+|us\s+)?(?:an?|some|the|one)?\s*"
                      r"(?:(?:short|brief|quick|one[- ]line|two[- ]line|good|catchy|concise|detailed|descriptive|fun|nice|"
-                     r"punchy|simple|accurate)\s+)*(?:alt[- ]?text|caption|description|title|summary|headline|blurb|tagline)s?\b", re.I)
-"""Text written about the picture ("write a short alt-text caption for this image", "come up with a title for it"): an answer."""
+                     r"punchy|simple|accurate|funny|witty|clever|cute|silly|sweet|cheesy|poetic|creative|"
+                     r"(?!(?:of|with|for|in|on|at|about|to|and)\b)[\w'-]+(?=,|\s+and\s|\s+(?:[\w'-]+\s+)?(?:alt|caption|"
+                     r"description|title|summary|headline|blurb|tagline|post|tweet)))(?:,\s*|\s+and\s+|\s+))*"
+                     r"(?:alt[- ]?text|caption|description|title|summary|headline|blurb|tagline)s?\b", re.I)
+"""Text written about the picture ("write a short alt-text caption for this image", "come up with a title for it",
+"write a short, funny Instagram caption for this"): an answer."""
 _EXISTS = re.compile(rf"^(?:(?:do|can|could)\s+(?:you|u)\s+(?:see|notice)|(?:is|are)\s+there)\s+{_T}\s*[?.!]*$", re.I)
 """Whether a thing is there ("do you see a ladder?") is a question; asked with "where" it is a location (above)."""
 _PRONOUN_OBJECT = re.compile(r"^(?:it|them|him|her|that|this|those|these)$", re.I)
@@ -516,7 +525,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
     body = _ZH_QUALIFIERS.sub("", body)
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
-    if _KIND_OF.match(body) or _READS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
+    if _KIND_OF.match(body) or _READS.match(body) or _SAYS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
         return Rewritten(text, None, "answer")
     found = _BY_BOXING.match(body)
     if found and _plain_object(found.group("t")):  # "count the sheep by putting a box on each sheep": boxes on each
@@ -681,13 +690,15 @@ _STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|resu
 _ANIMATE_LEAD = re.compile(
     rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
     rf"uploaded|original|current)\s+)?"
-    rf"(?:{_STILLS}\b\s*)?(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
+    rf"(?:(?:[\w-]+\s+)?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
+    rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
     rf"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
     rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
     rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
     r"(?:(?:video|clip|animation|gif|movie|film)\b\s*)?"
-    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,\-–—]\s*)(?P<p>.+)$|"
+    r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,\-–—]\s*)"
+    r"(?P<p>(?![^:,;]*\bto life\s*[.!?]*$).+)$|"
     r"^(?:(?:please|now|then|and|can you)\s+)*(?:give|add)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic)?\s+(?:some\s+)?"
     r"(?:motion|movement|life|animation)\s*(?:[:,-]|with|so that|so|where)\s*(?P<p2>.+)$|"
     r"^(?:(?:please|now|then|and|also)\s+)*animate\s+(?P<p3>(?:the|a|an|some|his|her|its|their)\s+(?!(?:image|picture|photo|pic|"
@@ -699,7 +710,8 @@ _MOTION = (r"(?:move|moves|wave|waves|flow|flows|drift|drifts|sway|sways|ripple|
            r"dances|run|runs|swim|swims|rise|rises|fall|falls|blow|blows|flutter|flutters|shimmer|sparkle|twinkle|"
            r"rotate|rotates|roll|rolls|crash|crashes|float|floats|glide|glides|flicker|flickers|jump|jumps|walk|walks|"
            r"bounce|bounces|shake|shakes|melt|melts|grow|grows|bloom|blooms|blink|blinks|come alive|come to life|"
-           r"rustle|rustles|splash|splashes|burn|burns|turn|turns|swing|swings|fade|fades|pulse|pulses)")
+           r"rustle|rustles|splash|splashes|burn|burns|turn|turns|swing|swings|fade|fades|pulse|pulses|wag|wags|flop|flops|"
+           r"flap|flaps|smile|smiles|nod|nods|wink|winks|wiggle|wiggles|twitch|twitches|breathe|breathes|laugh|laughs)")
 _MAKE_MOVE = re.compile(rf"^(?:(?:please|can you|could you|would you|now|then|and)\s+)*(?:make|let|get)\s+(?P<t>.+?)"
                         rf"(?:\s+(?:in|on|of)\s+(?:this|the|my)\s+(?:image|picture|photo|pic|still|scene))?\s+"
                         rf"(?P<v>{_MOTION}\b.*?)\s*[.!?]*$", re.I)
@@ -717,6 +729,10 @@ _MOTION_SENTENCE = re.compile(rf"^(?!(?:please|then|now|and|also|can|could|would
                               rf"does|did)\b)(?:[\w'-]+\s+){{0,6}}?(?:(?:should|must|will|can|could)\s+(?:\w+ly\s+)?)?"
                               rf"(?:{_MOTION}|(?!(?:thing|something|anything|everything|nothing|ring|king|wing|morning|evening|"
                               rf"building|ceiling|painting|drawing|clothing|string|spring)\b)[a-z-]+ing)\b[^?]*$", re.I)
+_NAMED_STILL = re.compile(rf"\b(?P<p>in|on|of|from)\s+(?:my|our|this|the)\s+(?P<w>[\w-]+)\s+{_STILLS}\b", re.I)
+"""A picture named by what it shows ("the water in my waterfall photo"): the place in it is that thing."""
+_HAVE_IT = re.compile(rf"^(?:have|make|let|get)\s+(?=(?:[\w'-]+\s+){{1,4}}?{_MOTION}\b)", re.I)
+"""The verb that asks for the motion, before it ("have her blink", "make his tail wag"): the motion is the rest."""
 _SENTENCES = re.compile(r"^(?P<a>.+?)[.?!]+\s+(?P<b>\S.*)$")
 
 
@@ -737,12 +753,13 @@ def animation_prompt(clause: str) -> str | None:
         text = f"{two.group('a')}: {two.group('b')}"
     found = _ANIMATE_LEAD.match(POLITE.sub("", text))
     if found is not None:
-        motion = found.group("p") or found.group("p2") or found.group("p3")
+        motion = _HAVE_IT.sub("", found.group("p") or found.group("p2") or found.group("p3"))
         return _GEN_TAIL.sub("", motion).strip(" ,:;") or None
     found = _MAKE_MOVE.match(text) or _ZH_MOVE.match(text)
     if found is not None and not _MEDIUM_ITSELF.match(found.group("t")):
         joiner = "" if re.search(r"[\u3400-\u9fff]", found.group("t")) else " "
-        return f"{found.group('t')}{joiner}{_GEN_TAIL.sub('', found.group('v'))}".strip() or None
+        thing = _NAMED_STILL.sub(r"\g<p> the \g<w>", found.group("t"))  # "the water in my waterfall photo": in the waterfall
+        return f"{thing}{joiner}{_GEN_TAIL.sub('', found.group('v'))}".strip() or None
     return None
 
 

@@ -82,7 +82,7 @@ def complete_target(target: str, clause: str) -> str:
 _ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
 INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
 """What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
-_ZH_TAIL = re.compile(rf"(?:都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
+_ZH_TAIL = re.compile(rf"(?:一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:
@@ -149,12 +149,15 @@ _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption
                      r"\b|\b(?:the\s+)?(?:outcome|end result|after(?:math)?\s+(?:image|picture|version))\b|"
                      r"\b(?:looks?|seems?|feels?)\s+(?:any\s+)?(?:better|worse|different|cleaner|bigger|smaller|emptier|"
                      r"brighter|darker|nicer|more\s+\w+|less\s+\w+)\b|"
+                     r"\b(?:if|whether|does|do|did)\s+(?:it|they|this|that|everything|the (?:edit|change|swap)s?)\s+(?:still\s+)?"
+                     r"(?:looks?|seems?|feels?|came out|turned out)\s+(?:\w+\s+)?(?:natural|real(?:istic)?|right|good|ok(?:ay)?|fine|"
+                     r"believable|convincing|fake|off|weird|seamless|edited|photoshopped)\b|"
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
 
 def speaks_of_result(clause: str) -> bool:
-    """ "describe the final image", "the video you just made", "describe what's left": the clause is about an output
-    made here."""
+    """ "describe the final image", "the video you just made", "describe what's left", "tell me if it looks
+    natural": the clause is about an output made here."""
     return bool(_RESULT.search(clause))
 
 

@@ -322,7 +322,7 @@ _SEP = r"\s*[,，;；]\s*|\s+"
 _WRITTEN_FORMS = (
     # [x1, y1, x2, y2] / (x1, y1, x2, y2) / bare x1,y1,x2,y2 (commas between all four)
     re.compile(rf"[\[(（]\s*({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})(?:{_SEP})({_NUM})\s*[\])）]"),
-    re.compile(rf"(?<![A-Za-z0-9_.])({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})(?![A-Za-z0-9_.])"),
+    re.compile(rf"(?<![A-Za-z0-9_.])({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[,，]\s*({_NUM})(?![A-Za-z0-9_]|\.\d)"),
     # from (x1, y1) to (x2, y2); between (x1, y1) and (x2, y2); (x1, y1)-(x2, y2); 从(x1,y1)到(x2,y2)
     re.compile(rf"[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]\s*(?:to|and|through|till|until|-|–|—|到|至|~)\s*"
                rf"(?:(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*(?:at\s*)?)?"
