@@ -10,7 +10,8 @@ once as one and a development set since (``finetune/README.md`` has each set's s
 
 A request row: ``id``, ``lang``, ``media`` (the attached media in order, ids ``u0``, ``u1``...), ``text``,
 ``box`` (a box the user drew on the last attached medium, or null), ``family`` and ``expect``: the
-invocations expected, in order, each with ``task``, ``target`` (the phrase, or null: not checked),
+invocations expected, in order, each with ``task``, ``target`` (the phrase, or null: not checked; a call with no words of its own whose
+region is an earlier call's output acts on that call's object),
 ``input`` (``u0``, ``u1``, ``prev`` = the output of the previous expected call, or of the previous turn;
 ``t1``, ``t2``... = the output of that turn of a dialogue; null for tasks that start from text; on a call
 whose region is that earlier output, a region that refers to it satisfies the input too), ``region`` (``none``, ``text`` = a box written in the text, ``output`` = the
@@ -52,7 +53,7 @@ DEV_SETS = tuple((HERE / f"{name}.jsonl", HERE / f"{name}_dialogues.jsonl")
                               "lite_unseen_probe7", "lite_unseen_probe8", "lite_unseen_probe9",
                               "lite_unseen_probe10", "lite_unseen_probe11", "lite_unseen_probe12",
                               "lite_unseen_probe13", "lite_unseen_probe14", "lite_unseen_probe15",
-                              "lite_unseen_probe16"))
+                              "lite_unseen_probe16", "lite_unseen_probe17"))
 """The development sets: (requests, dialogues) files."""
 WIDTH, HEIGHT, FRAMES = 640, 480, 48
 FIELDS = ("count", "task", "target", "args", "region", "input")
@@ -226,7 +227,8 @@ def score_turn(row: dict[str, Any], planned: list[Any], thread: _Thread, drawn: 
             continue
         fields["task"] &= got.task == exp.task
         if exp.target is not None:
-            fields["target"] &= normalise(got.command) == normalise(exp.target)
+            fields["target"] &= normalise(got.command or _region_target(got, planned, thread) if exp.target
+                                          else got.command) == normalise(exp.target)
         for name, value in exp.args.items():
             if value is None:
                 continue
@@ -241,6 +243,18 @@ def score_turn(row: dict[str, Any], planned: list[Any], thread: _Thread, drawn: 
             via_region = exp.region == "output" and got.region is not None and got.region.ref == wanted
             fields["input"] &= via_region or _input_of(got, planned, thread, new) == wanted
     return fields
+
+
+def _region_target(inv: Any, planned: list[Any], thread: _Thread) -> str:
+    """What an invocation with no words of its own acts on when its region is an earlier call's output ("segment
+    the sofa, then recolor it": the recolour's region is the sofa's mask): that call's object."""
+    ref = inv.region.ref if inv.region is not None else None
+    if not ref:
+        return ""
+    earlier = next((p for p in planned if p.id == ref), None)
+    if earlier is not None:
+        return earlier.command or ""
+    return next((c.command for c in thread.history if c.output == ref), "")
 
 
 def _same_region(exp: Expected, region: Any, drawn: list[float] | None) -> bool:

@@ -938,3 +938,102 @@ def test_a_later_turn_names_the_new_version_or_an_earlier_step_and_chinese_says_
         assert (task, op, inputs, args) == ("edit_image", "restyle", ["o1"], {"style": "a pencil sketch"})
     ((task, op, command, _, inputs, _),) = _plan(lite, "第二张图里的路灯也照样删掉", ("image", "image"))
     assert (task, op, command, inputs) == ("edit_image", "remove", "路灯", ["u1"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("boxes: each parked scooter", ("image",), "ground", "each parked scooter"),
+    ("bbox: the lady in the red coat", ("video",), "ground", "the lady in the red coat"),  # boxes, on a video too
+    ("seg pls: the surfboard with blue stripes", ("image",), "segment", "the surfboard with blue stripes"),
+    ("track: the boy on the skateboard", ("video",), "track", "the boy on the skateboard"),
+    ("find: the runner in green", ("video",), "track", "the runner in green"),
+    ("rm: the date stamp", ("image",), "edit_image", "the date stamp"),
+])
+def test_a_task_written_as_a_label_keeps_the_whole_object_after_it(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, task, prompt", [
+    ("pic: a lighthouse on a cliff at dusk, oil painting, thick brush strokes", "generate_image",
+     "a lighthouse on a cliff at dusk, oil painting, thick brush strokes"),
+    ("vid pls: waves crashing on black sand, aerial view, slow motion", "generate_video",
+     "waves crashing on black sand, aerial view, slow motion"),
+])
+def test_a_medium_written_as_a_label_keeps_the_whole_prompt(lite, text, task, prompt):
+    assert _plan(lite, text, ()) == [(task, None, prompt, None, [], {})]
+
+
+def test_an_arrow_between_steps_splits_them_and_a_written_box_before_it_is_the_next_steps_region(lite):
+    assert split_clauses("detect the mugs => remove them") == ["detect the mugs", "remove them"]
+    (first, second) = _plan(lite, "mask: the red umbrella -> make it yellow")
+    assert first[:3] == ("segment", None, "the red umbrella") and second[:2] == ("edit_image", "recolor")
+    assert second[3].ref == "c1" and second[5] == {"color": "yellow"}
+    ((task, op, _, region, inputs, _),) = _plan(lite, "box 20,40,220,300 -> remove")
+    assert (task, op, region.box, inputs) == ("edit_image", "remove", (20.0, 40.0, 220.0, 300.0), ["u0"])
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("can you point me where are the scissors on this photo?", "ground", "the scissors"),
+    ("point out me where is the parking sign", "ground", "the parking sign"),
+    ("pull the teddy bear out of the picture into its own layer", "segment", "the teddy bear"),
+    ("cut the lamp out as a transparent png", "segment", "the lamp"),
+])
+def test_second_language_location_and_a_cut_out_made_into_a_mask(lite, text, task, command):
+    ((got_task, op, got_command, region, inputs, _),) = _plan(lite, text)
+    assert (got_task, op, got_command, region, inputs) == (task, None, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, new, place", [
+    ("put two paper lanterns on the balcony", "two paper lanterns", "the balcony"),
+    ("add a flying heron over the lake", "a flying heron", "the lake"),
+    ("now add a spotted deer behind it", "a spotted deer", None),
+])
+def test_an_addition_keeps_the_whole_new_thing_without_its_place(lite, text, new, place):
+    ((task, op, command, _, inputs, args),) = _plan(lite, text)
+    assert (task, op, args) == ("edit_image", "add", {"new": new}) and inputs == ["u0"]
+    assert command == (place or "")
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("Please make this photo moving, the boat go slowly on the river", "the boat go slowly on the river"),
+    ("make the picture alive: the candles flicker", "the candles flicker"),
+])
+def test_an_animation_asked_as_make_it_moving_keeps_the_motion_in_the_users_words(lite, text, prompt):
+    assert _plan(lite, text) == [("animate_image", None, prompt, None, ["u0"], {})]
+
+
+def test_a_photo_named_in_front_of_a_question_is_no_action(lite):
+    assert [(t, i) for t, _, _, _, i, _ in _plan(lite, "This picture, in which city it is taken?")] == [("answer", ["u0"])]
+
+
+@pytest.mark.parametrize("text, task, command, args", [
+    ("请标出左边那辆车的位置，多谢", "ground", "左边那辆车", {}),
+    ("麻烦帮我描出台灯的轮廓", "segment", "台灯", {}),
+    ("帮我找找照片里所有的鸽子", "ground", "鸽子", {}),
+    ("把右边那把椅子往左挪一下", "edit_image", "右边那把椅子", {"direction": "left"}),
+    ("把这张图转成漫画风", "edit_image", "", {"style": "漫画"}),
+])
+def test_chinese_thanks_outlines_finding_moves_and_styles_named_with_feng(lite, text, task, command, args):
+    ((got_task, _, got_command, region, inputs, got_args),) = _plan(lite, text)
+    assert (got_task, got_command, region, inputs, got_args) == (task, command, None, ["u0"], args)
+
+
+def test_a_chinese_generation_asked_politely_keeps_the_scene_and_what_it_must_have(lite):
+    assert _plan(lite, "请您画一张雪山湖泊图，要有倒影和晚霞", ()) == [
+        ("generate_image", None, "雪山湖泊，倒影和晚霞", None, [], {})]
+
+
+def test_going_back_to_my_original_photo_acts_on_the_upload(lite):
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))]
+    done = [CallInfo(1, "c1", "edit_image", "the sky", "done", "o1", "expert", "replace")]
+    ((task, op, command, _, inputs, _),) = _plan(lite, "no wait, go back to my original photo and remove the bench",
+                                                  history=done, said=["replace the sky with a sunset"], media=made)
+    assert (task, op, command, inputs) == ("edit_image", "remove", "the bench", ["u0"])
+
+
+def test_an_image_of_the_same_scene_after_a_video_keeps_the_earlier_prompt(lite):
+    done = [CallInfo(1, "c1", "generate_video", "a fox running through snow", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "video", *SIZE, frames=48, source="expert")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "now make a still picture of the same fox, as a pencil sketch", (),
+                                                 done, ["make a video of a fox running through snow"], made)
+    assert (task, inputs) == ("generate_image", []) and command == "a fox running through snow, as a pencil sketch"

@@ -50,6 +50,7 @@ from .phrasing import (
     OTHER,
     OWN_BACKGROUND,
     UNDO,
+    added_thing,
     added_to,
     animation_prompt,
     another_with,
@@ -66,6 +67,7 @@ from .phrasing import (
     restyle_of_attached,
     restyle_request,
     rewrite_clause,
+    same_in_medium,
     split_clauses,
     style_phrase,
     verb_object,
@@ -124,6 +126,8 @@ _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\
                           r"featuring)\s+", re.I)
 """Scaffolding a prompt span may start with ("an image of| a fox"): the prompt is what follows."""
 _DIRECTION_WORDS = {"左": "left", "右": "right", "上": "up", "下": "down"}
+_ZH_HEADING = re.compile(r"(?:往|向|朝|移到|挪到|放到|移至|挪至)(?:画面|图片?|照片)?的?(?P<d>左|右|上|下)")
+"""Where a Chinese move goes ("把左边那个杯子往右挪一点" -> 右): the side after 往/向/朝, not one that names the thing."""
 
 
 def direction_word(text: str) -> str:
@@ -632,6 +636,8 @@ class LitePlanner:
             which = (-int(_STEPS.get(steps.lower(), steps)) if steps
                      else _NTH[(nth.group("n") or nth.group("s") or nth.group("b") or nth.group("zb")).lower()])
             picked = outputs[which] if -len(outputs) <= which < len(outputs) else None
+            if picked and (nth.group("b") or "").lower() == "original":  # "go back to my original photo": the upload
+                picked = _root(inp, outputs[-1]) or picked
             if picked:
                 inp = replace(inp, new_media=[picked])
             if picked and steps:  # "take the result from two steps back and turn it into ...": the action after it
@@ -643,6 +649,9 @@ class LitePlanner:
         made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
         again = ((chinese_another if _CJK.search(clause) else another_with)(clause, made[-1])
                  if made and not earlier else None)  # "again but at night": the earlier prompt, with the change
+        same = same_in_medium(clause, made[-1]) if made and not earlier and not _CJK.search(clause) else None
+        if same:  # "also make a still image of the same koi pond, in ink wash style": that prompt, in the medium named
+            return [Invocation(task=same[0], command=same[1])]
         if again:  # "再来一张吧，...但是换成在雪地里打盹": the last generation again, with what changes
             last = next(c.task for c in reversed(inp.history) if c.task in ("generate_image", "generate_video"))
             return [Invocation(task=last, command=again)]
@@ -787,6 +796,8 @@ class LitePlanner:
             task = f"generate_{medium}"
         if task in ("segment", "track", "animate_image") and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
             task = "ground"  # "把它们都框出来", "把车都框起来": boxes, not a mask (nor 动起来's motion)
+        elif task == "ground" and _ZH_MASKS.search(said) and not _ZH_BOXES.search(said):
+            task = "track" if latest_kind(inp) == "video" else "segment"  # "麻烦帮我描出台灯的轮廓": its outline, a mask
         if task == "ground" and latest_kind(inp) == "video" and not _DETECTS.search(said):
             task = "track"  # "find the man in the video": where he is, frame by frame
         if task == "generate_video" and (latest_kind(inp) == "image" or made_image) and refers_to_attached(said):
@@ -843,6 +854,9 @@ class LitePlanner:
         elif (read is not None and read.op in ("replace", "recolor") and op in ("restyle", "replace", "recolor")
               and (op == "restyle" and read.target or op != "restyle")):
             op, spans = read.op, {**read.args, "target": read.target or spans.get("target", "")}  # "把碗换成一盘水果"
+        thing = added_thing(clause) if op == "add" and spans.get("new") and not _CJK.search(clause) else None
+        if thing and thing.lower().startswith(spans["new"].lower()) and thing.lower() != spans["new"].lower():
+            spans["new"] = thing  # "add a flying crane in the sky": the tagger cut the added thing short
         if op == "add" and not spans.get("target") and not _CJK.search(clause):
             place = added_to(clause)
             if place and place.lower() not in spans.get("new", "").lower():
@@ -907,7 +921,8 @@ class LitePlanner:
             if "new" in args:
                 args["new"] = _INSTEAD.sub("", args["new"]) or args["new"]  # "add a tiny top hat instead"
             if "direction" in args:
-                args["direction"] = direction_word(args["direction"])
+                headed = _ZH_HEADING.search(clause) if _CJK.search(clause) else None
+                args["direction"] = direction_word(headed.group("d") if headed else args["direction"])  # 往右: not 左边的
         target = "" if op == "restyle" else spans.get("target", "")
         if target and task_spec(task).names_target and _CJK.search(target):
             target = zh_trim(target) or target

@@ -20,6 +20,8 @@ from .phrasing_zh import chinese_bare, chinese_vanish
 from .rules import CLAUSE_SPLIT, POLITE
 
 __all__ = [
+    "added_thing",
+    "same_in_medium",
     "split_clauses",
     "rewrite_clause",
     "Rewritten",
@@ -230,7 +232,7 @@ _TAKEN_BACK = re.compile(r"(?:^|(?<=[?!;]))[^?!;]*?(?:\.\.\.|…)\s*(?:(?:actual
 
 
 GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
-                     r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+the\s+(?P<b>first|original|previous|"
+                     r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+(?:the|my|our)\s+(?P<b>first|original|previous|"
                      r"earlier|second|third|last)\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b"
                      r"(?:\s*(?:,|and|then))*\s*|"
                      r"^(?:还是|就|再)?(?:用|拿|回到|在|对)?(?P<zb>刚才|刚刚|之前|前面|上次|最开始|最早|一开始)[^，,。？?]*?的那(?:一)?(?:张|幅|个|版)"
@@ -292,6 +294,9 @@ def split_clauses(text: str) -> list[str]:
                     if clauses and _THIS_MEDIUM.match(clauses[-1].strip()):
                         clauses[-1] = c.strip()  # "In this footage, make the bus green": the attached medium, as always
                         continue
+                    if clauses and _ONLY_BOX.match(clauses[-1].strip()):  # "x=50 y=30 to x=300 y=220 -> recolor green"
+                        clauses[-1] = f"{clauses[-1].strip()} {c.strip()}"
+                        continue
                     if clauses and (_only_medium(clauses[-1]) or _only_go_back(clauses[-1])):
                         clauses[-1] = f"{clauses[-1].strip()} {c.strip()}"  # "In the second image, where is ...?"
                         continue
@@ -301,6 +306,9 @@ def split_clauses(text: str) -> list[str]:
     return [c.strip() for c in clauses if c.strip()]
 
 
+_ONLY_BOX = re.compile(r"^(?:(?:in|inside|within|on|at|for)\s+)?(?:(?:(?:the|this|that)\s+)?(?:region|box|area|rectangle|bbox|"
+                       r"patch|zone)\s*:?\s+)?WRITTENBOX\d+\s*[,:]?$|^(?:在)?WRITTENBOX\d+(?:里|中|内|处)?[，,：:]?$", re.I)
+"""A clause that is only a box written in the text: the region of the action that follows it."""
 _ONLY_PICK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
                         r"could you\s+)?(?:take|use|grab|pick|start from|start with|work on|go with|switch to)\s+the\s+(?:result|output|"
                         r"image|picture|version|one|edit)\b[\w\s]*?(?:\s+instead)?\s*[,.]?$|"
@@ -309,12 +317,13 @@ _ONLY_PICK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[
 of the action that follows it."""
 _ZH_THIS_MEDIUM = (r"(?:就|是|都)?(?:在)?(?:这|那)(?:段|张|个|幅|部)?(?:视频|图片?|照片|画面|片子|影片)(?:里|中|上)?(?:面|头)?(?:的)?"
                    r"(?:吧|哦|啊|呀)?[。！!]*$")
-_THIS_MEDIUM = re.compile(r"^(?:(?:and|so|ok(?:ay)?|now)[,\s]+)?(?:in|on|for|with)\s+(?:this|the|my|that)\s+"
+_THIS_MEDIUM = re.compile(r"^(?:(?:and|so|ok(?:ay)?|now)[,\s]+)?(?:(?:in|on|for|with|about)\s+)?(?:this|the|my|that)\s+"
                           r"(?!(?:first|1st|second|2nd|third|3rd|fourth|4th|last|other|next|previous|original|new|edited)\b)(?:[\w-]+\s+)?"
                           r"(?:image|picture|pic|photo|photograph|shot|video|clip|footage|film|movie|frame|scene)\s*[,:]?$|"
                           r"^" + _ZH_THIS_MEDIUM, re.I)
 _ZH_MEDIUM_TAIL = re.compile(r"[，,]\s*" + _ZH_THIS_MEDIUM)
-"""A clause that only names the attached medium ("In this footage,", "就这段视频里"): no action of its own."""
+"""A clause that only names the attached medium ("In this footage,", "This photo, is it ...?", "就这段视频里"): no
+action of its own."""
 
 
 def _only_go_back(clause: str) -> bool:
@@ -339,7 +348,7 @@ def _only_medium(clause: str) -> bool:
 
 _TAIL_WORDS = (r"(?:located|positioned|placed|situated|hiding|sitting|standing|exactly|precisely|right now|now|"
                r"(?:in|on|at) (?:the )?frame \d+|"
-               r"in (?:the|this|my) (?:image|picture|photo|frame|scene|shot|video|clip|footage)|here|there)")
+               r"(?:in|on) (?:the|this|my) (?:image|picture|photo|pic|frame|scene|shot|video|clip|footage)|here|there)")
 _MEDIUM_WORDS = r"(?:image|picture|photo|pic|frame|scene|shot|video|clip|footage)"
 _T = r"(?P<t>.+?)"
 _END = rf"(?:\s+{_TAIL_WORDS})*\s*[?.!]*$"
@@ -350,10 +359,10 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"^where(?:'s|s)?(?:\s+(?:exactly|precisely|abouts|the heck|the hell|on earth|in the world))?(?:\s+(?:is|are))?(?:\s+(?:exactly|precisely))?\s+"
     rf"(?!(?:is|are|does|do|did|can|could|was|were|in|on|should|would)\b){_T}{_END}",
     rf"^where\s+(?:can|could|do|would)\s+(?:i|you|we)\s+(?:find|see|spot|locate)\s+{_T}{_END}",
-    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+(?:exactly\s+|precisely\s+)?where\s+{_T}\s+(?:is|are)"
+    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show|point(?:\s+out)?) me\s+(?:exactly\s+|precisely\s+)?where\s+{_T}\s+(?:is|are)"
     rf"(?:\s+(?:located|positioned|placed|situated|sitting|standing|hiding))?(?:\s+in (?:the|this) {_MEDIUM_WORDS})?"
     rf"\s*[?.!]*$",
-    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show) me\s+where\s+(?:is|are)\s+{_T}{_END}",
+    rf"^(?:(?:can|could|would) you\s+)?(?:tell|show|point(?:\s+out)?) me\s+where\s+(?:is|are)\s+{_T}{_END}",
     rf"^(?:(?:give|get|show|tell) me|what(?:'s| is| are)|i need|i want|i'd like|return|output|report|provide|list|"
     rf"mark)\s+(?:me\s+)?(?:the|its|their|a)?\s*(?:exact\s+|precise\s+)?(?:pixel\s+|xy\s+|x/y\s+|per[- ]frame\s+)?(?:coordinates|coords|position|"
     rf"location|locations|positions|bounding box(?:es)?|bbox(?:es)?|box(?:es)?|whereabouts|placement|place)"
@@ -372,7 +381,10 @@ _WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detec
 _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:goes|go|moves|move|is|are|travels|runs|walks|"
                           rf"drives|flies|heads)\b.*$", re.I)
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
-                     r"picture|photo|pic|background|scene|shot|frame))?\s*[.!?]*$", re.I)
+                     r"picture|photo|pic|background|scene|shot|frame))?"
+                     r"(?:,?\s+(?:as|into|in|on)\s+(?:an?\s+|its\s+|their\s+)?(?:(?:clean|separate|own|binary|alpha|"
+                     r"transparent|single|new)\s+)*(?:mask|cutout|cut-out|layer|png|sticker|matte|image))?\s*[.!?]*$", re.I)
+"""Pulled out of the picture, also as a thing made of it ("lift the sneaker out of the photo as a clean mask")."""
 _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
                              r"(?:(?:out|away)\s+(?=the\b|a\b|an\b|my\b|this\b|that\b))?(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
                              r"(?:background|backdrop|surroundings|bg)\b|everything\s+(?:else|around\s+(?:it|them|him|her))\b|"
@@ -484,6 +496,8 @@ _ZH_LOCATION = (re.compile(r"^(?:请问|请你|请|麻烦)?(?:你)?(?:帮我|给
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))(?:呢|啊|呀|嘞|哇)?[？?。！!]*$"),
                 re.compile(r"^(?:请问|请你|请|麻烦)?(?:帮我|给我)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出|标记出?|框出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
                            r"(?:是多少|在哪|变化|的变化|轨迹|怎么变)?[？?。！!]*$"))
+_ZH_THANKS = re.compile(r"[，,。.！!\s]*(?:谢谢|多谢|感谢|麻烦了|辛苦了)(?:你|您)?(?:啦|了|哈|啊|呀)?[。.！!~～]*$")
+"""Thanks after a Chinese request ("...的坐标，谢谢。"): no part of it."""
 _ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
 _CJK_TEXT = re.compile(r"[\u3400-\u9fff]")
 _ZH_MATTE = re.compile(r"^(?:请|帮我)?给(?P<t>[^，,。]+?)(?:做|生成|弄|来)(?:一个|个|一张)?(?:遮罩|蒙版|掩码|抠图|mask)[吧。！!]*$|"
@@ -515,6 +529,30 @@ def _ruled(text: str, target: str | None = None) -> Rewritten:
     return Rewritten(text, target, task)
 
 
+_TASK_LABEL = re.compile(r"^(?P<l>bbox(?:es)?|boxe?s?|det(?:ect)?|detection|find|locate|loc|where|seg(?:ment)?|"
+                         r"segmentation|mask|cut\s?out|track(?:ing)?|remove|rm|del(?:ete)?|erase)"
+                         r"(?:\s+(?:pls|plz|please))?\s*(?::|->|=>)\s*(?P<t>[^:].*?)\s*[.!]*$", re.I)
+"""A task written as a label before its object, command-line style: "bbox: every traffic cone", "seg: the kite",
+"track: the cyclist in yellow", "rm: the watermark"."""
+_LABEL_VERBS = (("bbox", "detect "), ("box", "detect "), ("det", "detect "), ("seg", "segment "), ("mask", "segment "),
+                ("cut", "segment "), ("track", "track "), ("r", "remove "), ("del", "remove "), ("erase", "remove "))
+
+
+def _task_label(body: str, on_video: bool) -> Rewritten | None:
+    """ "bbox: X" -> "detect X" (boxes, on a video too), "seg: X" -> "segment X", "find: X" -> find (a track on a
+    video), "track: X", "rm: X" -> remove; the object is what follows the label, whole."""
+    found = _TASK_LABEL.match(body)
+    if found is None or not _plain_object(found.group("t")):
+        return None
+    label, target = found.group("l").lower(), found.group("t")
+    if "WRITTENBOX" in target or "?" in target:  # "box: 10, 20, 210, 220 - what animal is that?": a box, a question
+        return None
+    verb = next((v for lead, v in _LABEL_VERBS if label.startswith(lead)), "track " if on_video else "find ")
+    task = {"detect ": "ground", "segment ": "segment", "track ": "track", "remove ": "remove",
+            "find ": "ground"}[verb]
+    return Rewritten(verb + target, target, task)
+
+
 def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     """``clause`` in the templates' words: location and pixel questions as commands, qualifiers dropped,
     uncommon verbs as common ones. Other clauses come back unchanged."""
@@ -523,8 +561,11 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     body = text[lead.end():] if lead else text
     whole = _LEAD_ADVERB.sub("", body)  # before "from the background" goes as a qualifier
     body = _LEAD_ADVERB.sub("", _QUALIFIERS.sub("", body).strip(" ,"))
-    body = _ZH_QUALIFIERS.sub("", body)
+    body = _ZH_THANKS.sub("", _ZH_QUALIFIERS.sub("", body))
     find = "track " if on_video else "find "  # a location on a video is asked for each frame
+    labelled = _task_label(body, on_video)
+    if labelled is not None:
+        return labelled
     if _KIND_OF.match(body) or _READS.match(body) or _SAYS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
         return Rewritten(text, None, "answer")
     found = _BY_BOXING.match(body)
@@ -642,7 +683,8 @@ _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|
 _GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
 
 
-_LABELLED = re.compile(r"^(?:(?:an?|the)\s+)?(?P<m>image|picture|photo|video|clip|animation|movie|gif|drawing|painting)\s*[:\-–]\s*"
+_LABELLED = re.compile(r"^(?:(?:an?|the)\s+)?(?P<m>image|img|picture|pic|photo|video|vid|clip|animation|movie|gif|drawing|"
+                       r"painting)(?:\s+(?:pls|plz|please))?\s*[:\-–]\s*"
                        r"(?P<p>.+?)\s*[.!]*$", re.I)
 _VIDEO_WORDS = re.compile(r"^(?:video|vid|clip|animation|movie|gif|film|footage|timelapse|time-lapse)", re.I)
 _GEN_MEDIUM_WORD = re.compile(r"^(?:(?:an?|some|one)\s+)?(?:[\w-]+\s+){0,3}?(?P<m>image|picture|pic|photo|photograph|illustration|"
@@ -692,7 +734,7 @@ _ANIMATE_LEAD = re.compile(
     rf"uploaded|original|current)\s+)?"
     rf"(?:(?:[\w-]+\s+)?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
     rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
-    rf"scene)?\s+(?:move|come alive|come to life)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
+    rf"scene)?\s+(?:move|moving|be moving|come alive|come to life|alive|animated|dynamic)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
     rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
     rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
@@ -838,6 +880,24 @@ def another_with(clause: str, previous: str) -> str | None:
     found = _AGAIN.match(clause.strip())
     return f"{previous.rstrip(' .')} {found.group('c')}" if found else None
 
+_SAME_IN = re.compile(r"^(?:(?:ok(?:ay)?|nice|cool|great|now|and|also|then|please|pls|can you|could you)[,.!\s]+)*"
+                      r"(?:make|generate|create|draw|render|give me|do|produce)\s+(?:me\s+)?(?:an?\s+|one\s+)?"
+                      r"(?:(?:still|static|single|short|quick)\s+)*(?P<m>image|picture|photo|pic|still|drawing|painting|video|clip|"
+                      r"animation)\s+(?:version\s+)?of\s+(?:the\s+|that\s+)?same\s+[\w' -]+?"
+                      r"(?:\s*,?\s+(?P<c>(?:in|as|but|with|at|during)\b.*?))?\s*[.!]*$", re.I)
+
+
+def same_in_medium(clause: str, previous: str) -> tuple[str, str] | None:
+    """ "also make still image of same koi pond, in ink wash style" after a generation of ``previous``: the task
+    (an image or a video, as named) and the earlier prompt with the change added; None for other clauses."""
+    found = _SAME_IN.match(clause.strip())
+    if found is None:
+        return None
+    task = "generate_video" if found.group("m").lower() in ("video", "clip", "animation") else "generate_image"
+    change = found.group("c")
+    return task, f"{previous.rstrip(' .,')}, {change}" if change else previous
+
+
 _SCENE = re.compile(r"^(?:(?:now|then|and|please|ok(?:ay)?)\s+)*(?:put|place|set|drop|paste|move|stick)\s+"
                     r"(?:it|them|that|this|him|her|the result|the cutout|the cut-out)\s+(?:in front of|on top of|on|in|onto|into|at|against)"
                     r"\s+(?P<s>.+?)\s*[.!?]*$", re.I)
@@ -925,6 +985,24 @@ def added_to(clause: str) -> str | None:
     if found is None or _NOT_A_PLACE.match(found.group("t")):
         return None
     return found.group("t")
+
+
+_ADDED_THING = re.compile(r"\b(?:add|adds|adding|put|place|insert|drop|stick|paste|include|draw|paint)\s+(?:in\s+)?"
+                          r"(?P<n>(?:an?|some|two|three|four|five|a few|a couple of|several|one|another|more)\s+[^,;.!?]+?)"
+                          r"(?:\s+(?:to|on|onto|into|in|inside|within|next to|beside|near|above|below|behind|under|over|"
+                          r"around|at|between|on top of)\s+[^,;.!?]*)?"
+                          r"(?:[\s,]+(?:please|pls|too|as well))*\s*[.!?]*$", re.I)
+
+
+def added_thing(clause: str) -> str | None:
+    """The thing an addition adds, whole and without its place ("add a flying crane in the sky" -> "a flying
+    crane", "put some pigeons on the rails" -> "some pigeons"); None when no adding verb names one."""
+    text = clause.strip()
+    place = _ADDED_TO.search(text)
+    if place is not None and not _NOT_A_PLACE.match(place.group("t")):
+        text = text[:place.start()]
+    found = _ADDED_THING.search(text)
+    return found.group("n") if found else None
 
 
 _RESTYLE_ATTACHED = re.compile(

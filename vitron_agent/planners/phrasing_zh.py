@@ -104,7 +104,12 @@ def chinese_style(clause: str) -> str | None:
     """The style named before 风格 ("把整个视频变成黑白电影风格" -> "黑白电影"), or a tone ("调成复古色调" ->
     "复古色调"); None otherwise."""
     found = _STYLE.search(clause.strip()) or _TONE.search(clause.strip())
-    return found.group("s") if found else None
+    if found is None:
+        return None
+    style = found.group("s")
+    if len(style) == 1 and clause.strip()[found.end("s"):].startswith("画风"):
+        style += "画"  # "油画风", "漫画风": a one-character genre keeps its 画
+    return style
 
 
 _VANISH = re.compile(r"^(?:请|帮我|再|然后)?(?:(?:让|使|把)(?P<t>[^，,。]+?)(?:消失|不见|没了)(?:吧|掉)?|"
@@ -152,7 +157,7 @@ _ZH_NOT_OBJECT = re.compile(r"^(?:(?:这个|该|那个)?(?:区域|范围|框|位
 _ZH_OBJECT = (
     re.compile(rf"(?:把|将)(?P<t>.+?)(?:给|单独|都|全部|全都|统统|一起|分别)?(?:{INSTRUMENT_ZH})?(?:换成|替换成|替换为|变成|变为|改成|改为|涂成|染成|刷成|漆成|喷成|涂上|刷上|删掉|删除|删了|去掉|擦干净|清理干净|清理掉|擦掉|抹掉|移除|去除|"
                r"P掉|p掉|清除掉|清除|清掉|擦除|消除|拿掉|拿走|移走|搬走|弄走|弄掉|扔掉|分离出来|分割出来|抠出来|选出来|提取出来|单独抠出来|框出来|标出来|圈出来|框起来|圈起来|框住|标记出来|勾勒出来|勾出来|描出来|移到|挪到|往|向|的颜色|从)"),
-    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以|帮忙|麻烦你|能不能|能否)*(?:找到|找出|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|跟踪|追踪|"
+    re.compile(r"^(?:请|请你|帮我|麻烦|给我|你能|可以|帮忙|麻烦你|能不能|能否)*(?:找到|找出|找找|找|检测出?|定位|标出|框出|圈出|分割出?|抠出|提取|勾勒出?|勾出|描出|跟踪|追踪|"
                r"删除|删掉|删去|去掉|移除|去除|抹掉|擦掉|拿掉|拿走|清除|识别出?)(?:一下)?(?P<t>[^，,。！？?]+?)(?:的(?:位置|轮廓|运动|掩码|蒙版))?"
                r"[吧。！!？?]*$"),
 )
@@ -170,13 +175,13 @@ def chinese_object(clause: str) -> str | None:
     return None
 
 
-_ZH_GEN = re.compile(r"^(?:请|请你|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|拍|来|绘制|设计)"
+_ZH_GEN = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|拍|来|绘制|设计)"
                      r"(?:(?:一张|一幅|一段|一个|张|幅|段|个)(?=图|照片|视频|短视频|动画|图像|短片|.*的(?:图片?|照片|视频|短视频|动画|图像|短片)[吧。！!？?]*$))?(?:图片?|照片|视频|短视频|动画|图像|短片)?"
                      r"(?:[，,:：]|内容是|画面是)*"
                      r"(?P<p>.+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片)|图)?[吧。！!？?]*$")
 
 
-_ZH_GEN_MEDIUM = re.compile(r"^(?:请|请你|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|来|绘制|设计)"
+_ZH_GEN_MEDIUM = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|来|绘制|设计)"
                             r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?P<m>图片?|照片|图像|插画|视频|短视频|动画|短片)")
 
 
@@ -193,11 +198,16 @@ def chinese_prompt(clause: str) -> str | None:
     """The prompt of a Chinese generation request, the asking and the medium left out ("画一只在月光下睡觉的狐狸"
     -> "一只在月光下睡觉的狐狸"); None when it is not one."""
     found = _ZH_GEN.match(clause.strip())
-    return _ZH_MEDIUM_FIRST.sub(r"\g<x>", found.group("p")) if found and found.group("p") else None
+    if not found or not found.group("p"):
+        return None
+    return _ZH_WANTS.sub(r"\g<c>", _ZH_MEDIUM_FIRST.sub(r"\g<x>", found.group("p")))
 
 
-_ZH_MEDIUM_FIRST = re.compile(r"^(?:一张|一幅|一段|一个|张|幅|段|个)(?P<x>[^，,：:]+?)的(?:图片?|照片|视频|短视频|动画|图像|短片|插画)(?=[，,：:])")
+_ZH_MEDIUM_FIRST = re.compile(r"^(?:一张|一幅|一段|一个|张|幅|段|个)(?P<x>[^，,：:]+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片|插画)|"
+                              r"(?<!地)(?:图片?|照片|视频|短片|插画))(?=[，,：:])")
 """The medium in front of a description that goes on ("一张赛博朋克城市夜景的图片，街上有霓虹灯": the scene and the rest)."""
+_ZH_WANTS = re.compile(r"(?P<c>[，,：:])\s*(?:要有|需要有|要带有?|带有|还要有|得有|最好有|里面要有|画面里要有)")
+"""A requirement after the scene ("...街景，要有霓虹灯和雨水"): what it asks for stays, the asking goes."""
 
 
 @dataclass(frozen=True)
