@@ -1037,3 +1037,127 @@ def test_an_image_of_the_same_scene_after_a_video_keeps_the_earlier_prompt(lite)
     ((task, _, command, _, inputs, _),) = _plan(lite, "now make a still picture of the same fox, as a pencil sketch", (),
                                                  done, ["make a video of a fox running through snow"], made)
     assert (task, inputs) == ("generate_image", []) and command == "a fox running through snow, as a pencil sketch"
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("Would this jacket be warm enough for a ski trip? honestly", ("image",)),
+    ("could you describe this picture in detail for my art history essay", ("image",)),
+    ("any idea what breed this dog is? my neighbour thinks it's a husky", ("image",)),
+    ("Did the cyclist in yellow pass anyone before the bend?", ("video",)),
+    ("帮我看看这张图里有哪些水果", ("image",)),
+])
+def test_a_question_with_an_opinion_purpose_or_context_around_it_is_one_answer(lite, text, kinds):
+    assert [(t, i) for t, _, _, _, i, _ in _plan(lite, text, kinds)] == [("answer", ["u0"])]
+
+
+@pytest.mark.parametrize("text", ["check the label for me. is it in french or german?",
+                                  "What does the poster say now? read it out slowly"])
+def test_two_sentences_asking_about_the_same_picture_are_one_answer(lite, text):
+    assert [t for t, *_ in _plan(lite, text)] == ["answer"]
+
+
+def test_two_photos_named_as_the_alternatives_of_a_question_read_from_the_first(lite):
+    assert [(t, i) for t, _, _, _, i, _ in _plan(lite, "which one is brighter, the first photo or the second?",
+                                                 ("image", "image"))] == [("answer", ["u0"])]
+
+
+def test_the_same_action_on_another_thing_in_the_other_picture(lite):
+    done = [CallInfo(1, "c1", "segment", "the old radio", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u0",))]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "do the same for the antenna in the other picture",
+                                                 ("image", "image"), done, ["In the first photo, cut out the old radio"],
+                                                 made)
+    assert (task, command, inputs) == ("segment", "the antenna", ["u1"])
+
+
+def test_the_result_of_a_medium_named_by_its_place_is_what_is_animated(lite):
+    done = [CallInfo(1, "c1", "edit_image", "", "done", "o1", "expert", "restyle"),
+            CallInfo(2, "c2", "edit_image", "", "done", "o2", "expert", "restyle")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u1",)),
+            MediaInfo("o2", "image", *SIZE, source="expert", parents=("u0",))]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "now animate the first one's result with the leaves falling",
+                                                 ("image", "image"), done,
+                                                 ["make the second photo a pencil sketch", "now the first one"], made)
+    assert (task, inputs) == ("animate_image", ["o2"]) and "leaves falling" in command
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("locate every pigeon in this photo and put boxes around them", "ground", "every pigeon"),
+    ("Could you isolate the green kettle and separate it from the background?", "segment", "the green kettle"),
+    ("carefully trace the outline of the wedding cake and give me just the cake", "segment", "the wedding cake"),
+    ("count the sheep by drawing a box around each one", "ground", "the sheep"),
+])
+def test_a_find_or_cut_out_said_twice_in_one_request_is_one_call(lite, text, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, target, color", [
+    ("make the mailbox a glossy red", "the mailbox", "glossy red"),
+    ("paint the fence an olive green", "the fence", "olive green"),
+    ("recolor the curtains in this photo to champagne", "the curtains", "champagne"),
+])
+def test_a_colour_with_its_finish_or_an_unknown_name_is_a_recolour(lite, text, target, color):
+    assert _plan(lite, text) == [("edit_image", "recolor", target, None, ["u0"], {"color": color})]
+
+
+def test_an_article_before_a_bare_colour_word_still_names_a_new_thing(lite):
+    ((task, op, command, _, _, args),) = _plan(lite, "turn the apple into an orange")
+    assert (task, op, command, args) == ("edit_image", "replace", "the apple", {"new": "an orange"})
+
+
+def test_a_later_turn_that_names_the_thing_cut_out_before_acts_on_its_mask(lite):
+    done = [CallInfo(1, "c1", "track", "the grey donkey", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "mask_video", *SIZE, frames=48, source="expert", parents=("u0",))]
+    ((task, op, command, region, _, _),) = _plan(lite, "now erase the donkey from the video", ("video",), done,
+                                                  ["track the grey donkey"], made)
+    assert (task, op, command, region.ref) == ("edit_video", "remove", "the donkey", "o1")
+
+
+@pytest.mark.parametrize("text, kinds, task, prompt", [
+    ("a watercolor of a heron standing in a pond", (), "generate_image", "a watercolor of a heron standing in a pond"),
+    ("For our school's spring fair poster I need a drawing of a giant strawberry wearing sunglasses", (),
+     "generate_image", "a giant strawberry wearing sunglasses"),
+    ("bring this photo of my parents to life: they wave and laugh at the camera", ("image",), "animate_image",
+     "they wave and laugh at the camera"),
+])
+def test_prompts_keep_their_content_and_the_medium_a_still_names(lite, text, kinds, task, prompt):
+    ((got_task, _, command, _, _, _),) = _plan(lite, text, kinds)
+    assert (got_task, command) == (task, prompt)
+
+
+@pytest.mark.parametrize("text, kinds, task, command, args", [
+    ("Turn the background into a foggy pine forest.", ("image",), "edit_image", "the background",
+     {"new": "a foggy pine forest"}),
+    ("We recorded the school play in a dark gym. Replace the background of this clip with a theatre stage.",
+     ("video",), "edit_video", "the background", {"new": "a theatre stage"}),
+    ("Stick a little red kite up in the sky", ("image",), "edit_image", "the sky", {"new": "a little red kite"}),
+    ("Make this clip look like an old silent film.", ("video",), "edit_video", "", {"style": "an old silent film"}),
+    ("show me exactly which region is the tennis court", ("image",), "segment", "the tennis court", {}),
+])
+def test_background_swaps_additions_and_styles_keep_their_words(lite, text, kinds, task, command, args):
+    ((got_task, _, got_command, region, inputs, got_args),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs, got_args) == (task, command, None, ["u0"], args)
+
+
+def test_a_thing_named_beside_a_written_box_is_what_the_next_step_tracks(lite):
+    ((task, _, command, region, inputs, _),) = _plan(
+        lite, "At frame 12 the skier is at (50,60,150,260). Can you track her through the clip?", ("video",))
+    assert (task, command, region.box, region.frames, inputs) == ("track", "the skier", (50.0, 60.0, 150.0, 260.0),
+                                                                   (12, 12), ["u0"])
+
+
+def test_a_question_on_the_result_after_an_edit_reads_that_result(lite):
+    (edit, ask) = _plan(lite, "remove the lamp post, then tell me whether the wall still looks natural")
+    assert edit[:3] == ("edit_image", "remove", "the lamp post") and (ask[0], ask[4]) == ("answer", ["c1"])
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("给这只猫生成一个精细的蒙版", "segment", "猫"),
+    ("把这对耳环单独提取出来，我要拍照卖掉", "segment", "耳环"),
+    ("把那个穿蓝衣服的人跟踪一下", "track", "穿蓝衣服的人"),
+])
+def test_chinese_masks_asked_with_gei_pairs_and_tracks_ending_in_yixia_keep_the_object(lite, text, task, command):
+    kinds = ("video",) if task == "track" else ("image",)
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])

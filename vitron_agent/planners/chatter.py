@@ -76,9 +76,11 @@ background ...", "to make the car pop, blur the background"): the action alone i
 
 _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
-    r"no\s+idea\b[^.!?]*?)[.!]+\s+(?=\S)", re.I)
+    r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
+    r"caught|drew|spent)\s+[^.!?]*?)[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
-those flowers are.", "My niece runs all over the place in this video."), before the question or request."""
+those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall."),
+before the question or request."""
 _FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[\w-]+\s+)?(?:image|picture|photo|pic|video|"
                        r"clip|one|frame|shot)s?\s*,)[^.;?!,]+?,\s*(?=[a-z]+\b)", re.I)
 """What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ..."); not a

@@ -120,7 +120,7 @@ _ACTS_ON_REGION = ("segment", "track", "edit_image")
 _MAKES_VIDEO = ("generate_video", "edit_video", "animate_image")
 _MAKES = ("generate_image", "edit_image", *_MAKES_VIDEO)
 """Tasks whose output is a new picture or video: a later edit in the same request acts on the latest of them."""
-_INSTEAD = re.compile(r"\s+(?:instead|too|as well|also)\s*$", re.I)
+_INSTEAD = re.compile(r"\s+(?:instead|too|as well|also|out|up|down|over|somewhere|there|in there)\s*$", re.I)
 _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
                           r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
                           r"featuring)\s+", re.I)
@@ -158,9 +158,10 @@ _CONNECTOR = re.compile(r"\s+(?:into|to|with|for|as|by)\s*$", re.I)
 
 def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict[str, str]]:
     """("recolor", spans), or ("replace", spans with ``new``) when the colour word follows an article:
-    "turn the apple into an orange" names a new thing, not a colour."""
+    "turn the apple into an orange" names a new thing, not a colour; "make the bin a matte black", "an emerald green"
+    (a finish or shade before the colour) stay colours."""
     found = re.search(r"\b(?:an?)\s+" + re.escape(spans["color"]) + r"\b", clause, re.I)
-    if found is None:
+    if found is None or len(spans["color"].split()) > 1:
         return "recolor", spans
     spans = {k: v for k, v in spans.items() if k != "color"}
     spans["new"] = clean_phrase(clause[found.start():])
@@ -189,6 +190,10 @@ _BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|are
                       r"\s+(?:has|contains|holds|shows)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then)\s+)*"
                       r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
+_IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears|shows up)\s+"
+                    r"(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
+                    r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+"""The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
                           r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?"
                           r"(?:下去|到底|到最后|到结束|出来|掉)?))"
@@ -216,6 +221,26 @@ _ASKS = re.compile(r"^(?:(?:please|can you|could you)\s+)?(?:describe|compare|ca
                    r"[?？]|描述|比较|什么|哪|吗", re.I)
 _ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:the\s+same\s+(?:for|to|with)\s+)?"
                         r"(?P<t>(?:the|that|this|my|his|her|their)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$", re.I)
+_PLAIN_QUESTION = re.compile(
+    r"^(?:(?:so|and|ok(?:ay)?|hey|hmm+|honestly)[,\s]+)*(?:any idea|do you know|(?P<tell>(?:can|could|would) you (?:describe|tell me|explain))\b|"
+    r"(?:is|are|was|were)\s+(?:this|that|these|those|the|it|my|our|he|she|they)\b|(?:does|do|did|will|would|should|could|can)\s+"
+    r"(?:this|that|these|those|the|my|our|he|she|they)\b)", re.I)
+"""A question by its opening: asked about the picture ("is this sofa good enough to sell?", "does the goalkeeper touch
+the ball?", "any idea which city this is?", "can you describe this photo for my report"), not "is there a dog?"."""
+_QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|segment|track|follow|outline|highlight|cut|"
+                            r"remove|erase|delete|show me|mask|replace|swap|add|change|make|turn|animate|generate|draw|"
+                            r"create|how many|count)\b", re.I)
+"""Words that make a question a request to act ("can you tell me where the cat is?")."""
+_OWN_RESULT = re.compile(r"\b(?P<m>the\s+(?:first|1st|second|2nd|third|3rd|other|last)\s+(?:one|image|photo|picture|pic|video|clip))"
+                         r"(?:'s|s')\s+(?:result|edit|output|version|new version|edited version)\b", re.I)
+"""The output made from a medium named by its place ("the first one's result")."""
+_SAME_FOR = re.compile(r"^.*?\bsame(?:\s+thing)?\s+(?:for|to|with|on)\s+(?P<t>(?:the|a|an|my|that|those|these)\s+"
+                       r"(?!(?:other|first|second|third|last|next)\b)(?![\w' -]*\b(?:image|photo|picture|pic|video|clip|one|result)s?\s*$)"
+                       r"[\w' -]+?)(?:\s+(?:too|as well|also|please|pls))*"
+                       r"\s*[.!?]*$", re.I)
+"""The same action on another thing ("do the same for the lens", after "cut out the camera")."""
+_EITHER = re.compile(r"\b(?:first|1st)\b[^?.]*?\b(?:or|vs\.?|versus|and)\s+(?:the\s+)?(?:second|2nd|other|last)\b", re.I)
+"""Two media named as the alternatives of one question ("the first or the second one?")."""
 _BARE_PROMPT = re.compile(r"^(?P<p>(?:an?|some)\s+.+?)(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
 _ART_PROMPT = re.compile(r"^(?!(?:draw|paint|make|create|generate|render|give|show|sketch|design|produce|i|can|could|please|"
                          r"would|need|want)\b)(?P<p>(?:[\w-]+\s+){0,2}?(?:art|painting|illustration|sketch|drawing|render|rendering|watercolou?r|"
@@ -284,7 +309,7 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         frames = (written.frame, written.frame) if written.frame is not None else None
         regions.append(Region(box=written.box, frames=frames))
     text = " ".join(text.split())
-    found = _THERE_IS.match(text) or _BOX_HAS.match(text)
+    found = _THERE_IS.match(text) or _BOX_HAS.match(text) or _IS_AT.match(text)
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
@@ -316,12 +341,18 @@ def _same_words(phrase: str) -> str:
 _STYLE_NOUN = (r"[- ]style[d]?(?:\s+(?:drawing|painting|illustration|sketch|render|rendering|portrait|artwork|art|poster|"
                r"cartoon|comic|look|photo|picture|image))?\b")
 """What may follow a style the tagger cut short ("an anime| style drawing")."""
+_STYLE_END = (r"\s+(?!(?:please|pls|thanks|too|instead|now|again|here|it|them|this|that|scene|image|picture|photo|pic|shot|"
+              r"version|one|video|clip|footage|style|look|vibe|feel|effect|filter|aesthetic|theme|mood|world)\b)[a-z][\w-]*"
+              r"(?=\s*[.!?]*$)")
+"""The last word of a clause, when a style the tagger read stops just before it ("a retro 8-bit| game")."""
 
 
 def _whole_style(style: str, said: str) -> str:
     """``style`` with the "style drawing" after it that the tagger left out ("an anime" in "turn this picture into
     an anime style drawing" -> "an anime style drawing"); ``style_phrase`` then drops a bare trailing "style"."""
     found = re.search(re.escape(style.strip()) + _STYLE_NOUN, said, re.I) if style.strip() else None
+    if found is None and style.strip():  # "look like a retro 8-bit| game": the noun that ends the clause
+        found = re.search(re.escape(style.strip()) + _STYLE_END, said, re.I)
     return found.group() if found else style
 
 
@@ -345,6 +376,27 @@ def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
     if inv.command and task_spec(inv.task).names_target:
         inv = inv.model_copy(update={"command": trim_target(without_it(inv.command))})
     return inv
+
+
+def _said_again(inv: Invocation, earlier: list[Invocation]) -> bool:
+    """True when a find, cut-out or track only says again what the call before it does: on its output or on the
+    same medium with no words or fewer of the same ("find all the bags and draw boxes around them", "extract the
+    backpack and separate it from the background", "trace the edges of the cake and give me just the cake")."""
+    last = earlier[-1] if earlier else None
+    if last is None or inv.task != last.task or inv.task not in ("segment", "ground", "track"):
+        return False
+    if inv.region is not None:
+        return inv.region.ref == last.id and not inv.command
+    said, before = _same_words(inv.command or "").split(), _same_words(last.command or "").split()
+    return inv.inputs == last.inputs and set(said) <= set(before)
+
+
+def _same_question(inv: Invocation, earlier: list[Invocation]) -> bool:
+    """True when a question follows a question on the same medium: the two are one answer ("what does the facade
+    look like now? describe it briefly", "judging by the crowd, what kind of concert is this?")."""
+    last = earlier[-1] if earlier else None
+    return (last is not None and inv.task == last.task == "answer" and inv.region is None and last.region is None
+            and (inv.inputs == last.inputs or not inv.inputs))
 
 
 def _stacked(inv: Invocation, earlier: list[Invocation]) -> Invocation:
@@ -570,6 +622,12 @@ class LitePlanner:
                 for inv in self._read_clause(model, one, one_inp, seen, reasons):
                     if in_result and inv.task in ("ground", "segment", "track") and inv.region is None:
                         inv = inv.model_copy(update={"inputs": made[-1:]})
+                    if _said_again(inv, invocations):
+                        continue
+                    if _same_question(inv, invocations):  # "read the sign for me. what language is it even in?"
+                        invocations[-1] = invocations[-1].model_copy(
+                            update={"command": f"{invocations[-1].command} {inv.command}".strip()})
+                        continue
                     invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
         self.last_fallback = "; ".join(reasons) or None
         if restored is not None:
@@ -592,7 +650,16 @@ class LitePlanner:
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         if OWN_BACKGROUND.search(clause):  # "replace the background of the second photo": not behind a thing cut out before
             inp = replace(inp, history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
+        owned = _OWN_RESULT.search(clause) if not inp.new_media and not earlier else None
+        index = medium_ordinal(owned.group("m"))[0] if owned else None
+        made = [m.id for m in inp.media if m.source != "user" and m.kind in ("image", "video")
+                and index is not None and 0 <= index < len(users) and _root(inp, m.id) == users[index]]
+        if made:  # "animate the first one's result": the latest output made from that medium
+            inp = replace(inp, new_media=made[-1:])
+            clause = f"{clause[:owned.start()]}it{clause[owned.end():]}"
         chosen, named = medium_ordinal(clause)
+        if chosen is not None and _ASKS.match(clause) and _EITHER.search(clause):
+            chosen = None  # "which photo is sharper, the first or the second one?": a question on both, read from u0
         explicit = chosen is not None and len(users) > 1
         if explicit:  # "the second one" only picks among several media
             clause = named
@@ -607,6 +674,9 @@ class LitePlanner:
                            or _made_from(inv, earlier) in inp.new_media]
         if repeat:
             repeated = self._repeat(model, inp)
+            other = _SAME_FOR.match(clause)
+            if other and len(repeated) == 1 and task_spec(repeated[0].task).names_target and repeated[0].command:
+                return [repeated[0].model_copy(update={"command": other.group("t")})]  # "do the same for the lens"
             if repeated:
                 return repeated
         also = _ALSO_THIS.match(clause) if not earlier and not inp.new_media else None
@@ -661,6 +731,11 @@ class LitePlanner:
         if motion and (latest_kind(inp) == "image" or any(inv.task in ("generate_image", "edit_image") for inv in earlier)
                        or (not inp.new_media and any(m.kind == "image" for m in inp.media))):
             return [self._animation(motion, inp, earlier)]  # "animate the result with leaves blowing"
+        plain = _PLAIN_QUESTION.match(clause)
+        if (plain and ("?" in clause or plain.group("tell")) and not _QUESTION_ACTS.search(clause.split("?")[0])
+                and inp.region is None):
+            asked = "output" if _PRONOUNS.search(clause) else "none"  # "is this sofa good enough to sell? be honest"
+            return [self._answer(clause, clause, asked, inp, earlier)]
         colored = colour_request(clause)
         said_it = bool(colored) and is_pronoun(colored[0])  # "paint it crimson": what was found (else: the model)
         if colored and (latest_kind(inp) or earlier) and (not said_it or latest_referent(inp, earlier) is not None):
@@ -774,13 +849,14 @@ class LitePlanner:
             read = self._chinese(clause, inp, earlier)  # "找到所有的人" is a command, not a question
             if read:
                 return read[0]
+        if pred.task != "answer" and _CJK.search(clause) and chinese_counts(clause) and (
+                pred.task in ("chat", "ground", "segment", "track", "edit_image", "edit_video", "animate_image")):
+            # "那个男人手里拿着什么东西？", "帮我看看这张菜单上最便宜的菜是哪个": a question, whatever verb it holds
+            pred = replace(pred, task="answer", region="box" if inp.region is not None else "none")
         if pred.task == "chat":
             if _CJK.search(clause) and chinese_reading(clause, False) is not None:
                 raise _Unsure(f"chat, though {clause!r} names an action")
             return None
-        if pred.task in ("ground", "segment", "track", "edit_image", "edit_video") and _CJK.search(clause) \
-                and chinese_counts(clause):  # "那个男人手里拿着什么东西？": a question, whatever verb it holds
-            pred = replace(pred, task="answer", region="box" if inp.region is not None else "none")
         if pred.task == "answer" and _COMMAND_START.match(clause):
             raise _Unsure(f"a question, though {clause!r} starts with a command")
         if pred.task == "answer":
@@ -857,9 +933,11 @@ class LitePlanner:
         thing = added_thing(clause) if op == "add" and spans.get("new") and not _CJK.search(clause) else None
         if thing and thing.lower().startswith(spans["new"].lower()) and thing.lower() != spans["new"].lower():
             spans["new"] = thing  # "add a flying crane in the sky": the tagger cut the added thing short
-        if op == "add" and not spans.get("target") and not _CJK.search(clause):
+        if op == "add" and not _CJK.search(clause):
             place = added_to(clause)
-            if place and place.lower() not in spans.get("new", "").lower():
+            said = spans.get("target", "").lower()
+            if place and place.lower() not in spans.get("new", "").lower() and (not said or said.endswith(
+                    " " + place.lower())):  # "kite up in the sky": the place alone, without the words before it
                 spans["target"] = place
         if (not _CJK.search(clause) and task in (*_ACTS_ON_REGION, "ground") and not spans.get("target") and inp.region is not None
                 and op != "add"):
@@ -936,12 +1014,17 @@ class LitePlanner:
         region = inp.region if source == "box" else None
         background = op == "replace" and bool(_BACKGROUND.match(target)) or bool(_SELECTION.fullmatch(target))
         again = latest_referent(inp, earlier) if source == "none" and target and inp.region is None else None
+        same_thing = False
         if again is not None and again[0].ref in {e.id for e in earlier} and _same_words(again[1]) == _same_words(target):
             source = "output"  # "cut out the cup, then make the cup red": the mask just made
+        elif (again is not None and again[0].ref not in {e.id for e in earlier} and task in ("edit_image", "edit_video")
+              and op not in ("add", "restyle") and _same_words(again[1]).split()[-1:] == _same_words(target).split()[-1:]):
+            source = "output"  # a later turn names the thing an earlier one cut out or tracked: "make that armchair red"
+            same_thing = True  # in its own words ("the horse" after "the brown horse")
         if source == "output" or (background and region is None):
             found = latest_referent(inp, earlier)
             if (found is not None and target and found[1] and _same_words(target) != _same_words(found[1])
-                    and not background):
+                    and not background and not same_thing):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found
             if found is not None:
                 region, said = found

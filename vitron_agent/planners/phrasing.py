@@ -257,6 +257,14 @@ def _this_result(clause: str) -> str:
     return _ZH_RESULT_MEDIUM.sub(lambda m: ("这段" if m.group("m") == "视频" else "这张") + m.group("m"), clause)
 
 
+def _in_motion_list(before: str, piece: str) -> bool:
+    """True when ``piece`` goes on the motion written after an animation's colon ("bring this photo to life: they
+    smile" + "turn toward each other"), not a command of its own ("..., and remove the boat")."""
+    command, colon, motion = before.partition(":")
+    return (bool(colon) and bool(motion.strip()) and bool(_ANIMATION_CUE.search(command))
+            and verb_object(piece) is None and not _ASKS_WHAT.match(piece.strip()) and not re.search(r"\binto\b", piece))
+
+
 def split_clauses(text: str) -> list[str]:
     """The actions of a request, in order: on "then", ";" and sentences (the rule planner's split), on
     "and"/"," before a command verb, after a question followed by an action, on 并且/然后/再/接着 in
@@ -283,6 +291,9 @@ def split_clauses(text: str) -> list[str]:
                         continue
                     if clauses and _ZH_ANIMATION_END.search(clauses[-1].strip(" ，,")) and not _ZH_OWN_COMMAND.search(c):
                         clauses[-1] = f"{clauses[-1].strip()}，{c.strip()}"
+                        continue
+                    if clauses and _in_motion_list(clauses[-1], c):  # "bring it to life: they smile and turn ..."
+                        clauses[-1] = f"{clauses[-1].strip()} and {c.strip()}"
                         continue
                     if clauses and motion_follows(clauses[-1], c):  # "Animate this photo. The leaves sway."
                         clauses[-1] = f"{clauses[-1].strip().rstrip('.!?')}: {c.strip()}"
@@ -397,8 +408,8 @@ _MOVES_IN_VIDEO = re.compile(rf"^where\s+(?:does|do|did)\s+{_T}\s+(?:go|move|run
                              rf"\b.*$", re.I)
 _OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover time\b|\bthe whole (?:clip|video)\b|"
                         r"\bas (?:it|he|she|they) (?:moves?|goes|go|runs?)\b|\bframe by frame\b|每一?帧|整个视频|一直", re.I)
-_PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:which|what)\s+(?:pixels|part of the "
-                     rf"(?:image|picture|photo))\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
+_PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:which|what)\s+(?:pixels|(?:area|region|part)(?: of the "
+                     rf"(?:image|picture|photo))?)\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
                      rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
                      rf"(?P<t2>.+?)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:which|what)\s+pixels\s+(?:does|do|did)\s+(?P<t3>.+?)\s+"
                      rf"(?:cover|occupy|take up|fill|span|use|belong to|sit on)\s*[?.!]*$", re.I)
@@ -448,6 +459,9 @@ _TWO_SIDED = re.compile(r"\b(?P<w>which|who)\b[^?]+?\band\s+(?P=w)\b", re.I)
 _BY_BOXING = re.compile(r"^.*?\b(?:by|with|via)\s+(?:putting|drawing|placing|adding|using)\s+(?:a\s+|one\s+)?(?:bounding\s+)?"
                         r"(?:box|boxes|rectangle|rectangles)\s+(?:on|around|over)\s+(?P<t>(?!(?:them|it|those|these|him|her)\b).+?)\s*[.!?]*$", re.I)
 """An action done by boxing things ("count the sheep by putting a box on each sheep"): boxes on what it names."""
+_COUNTED = re.compile(r"^(?:(?:please|can you|could you)\s+)*(?:count|find|mark|show|number|tally)\s+(?:all\s+)?(?P<t>(?:the|my|all the)\s+"
+                      r"[\w' -]+?)\s+(?:by|with|via)\b", re.I)
+"""What is counted or found before "by ... each one" ("count the ducks by drawing a box around each one")."""
 _WRITES = re.compile(r"^(?:write|draft|compose|give me|come up with|suggest|make|create)\s+(?:me\s+|us\s+)?(?:an?|some|the|one)?\s*"
                      r"(?:(?:short|brief|quick|one[- ]line|two[- ]line|good|catchy|concise|detailed|descriptive|fun|nice|"
                      r"punchy|simple|accurate|funny|witty|clever|cute|silly|sweet|cheesy|poetic|creative|"
@@ -569,6 +583,10 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     if _KIND_OF.match(body) or _READS.match(body) or _SAYS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
         return Rewritten(text, None, "answer")
     found = _BY_BOXING.match(body)
+    each = found and re.fullmatch(r"(?:each|every)(?:\s+one)?(?:\s+of\s+them)?", found.group("t").strip(), re.I)
+    named = _COUNTED.match(body) if each else None
+    if named:  # "count the ducks by drawing a box around each one": boxes on the ducks
+        return _ruled(find + named.group("t"), named.group("t"))
     if found and _plain_object(found.group("t")):  # "count the sheep by putting a box on each sheep": boxes on each
         return _ruled(find + found.group("t"), found.group("t"))
     found = _AREA_QUESTION.match(body)
@@ -665,7 +683,7 @@ def pronoun_location(clause: str) -> bool:
 
 
 _GEN_LEAD = re.compile(
-    r"^(?:for\s+(?:a|an|my|our|the|some)\s+[\w'-]+(?:\s+[\w'-]+)?\s*,?\s+(?=i\b|can\b|could\b|please\b|pls\b|generate\b|create\b|"
+    r"^(?:for\s+(?:a|an|my|our|the|some)\s+[\w'-]+(?:\s+[\w'-]+){0,2}?\s*,?\s+(?=i\b|can\b|could\b|please\b|pls\b|generate\b|create\b|"
     r"make\b|draw\b|give\b))?"  # "For a poster I want an image of ...": who it is for
     r"(?:(?:(?:please|pls|now|then|and|also|ok(?:ay)?|so|hey|hi|yo|can|could|would|will|you|u|kindly|just|maybe|"
     r"i want you to|i'd like you to|i would like you to|help me|let's|lets|go ahead and)\b[\s,]*)*)"
@@ -692,6 +710,11 @@ _GEN_MEDIUM_WORD = re.compile(r"^(?:(?:an?|some|one)\s+)?(?:[\w-]+\s+){0,3}?(?P<
                               r"film|footage|timelapse|time-lapse)s?\b", re.I)
 
 
+_STILL_OF = re.compile(r"^(?:an?\s+)?(?:(?!animated\b)[\w-]+\s+){0,2}?(?:cartoon|comic|doodle|drawing|painting|sketch|"
+                       r"illustration|watercolou?r|portrait|poster)\s+of\b", re.I)
+"""A request that is only the picture ("a cartoon of a penguin on a skateboard"): a still, not a clip."""
+
+
 def generation_medium(clause: str) -> str | None:
     """ "image" or "video": what a generation request asks for, by the medium it names first ("create an
     image showing ..." -> "image", "video: drone shot ..." -> "video"); None when it names none."""
@@ -700,7 +723,7 @@ def generation_medium(clause: str) -> str | None:
     if found is None:
         lead = _GEN_LEAD.match(text)
         if lead is None or not lead.group().strip():
-            return None
+            return "image" if _STILL_OF.match(text) else None
         found = _GEN_MEDIUM_WORD.match(text[lead.end():].strip())
     if found is None:
         return None
@@ -923,10 +946,18 @@ OWN_BACKGROUND = re.compile(r"\b(?:background|backdrop)\s+(?:of|in|on)\s+(?:the|
 thing cut out earlier."""
 
 
+_MAKE_BACKGROUND = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|ok(?:ay)?|can you|could you|would you|just)\s+)*(?:make|turn|set)\s+(?:the|its|their|"
+    r"this|my|his|her)\s+(?:background|backdrop|bg)\s+(?:into\s+|to\s+)?(?P<n>(?:an?|some)\s+.+?)"
+    r"(?:[\s,]+(?:please|pls|thanks|thank you|for me|instead))*\s*[.!?]*$", re.I)
+"""The background named as the new scene ("make the background a snowy mountain range")."""
+
+
 def background_swap(clause: str) -> str | None:
-    """ "replace the background with a dramatic sunset": what goes behind ("a dramatic sunset"), whatever the
-    new background is like (a scene, a style, a mood); None for other clauses."""
-    found = _SWAP_BACKGROUND.match(clause.strip())
+    """ "replace the background with a dramatic sunset", "make the background a snowy mountain range": what goes
+    behind ("a dramatic sunset"), whatever the new background is like (a scene, a style, a mood); None for other
+    clauses."""
+    found = _SWAP_BACKGROUND.match(clause.strip()) or _MAKE_BACKGROUND.match(clause.strip())
     return found.group("n") if found else None
 
 
@@ -1025,10 +1056,13 @@ _TONE = (r"(?:(?:light|dark|bright|pale|deep|matte?|glossy|gloss|shiny|metallic|
          r"mint|sage|moss|pine|rust|sand|slate|steel|ice|salmon|coral|brick|fire|apple|bottle|midnight|powder|rose)\s+)?")
 """A finish, tone or likeness in front of a colour, which belongs to the colour ("paint it matte black", "make the mug
 glossy red", "mustard yellow", "sage green")."""
-_COLOUR_SHADE = re.compile(rf"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
-                           rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:a\s+)?"
-                           rf"(?P<c>{_TONE}(?:{_SHADES}|{_NAMED}))|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?"
-                           rf"(?P<c2>{_TONE}(?:{_SHADES}|{_NAMED})))(?:\s+colou?r(?:ed)?)?"
+_HUE = rf"(?:{_TONE}(?:(?:{_SHADES})\s+(?={_NAMED}))?(?:{_SHADES}|{_NAMED}))"
+"""A colour with what may come before it: a finish or tone, or a shade that names the hue ("emerald green")."""
+_COLOUR_SHADE = re.compile(rf"^(?:(?:ok(?:ay)?|great|nice|cool|good|perfect|lovely|awesome)[,.!\s]+)*"
+                           rf"(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:make|turn|paint|colou?r|recolou?r|dye|tint)\s+"
+                           rf"(?:(?P<t>(?:the|this|that|my|his|her|its|their)\s+[\w' -]+?)\s+(?:(?:in)?to\s+|in\s+)?(?:an?\s+)?"
+                           rf"(?P<c>{_HUE})|(?P<t2>it|them|that)\s+(?:(?:in)?to\s+|in\s+)?(?:an?\s+)?"
+                           rf"(?P<c2>{_HUE}))(?:\s+colou?r(?:ed)?)?"
                            rf"(?:,?\s+(?:just\s+)?like\s+(?:a|an|the|in\s+a|at)\s+[\w' -]+?)?\s*[.!?]*$",  # "orange like a sunset"
                            re.I)
 _NOT_PLAIN_COLOUR = re.compile(r"\s(?:more|less|very|really|so|too|navy|sky|royal|baby|lime|olive|forest|hot|neon|pastel|"
@@ -1036,10 +1070,19 @@ _NOT_PLAIN_COLOUR = re.compile(r"\s(?:more|less|very|really|so|too|navy|sky|roya
 """Words before a named colour that make it more than a plain recolour of a named object."""
 
 
+_RECOLOUR_TO = re.compile(r"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:recolou?r|dye)\s+(?P<t>(?:the|this|that|my|his|"
+                         r"her|its|their)\s+[\w' -]+?)\s+(?:to|in|into)\s+(?:an?\s+)?(?P<c>[\w-]+(?:\s+[\w-]+)?)"
+                         r"(?:\s+colou?r(?:ed)?)?\s*[.!?]*$", re.I)
+"""A verb that only ever recolours, with any colour name after it ("recolor the dress to champagne")."""
+
+
 def colour_request(clause: str) -> tuple[str, str] | None:
-    """(object, colour) of "make the pear golden" (a shade outside the model's colours), "make the door green" or
-    "make it teal" (the model reads even some of its own colours as other tasks, an animation of the door); None
-    otherwise."""
+    """(object, colour) of "make the pear golden" (a shade outside the model's colours), "make the door green",
+    "make it teal" (the model reads even some of its own colours as other tasks, an animation of the door) or
+    "recolor the dress to champagne"; None otherwise."""
+    named = _RECOLOUR_TO.match(clause.strip())
+    if named and not re.search(r"WRITTENBOX|\b(?:thing|object|stuff|region|area|box|selection|part)\b", named.group("t")):
+        return named.group("t"), named.group("c")
     found = _COLOUR_SHADE.match(clause.strip())
     if found and found.group("t2"):
         return found.group("t2"), found.group("c2")

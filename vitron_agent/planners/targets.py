@@ -26,6 +26,7 @@ _TRAILING = re.compile(
     r"|(?:in|on|at)\s+(?:each|every|all|any)\s+(?:frame|moment|point|second|time|instant)s?(?:\s+(?:of|in)\s+"
     rf"(?:the|this|my)\s+{_MEDIUM})?"
     r"|(?:in|on)\s+(?:this|that|the)\s+one|(?:in|on|inside|within)\s+(?:it|them|there)"
+    r"|(?:on|in|under|inside|somewhere on|somewhere in)\s+this\s+(?:[\w-]+\s+)?[\w-]+"  # "the earring on this carpet": where the user looks
     r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
     r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
@@ -60,6 +61,10 @@ _NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|t
                             r"|\bfrom\s+(?!the\s+(?:left|right|top|bottom|front|back)$)", re.I)
 
 
+_VERB_AFTER = re.compile(r"\s+(?:is|are|was|were|be|has|have|had|does|do|did|goes|go|sits|lies|looks|seems)\b", re.I)
+"""A verb after the object ("where the remote is"): no part of its name."""
+
+
 def complete_target(target: str, clause: str) -> str:
     """The target with what the clause says right after it, when that finishes the noun phrase the tagger cut
     short ("the plate" + "of food", "two kids" + "playing in the sand", "the bride's" + "veil"), then trimmed
@@ -76,6 +81,9 @@ def complete_target(target: str, clause: str) -> str:
         return whole
     if _CONTINUES.match(rest) and not _NOT_CONTINUED.search(rest) and whole == (target + rest).strip():
         return whole
+    kept = whole[len(target):] if whole.lower().startswith(target.lower()) else ""
+    if kept.strip() and _CONTINUES.match(kept) and not _NOT_CONTINUED.search(kept) and not _VERB_AFTER.match(kept):
+        return whole  # "the boom" + "mic" + "from this clip": the noun finished, the medium left out
     return trim_target(target)
 
 
@@ -152,6 +160,8 @@ _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption
                      r"\b(?:if|whether|does|do|did)\s+(?:it|they|this|that|everything|the (?:edit|change|swap)s?)\s+(?:still\s+)?"
                      r"(?:looks?|seems?|feels?|came out|turned out)\s+(?:\w+\s+)?(?:natural|real(?:istic)?|right|good|ok(?:ay)?|fine|"
                      r"believable|convincing|fake|off|weird|seamless|edited|photoshopped)\b|"
+                     r"\b(?:if|whether|does|do|did|are|is)\s+(?:the\s+)?[\w' -]+?\s+still\s+(?:looks?|seems?|feels?|there|visible|"
+                     r"recogni[sz]able|readable|legible|ok(?:ay)?|fine|good)\b|"  # "tell me if the faces still look ok": after the edit
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
 
