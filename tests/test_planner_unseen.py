@@ -1161,3 +1161,115 @@ def test_chinese_masks_asked_with_gei_pairs_and_tracks_ending_in_yixia_keep_the_
     kinds = ("video",) if task == "track" else ("image",)
     ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
     assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text", [
+    "What breed is this dog? We adopted him last week from the shelter.",
+    "What's wrong with my basil plant? The leaves have gone brown at the edges.",
+    "What's the name of the tall blue flower at the back? My neighbour grows them too.",
+    "what colour is the scarf on the woman in the middle",
+    "is the paint on this wall dry or should i wait another day",
+])
+def test_a_question_with_a_sentence_of_context_after_it_or_no_question_mark_is_an_answer(lite, text):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text)
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("Here's my garden from this morning. Can you find the watering can?", ("image",), "ground", "the watering can"),
+    ("This is my drone clip of the beach. Where is the red kayak throughout it?", ("video",), "track",
+     "the red kayak"),
+    ("Hi, I'm putting together a listing for my shop. Could you cut out the leather wallet?", ("image",), "segment",
+     "the leather wallet"),
+    ("Cut out the teapot from this photo, I want to put it on my website.", ("image",), "segment", "the teapot"),
+])
+def test_a_sentence_that_only_sets_the_scene_or_says_what_the_result_is_for_is_no_call(lite, text, kinds, task,
+                                                                                      command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+def test_a_purpose_before_a_colon_is_no_part_of_the_first_step(lite):
+    (swap, add) = _plan(lite, "For my class presentation: replace the background with a rainforest and then add a parrot.")
+    assert swap[:3] == ("edit_image", "replace", "the background") and swap[5] == {"new": "a rainforest"}
+    assert add[1] == "add" and add[5] == {"new": "a parrot"} and add[4] == ["c1"]
+
+
+@pytest.mark.parametrize("text, prompt", [
+    ("Make the drawing move. The kite dips and the boy runs after it.", "The kite dips and the boy runs after it"),
+    ("bring my grandpa's portrait to life: he nods and winks", "he nods and winks"),
+])
+def test_an_animation_asked_with_make_move_or_a_possessive_keeps_its_motion(lite, text, prompt):
+    ((task, _, command, _, inputs, _),) = _plan(lite, text)
+    assert (task, command, inputs) == ("animate_image", prompt, ["u0"])
+
+
+@pytest.mark.parametrize("text, style", [
+    ("Restyle this as a Monet painting please", "a Monet painting"),
+    ("Make this photo of my garden look like a Monet painting.", "a Monet painting"),
+    ("turn this picture into a Studio Ghibli scene", "a Studio Ghibli"),
+])
+def test_a_style_loses_please_the_photo_of_what_and_a_last_medium_word_but_keeps_its_name(lite, text, style):
+    ((task, op, _, _, inputs, args),) = _plan(lite, text)
+    assert (task, op, inputs, args) == ("edit_image", "restyle", ["u0"], {"style": style})
+
+
+def test_an_acronym_in_capitals_is_no_misspelt_command_word(lite):
+    ((task, op, command, _, _, args),) = _plan(lite, "swap the television for a vintage CRT")
+    assert (task, op, command, args) == ("edit_image", "replace", "the television", {"new": "a vintage CRT"})
+
+
+@pytest.mark.parametrize("text", ["which part of the photo does the rug cover?",
+                                  "What region does the lake take up? I need the mask."])
+def test_what_area_a_thing_covers_is_its_mask(lite, text):
+    ((task, _, command, region, inputs, _),) = _plan(lite, text)
+    assert (task, region, inputs) == ("segment", None, ["u0"]) and command in ("the rug", "the lake")
+
+
+def test_a_track_said_through_the_rest_of_the_clip_keeps_only_the_thing(lite):
+    ((task, _, command, region, inputs, _),) = _plan(
+        lite, "Track the runner at [40,60,120,300] on frame 5 through to the end of the clip.", ("video",))
+    assert (task, command, region.box, region.frames, inputs) == ("track", "the runner", (40.0, 60.0, 120.0, 300.0),
+                                                                   (5, 5), ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("把位于(50,40,200,300)的那辆自行车跟踪一下", ("video",), "track", "自行车"),
+    ("标出那只狗在照片里的位置", ("image",), "ground", "狗"),
+])
+def test_chinese_where_a_thing_lies_is_no_part_of_its_name(lite, text, kinds, task, command):
+    ((got_task, _, got_command, _, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command.removeprefix("那辆").removeprefix("那只"), inputs) == (task, command, ["u0"])
+
+
+@pytest.mark.parametrize("text, box", [
+    ("请分割左上角坐标(0.25,0.5)、右下角坐标(0.75,1.0)的区域", (160, 240, 480, 480)),
+    ("segment the area with top-left corner coordinates (10, 20), bottom-right coordinates (200, 150)",
+     (10, 20, 200, 150)),
+])
+def test_a_box_written_as_two_corners_with_coordinates_between_is_read(text, box):
+    (written,) = find_written_boxes(text, SIZE)
+    assert written.box == tuple(float(v) for v in box)
+
+
+def test_an_action_after_and_in_the_second_one_is_its_own_call_on_that_medium(lite):
+    (recolor, remove) = _plan(lite, "Make the car in the first picture blue and in the second one erase the lamp post.",
+                              ("image", "image"))
+    assert recolor[:3] == ("edit_image", "recolor", "the car") and recolor[4] == ["u0"]
+    assert remove[:3] == ("edit_image", "remove", "the lamp post") and remove[4] == ["u1"]
+
+
+def test_going_back_to_the_version_without_a_thing_acts_on_that_removal(lite):
+    done = [CallInfo(1, "c1", "edit_image", "the parked van", "done", "o1", "expert", "remove"),
+            CallInfo(2, "c1", "edit_image", "", "done", "o2", "expert", "restyle")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",)),
+            MediaInfo("o2", "image", *SIZE, source="expert", parents=("o1",))]
+    ((task, op, _, _, inputs, args),) = _plan(
+        lite, "Hmm, go back to the version without the van and put a bench there instead, no sketch look.", ("image",),
+        done, ["remove the parked van", "make it a pencil sketch"], made)
+    assert (task, op, inputs, args) == ("edit_image", "add", ["o1"], {"new": "a bench"})
+
+
+def test_a_chinese_picture_drawn_with_hua_yi_fu_is_a_still(lite):
+    ((task, _, command, _, inputs, _),) = _plan(lite, "画一幅蒸汽朋克风格的火车站，站台上挤满了旅客", ())
+    assert task == "generate_image" and "火车站" in command and "站台上挤满了旅客" in command and inputs == []

@@ -77,13 +77,16 @@ background ...", "to make the car pop, blur the background"): the action alone i
 _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
     r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
-    r"caught|drew|spent)\s+[^.!?]*?)[.!]+\s+(?=\S)", re.I)
+    r"caught|drew|spent)\s+[^.!?]*?|(?:this|here)(?:'s|\s+is|\s+are)\s+(?:my|our|a|an|the)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
+    r"we are)\s+[^.!?]*?)[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
-those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall."),
-before the question or request."""
+those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall.",
+"Here's my desk at work.", "This is my phone video of the match.", "Hi, I'm making a sticker out of my cat."), before the
+question or request."""
 _FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[\w-]+\s+)?(?:image|picture|photo|pic|video|"
-                       r"clip|one|frame|shot)s?\s*,)[^.;?!,]+?,\s*(?=[a-z]+\b)", re.I)
-"""What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ..."); not a
+                       r"clip|one|frame|shot)s?\s*[,:])[^.;?!,:]+?[,:]\s*(?=[a-z]+\b)", re.I)
+"""What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ...", "For my
+science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
 _ASKING = re.compile(rf"(?:(?:please|pls|can you|could you|would you|just)\s+)*(?:{_ACTION.pattern}|make|give|show|sketch)\b", re.I)
 """What starts a request ("create ...", "can you make ...")."""
@@ -104,11 +107,36 @@ def _scene_end(text: str) -> int:
     return 0
 
 
+_WITH_IT = re.compile(r"^(?:(?:i|we)\s+(?:want|wanna|need|plan|'m going|am going|'m gonna|am gonna)(?:\s+to)?|i'd like to|"
+                      r"so\s+(?:that\s+)?(?:i|we)\s+can|to)\s+[a-z]+\s+(?:(?:it|him|her|them)\b|(?:it|him|her|them)\s+"
+                      r"(?:into|as|on|for)\b)", re.I)
+"""What the user will do with the result, after the request ("Cut out my dog, I want to turn him into a sticker"): an
+action on "him" or "it", which is the result itself."""
+
+
 def _story(sentence: str) -> bool:
     words = sentence.strip()
-    if _ALWAYS_STORY.match(words):
+    if _ALWAYS_STORY.match(words) or _WITH_IT.match(words):
         return True
     return bool(words) and bool(_STORY_SENTENCE.match(words)) and not _ACTION.search(words)
+
+
+_ASKS_ANYTHING = re.compile(rf"{_VERB.pattern}|\b(?:make|give|show|sketch|please|pls|boxed|circled|marked|drew|drawn|"
+                            r"want|need|would like|i.d like)\b", re.I)
+"""Words that make a sentence a request, or point at a box the user drew ("I boxed it"): a question with one, or a
+sentence with one after it, keeps the sentence after it ("Can you make this picture move? The boat rocking ...")."""
+
+
+def _after_question(text: str) -> str:
+    """``text`` without what follows its question when that only tells about the picture ("What kind of bird is this?
+    Saw it at the zoo today.", "What's wrong with the tomato leaves? They've got yellow spots."): sentences that ask
+    nothing (no question mark, no action, no request) after the first question."""
+    cut = text.find("? ")
+    rest = text[cut + 2:].strip() if cut > 0 else ""
+    if (not rest or "?" in rest or _ASKS_ANYTHING.search(rest) or _ASKS_ANYTHING.search(text[:cut])
+            or re.search(r"\bwhere\b", text[:cut], re.I)):  # "where is ...? it's somewhere in the photo": a find
+        return text
+    return text[:cut + 1]
 
 
 def without_chatter(text: str) -> str:
@@ -117,7 +145,7 @@ def without_chatter(text: str) -> str:
     glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
     last sentence asks for something, keeps those words."""
     out = _PURPOSE.sub("", _HEDGE.sub("", text.strip()))
-    out = out[_scene_end(out):]
+    out = _after_question(out[_scene_end(out):])
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]

@@ -47,6 +47,7 @@ from .chatter import without_chatter
 from .phrasing import (
     COMMAND_VERBS,
     GO_BACK,
+    GO_BACK_WITHOUT,
     OTHER,
     OWN_BACKGROUND,
     UNDO,
@@ -120,7 +121,7 @@ _ACTS_ON_REGION = ("segment", "track", "edit_image")
 _MAKES_VIDEO = ("generate_video", "edit_video", "animate_image")
 _MAKES = ("generate_image", "edit_image", *_MAKES_VIDEO)
 """Tasks whose output is a new picture or video: a later edit in the same request acts on the latest of them."""
-_INSTEAD = re.compile(r"\s+(?:instead|too|as well|also|out|up|down|over|somewhere|there|in there)\s*$", re.I)
+_INSTEAD = re.compile(r"(?:\s+(?:instead|too|as well|also|out|up|down|over|somewhere|there|in there))+\s*$", re.I)
 _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
                           r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
                           r"featuring)\s+", re.I)
@@ -206,8 +207,10 @@ _ZH_HOW_LONG = re.compile(r"一下|一直|持续|全程|始终|下去|到底|到
 _ANIMATE_VERB = re.compile(r"^(?:(?:please|now|then|and|also|ok(?:ay)?|can you|could you)\s+)*(?:animate|bring|(?:turn|make|convert|"
                            r"transform)\s+(?:it|this|that|them|the result|(?:this|the|my) (?:image|picture|photo|pic|still|"
                            r"result|one|painting|drawing))\s+into\s+(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
-                           r"(?:video|clip|animation|gif|movie))\b", re.I)
-"""An animation of an image ("animate ...", "bring ... to life", "turn that into a clip where ..."), not an edit."""
+                           r"(?:video|clip|animation|gif|movie)|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|"
+                           r"still|painting|drawing|illustration|sketch|scene)?\s+(?:move|come alive|come to life)(?=[.!:,]))\b", re.I)
+"""An animation of an image ("animate ...", "bring ... to life", "turn that into a clip where ...", "make the painting
+move. The waves crash ..."), not an edit."""
 _ART_WORDS = re.compile(r"\b(?:painting|photo|photograph|picture|image|illustration|drawing|render|sketch|portrait|poster|"
                         r"video|clip|animation|watercolou?r|artwork)\b", re.I)
 _PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\b", re.I)
@@ -223,10 +226,14 @@ _ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:t
                         r"(?P<t>(?:the|that|this|my|his|her|their)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$", re.I)
 _PLAIN_QUESTION = re.compile(
     r"^(?:(?:so|and|ok(?:ay)?|hey|hmm+|honestly)[,\s]+)*(?:any idea|do you know|(?P<tell>(?:can|could|would) you (?:describe|tell me|explain))\b|"
-    r"(?:is|are|was|were)\s+(?:this|that|these|those|the|it|my|our|he|she|they)\b|(?:does|do|did|will|would|should|could|can)\s+"
+    r"(?P<bare>(?:is|are|was|were)\s+(?:this|that|these|those|the|it|my|our|he|she|they)\b|what\s+(?:colou?r|kind|type|sort|"
+    r"brand|breed|model|shape|material|time|year|species)\s+(?:of\s+[\w-]+\s+)?(?:is|are|was|were)\s+(?:the|this|that|these|"
+    r"those|my|our)\b)|what(?:'s|\s+is)\s+the\s+name\s+of\b|(?:does|do|did|will|would|should|could|can)\s+"
     r"(?:this|that|these|those|the|my|our|he|she|they)\b)", re.I)
 """A question by its opening: asked about the picture ("is this sofa good enough to sell?", "does the goalkeeper touch
-the ball?", "any idea which city this is?", "can you describe this photo for my report"), not "is there a dog?"."""
+the ball?", "any idea which city this is?", "can you describe this photo for my report"), not "is there a dog?"; one
+that opens with "is the ..." or "what colour/kind of ... is" asks even without its question mark ("is the oil on this
+dipstick ok or do i need to top it up")."""
 _QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|segment|track|follow|outline|highlight|cut|"
                             r"remove|erase|delete|show me|mask|replace|swap|add|change|make|turn|animate|generate|draw|"
                             r"create|how many|count)\b", re.I)
@@ -269,6 +276,18 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
                          r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
                          r"(?:the\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request)\b|"
                          rf"{GO_BACK.pattern}", re.I)
+_NO_LONGER = re.compile(r"[,;]\s*(?:no|without|minus)\s+(?:the\s+)?[\w -]+?\s*[.!]*$", re.I)
+"""What the version gone back to lacks, said again after the action (", no watercolor")."""
+
+
+def _removal_of(thing: str, inp: PlannerInput) -> str | None:
+    """The output of the latest removal in this thread whose object has ``thing``'s last word ("the truck" for "the
+    moving truck"); None when there is none."""
+    head = thing.split()[-1].lower()
+    return next((c.output for c in reversed(inp.history) if c.op == "remove" and c.output and c.command
+                 and c.command.split()[-1].lower() == head), None)
+
+
 _STEPS = {"two": 2, "three": 3, "four": 4}
 _NTH = {"刚才": -1, "刚刚": -1, "之前": -1, "前面": -1, "上次": -1, "最开始": 0, "最早": 0, "一开始": 0, "original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
 _COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
@@ -343,8 +362,9 @@ _STYLE_NOUN = (r"[- ]style[d]?(?:\s+(?:drawing|painting|illustration|sketch|rend
 """What may follow a style the tagger cut short ("an anime| style drawing")."""
 _STYLE_END = (r"\s+(?!(?:please|pls|thanks|too|instead|now|again|here|it|them|this|that|scene|image|picture|photo|pic|shot|"
               r"version|one|video|clip|footage|style|look|vibe|feel|effect|filter|aesthetic|theme|mood|world)\b)[a-z][\w-]*"
-              r"(?=\s*[.!?]*$)")
-"""The last word of a clause, when a style the tagger read stops just before it ("a retro 8-bit| game")."""
+              r"(?=(?:\s+(?:scene|image|picture|photo|pic|shot|version|style|look|vibe|feel|aesthetic))?\s*[.!?]*$)")
+"""The last word of a clause, when a style the tagger read stops just before it ("a retro 8-bit| game"), or before
+a medium word that ends it ("a Studio| Ghibli scene" -> "a Studio Ghibli")."""
 
 
 def _whole_style(style: str, said: str) -> str:
@@ -699,6 +719,11 @@ class LitePlanner:
         if swap and (latest_kind(inp) or earlier):  # "replace the background with a dramatic sunset": not a restyle
             return [self._act("edit_image", "replace", "none", {"target": "the background", "new": swap}, clause, inp,
                               earlier)]
+        gone = GO_BACK_WITHOUT.match(clause.strip()) if not inp.new_media else None
+        removed = _removal_of(gone.group("t"), inp) if gone else None
+        if removed:  # "go back to the version without the truck and add a bicycle": that removal's output
+            inp = replace(inp, new_media=[removed])
+            clause = _NO_LONGER.sub("", re.sub(r"^[\s,]*(?:and\s+)?(?:then\s+)?", "", clause.strip()[gone.end():]))
         nth = _NTH_RESULT.search(clause)
         outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
         if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
@@ -732,7 +757,8 @@ class LitePlanner:
                        or (not inp.new_media and any(m.kind == "image" for m in inp.media))):
             return [self._animation(motion, inp, earlier)]  # "animate the result with leaves blowing"
         plain = _PLAIN_QUESTION.match(clause)
-        if (plain and ("?" in clause or plain.group("tell")) and not _QUESTION_ACTS.search(clause.split("?")[0])
+        if (plain and ("?" in clause or plain.group("tell") or plain.group("bare"))  # "what colour is the folder on the left"
+                and not _QUESTION_ACTS.search(clause.split("?")[0])
                 and inp.region is None):
             asked = "output" if _PRONOUNS.search(clause) else "none"  # "is this sofa good enough to sell? be honest"
             return [self._answer(clause, clause, asked, inp, earlier)]

@@ -351,11 +351,12 @@ class LiteModel:
         self.vocabulary = self.encoder.tokenizer.get_vocab()
 
     def correct(self, text: str) -> str:
-        """``text`` with misspelt command words put right (``KEYWORDS``); other words are left as typed."""
+        """``text`` with misspelt command words put right (``KEYWORDS``); other words, and short words in capitals
+        (an acronym: "a vintage CRT", not "cut"), are left as typed."""
         def fix(found: re.Match) -> str:
             word = found.group()
             lower = word.lower()
-            if len(lower) < 3 or lower in self.vocabulary or lower in KEYWORDS:
+            if len(lower) < 3 or lower in self.vocabulary or lower in KEYWORDS or (word.isupper() and len(word) <= 4):
                 return word
             return next((k for k in _SORTED_KEYWORDS if _one_edit_apart(lower, k)), word)
 

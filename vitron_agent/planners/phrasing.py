@@ -47,6 +47,7 @@ __all__ = [
     "verb_object",
     "COMMAND_VERBS",
     "GO_BACK",
+    "GO_BACK_WITHOUT",
     "UNDO",
     "another_with",
 ]
@@ -65,8 +66,9 @@ COMMAND_VERBS = (
 """Words a new action starts with: "... and <verb> ..." splits a request there."""
 _VERB_ALT = "|".join(sorted((re.escape(v) for v in COMMAND_VERBS), key=len, reverse=True))
 _AND_SPLIT = re.compile(rf"\s*(?:,\s*(?:and\s+)?(?:also\s+)?|\s+and\s+(?:also\s+)?|\s+&\s+|\s+plus\s+|,?(?:\s+and)?\s+after that,?\s+|,?\s+as well as\s+"
-                        rf"|,?(?:\s+and)?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?"
-                        rf"(?:{_VERB_ALT})\b)",
+                        rf"|,?(?:\s+and)?\s+afterwards,?\s+|,?\s+and finally\s+|,?\s+finally\s+|,\s*(?:and\s+)?next,?\s+|,?\s+and next,?\s+)(?=(?:(?:in|on|for|with)\s+the\s+(?:first|1st|second|2nd|third|3rd|"
+                        rf"other|last)\s+(?:one|image|photo|picture|pic|video|clip),?\s+)?"  # ", and in the second one remove ..."
+                        rf"(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+)?(?:{_VERB_ALT})\b)",
                         re.I)
 _CONDITION = (r"(?:if so|if yes|if (?:there (?:is|are)|you (?:see|find|spot)) (?:one|any|it|them)|if (?:it is|it's|they are|"
               r"they're|there is|there are))[,\s]+")
@@ -337,9 +339,16 @@ _ZH_MEDIUM_TAIL = re.compile(r"[，,]\s*" + _ZH_THIS_MEDIUM)
 action of its own."""
 
 
+GO_BACK_WITHOUT = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|"
+                             r"can you\s+|could you\s+)?(?:go\s+back\s+to|use|take|start\s+from|return\s+to|switch\s+back\s+to)"
+                             r"\s+the\s+(?:version|one|image|picture|photo|edit|result)\s+(?:without|with\s+no)\s+"
+                             rf"(?P<t>(?:the|that|those|my)\s+[\w' -]+?)(?=\s+(?:and\s+)?(?:{_VERB_ALT})\b|\s*[,.;]|$)", re.I)
+"""Going back to an earlier output by what it removed ("go back to the version without the truck and add ...")."""
+
+
 def _only_go_back(clause: str) -> bool:
     """A clause that only goes back to an earlier result: the words in front of the action that follows it."""
-    found = GO_BACK.match(clause.strip())
+    found = GO_BACK.match(clause.strip()) or GO_BACK_WITHOUT.match(clause.strip())
     return found is not None and not clause.strip()[found.end():].strip(" ,.")
 
 
@@ -394,8 +403,10 @@ _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:g
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
                      r"picture|photo|pic|background|scene|shot|frame))?"
                      r"(?:,?\s+(?:as|into|in|on)\s+(?:an?\s+|its\s+|their\s+)?(?:(?:clean|separate|own|binary|alpha|"
-                     r"transparent|single|new)\s+)*(?:mask|cutout|cut-out|layer|png|sticker|matte|image))?\s*[.!?]*$", re.I)
-"""Pulled out of the picture, also as a thing made of it ("lift the sneaker out of the photo as a clean mask")."""
+                     r"transparent|single|new)\s+)*(?:mask|cutout|cut-out|layer|png|sticker|matte|image))?"
+                     r"(?:[\s,]+(?:precisely|carefully|neatly|cleanly|exactly|please|pls|for me|thanks))*\s*[.!?]*$", re.I)
+"""Pulled out of the picture, also as a thing made of it ("lift the sneaker out of the photo as a clean mask"), with
+how or a please after it ("lift the salmon fillet out of the picture, precisely please")."""
 _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
                              r"(?:(?:out|away)\s+(?=the\b|a\b|an\b|my\b|this\b|that\b))?(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
                              r"(?:background|backdrop|surroundings|bg)\b|everything\s+(?:else|around\s+(?:it|them|him|her))\b|"
@@ -411,7 +422,8 @@ _OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover
 _PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:which|what)\s+(?:pixels|(?:area|region|part)(?: of the "
                      rf"(?:image|picture|photo))?)\s+(?:are part of|is part of|belong to|belongs to|make up|makes up|"
                      rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
-                     rf"(?P<t2>.+?)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:which|what)\s+pixels\s+(?:does|do|did)\s+(?P<t3>.+?)\s+"
+                     rf"(?P<t2>.+?)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:which|what)\s+(?:pixels|(?:area|region|part)(?:\s+of\s+the\s+(?:image|picture|photo))?)\s+"
+                     rf"(?:does|do|did)\s+(?P<t3>.+?)\s+"
                      rf"(?:cover|occupy|take up|fill|span|use|belong to|sit on)\s*[?.!]*$", re.I)
 _EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill|pick out|pick|grab|"
                           rf"extract|isolate|take|pull out|copy|return|list)\s+"
@@ -755,8 +767,8 @@ _STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|resu
 _ANIMATE_LEAD = re.compile(
     rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
     rf"uploaded|original|current)\s+)?"
-    rf"(?:(?:[\w-]+\s+)?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
-    rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic|still|"
+    rf"(?:(?:[\w'-]+\s+)?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
+    rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:{_STILLS}|"
     rf"scene)?\s+(?:move|moving|be moving|come alive|come to life|alive|animated|dynamic)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
     rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
     rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
@@ -1039,13 +1051,14 @@ def added_thing(clause: str) -> str | None:
 _RESTYLE_ATTACHED = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|first|can you|could you|would you|i want you to|i'd like you to|let's)\s+)*"
     r"(?:make|turn|convert|render|restyle|stylize|stylise|change|transform|redo|redraw|repaint|give)\s+"
-    r"(?:(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)|it)\s+"
+    r"(?:(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)"
+    r"(?:\s+of\s+(?:my|our|the|his|her|their)\s+[\w' -]+?(?=\s+(?:look|feel)\s))?|it)\s+"  # "this photo of my bike"
     r"(?:(?:look|feel)\s+)?(?:(?:like|into|to|as|in)\s+)?(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)"
     r"(?:\s+(?:style|look|vibe|feel|effect|filter))?\s*[.!?]*$", re.I)
 _RESTYLE_VERB = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|can you|could you|would you)\s+)*(?:restyle|re-style|stylize|stylise|redo|redraw|"
     r"repaint|re-render)\s+(?:(?:it|this|that|them|the result|(?:this|the|my) (?:image|picture|photo|pic|video|clip|footage|"
-    r"result|one))\s+)?(?:as|into|like|in|to)\s+(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)(?:\s+style)?\s*[.!?]*$", re.I)
+    r"result|one))\s+)?(?:as|into|like|in|to)\s+(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)(?:\s+style)?(?:[\s,]+(?:please|pls|thanks|thank you))*\s*[.!?]*$", re.I)
 
 
 _NAMED = "|".join(sorted(NAMED_COLORS, key=len, reverse=True))

@@ -184,7 +184,9 @@ _ZH_GEN = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我�
 
 
 _ZH_GEN_MEDIUM = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|来|绘制|设计)"
-                            r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?P<m>图片?|照片|图像|插画|视频|短视频|动画|短片)")
+                            r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?P<m>图片?|照片|图像|插画|视频|短视频|动画|短片)"
+                            r"|^(?:请|请你|请您|麻烦您|帮我|麻烦|给我)?(?:帮我)?(?:画|绘制)(?P<still>一幅|一张|幅|张)(?!.*(?:视频|动画|短片))")
+"""The medium named right after the verb, or a picture drawn (画一幅/画一张 ...: a still, however it goes on)."""
 
 
 def chinese_generation_medium(clause: str) -> str | None:
@@ -193,7 +195,7 @@ def chinese_generation_medium(clause: str) -> str | None:
     found = _ZH_GEN_MEDIUM.match(clause.strip())
     if not found:
         return None
-    return "video" if found.group("m") in ("视频", "短视频", "动画", "短片") else "image"
+    return "video" if (found.group("m") or "") in ("视频", "短视频", "动画", "短片") else "image"
 
 
 def chinese_prompt(clause: str) -> str | None:

@@ -29,7 +29,8 @@ _TRAILING = re.compile(
     r"|(?:on|in|under|inside|somewhere on|somewhere in)\s+this\s+(?:[\w-]+\s+)?[\w-]+"  # "the earring on this carpet": where the user looks
     r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
-    r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout|the whole time|all the time|at all times)"
+    r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout(?:\s+(?:it|them))?|through\s+(?:to\s+)?the\s+(?:rest|end)(?:\s+of\s+(?:it|the\s+[\w-]+))?|the whole time|all the time|at all times)"
+    r"|as\s+(?:an?\s+)?(?:(?:clean|separate|binary|transparent|single|precise)\s+)?(?:mask|cutout|cut-out|layer|png|matte)"
     r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
     r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
     r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|"
@@ -87,10 +88,10 @@ def complete_target(target: str, clause: str) -> str:
     return trim_target(target)
 
 
-_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:位于|处于|在)?(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
 INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
 """What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
-_ZH_TAIL = re.compile(rf"(?:一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
+_ZH_TAIL = re.compile(rf"(?:一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|在(?:这张|这个|这段|这幅)?(?:照片|图片|图|画面|视频|画)(?:里|中|上|内)|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:

@@ -336,11 +336,12 @@ _SPACED = re.compile(rf"\b(?:box|bbox|region|area|rectangle|rect|zone|window|coo
 """Four numbers with spaces only, right after a box word ("in the box 100 50 400 250")."""
 _WIDTH_HEIGHT = re.compile(rf"\bx\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
                            rf"({_NUM})\s*[,，]?\s*(?:h|height)\s*[=:]\s*({_NUM})", re.I)
-_CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left|左上角?)(?:\s+corner)?\s*(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
-                      rf"[)）\]]?\s*[,，、]?\s*(?:and|to|到|至|和|与)?\s*(?:the\s+)?(?:(?:bottom|lower)[- ]right|右下角?)(?:\s+corner)?\s*"
+_CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left|左上角?)(?:\s+corner)?(?:\s*(?:coordinates?|coords?|point)|坐标|点)?\s*(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
+                      rf"[)）\]]?\s*[,，、]?\s*(?:and|to|到|至|和|与)?\s*(?:the\s+)?(?:(?:bottom|lower)[- ]right|右下角?)(?:\s+corner)?(?:\s*(?:coordinates?|coords?|point)|坐标|点)?\s*"
                       rf"(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]?", re.I)
 """A box by its corners ("with top-left (10, 20) and bottom-right (200, 150)", "top-left 10,20 and bottom-right
-200,150", "左上角(0,0)到右下角(200,150)")."""
+200,150", "左上角(0,0)到右下角(200,150)", "左上角坐标(0.1,0.1)、右下角坐标(0.4,0.5)", "top-left corner coordinates
+(10, 20), bottom-right coordinates (200, 150)")."""
 _WRITTEN_FRAME = re.compile(r"(?:\b(?:on|at|in|from)\s+)?(?:the\s+)?\bframe\s*(?:#|no\.?|number)?\s*(\d{1,6})\b"
                             r"|\b(\d{1,6})(?:st|nd|rd|th)\s+frame\b|(?:在)?第\s*(\d{1,6})\s*帧(?:上|里|中)?", re.I)
 
