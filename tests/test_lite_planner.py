@@ -48,7 +48,7 @@ def test_the_shipped_weights_are_small_and_load_offline(lite):
     from vitron_agent.planners.lite_model import WEIGHTS_DIR
 
     files = {p.name: p.stat().st_size for p in WEIGHTS_DIR.iterdir()}
-    assert set(files) == {"heads.safetensors", "config.json"}
+    assert set(files) == {"heads.safetensors", "config.json", "intent.safetensors"}
     assert sum(files.values()) < 5_000_000
     assert json.loads((WEIGHTS_DIR / "config.json").read_text())["tasks"][-1] == "chat"
     assert lite.last_fallback is None

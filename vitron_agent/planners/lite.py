@@ -21,6 +21,10 @@ do?", ``small_talk``), which call no expert.
 The predictions become invocations through the rule planner's own pieces ("it" as the latest mask or
 boxes, video variants of tasks, inputs); edits in one request stack (each acts on the one before).
 
+Last, an intent head (``planners.intent``) reads a new thread's English request as a whole and, when it is
+sure the request asks about the picture where the clauses read a location or the other way round ("what breed is
+the dog sitting next to the kayak"; "I lost my sunglasses on this blanket. Can you find them?"), plans it as that.
+
 A clause whose prediction is unsure (probability under ``threshold``, a needed phrase missing, mostly
 unknown characters) is planned by the ``RuleBasedPlanner``, and says why in ``last_fallback``; when the
 rules find nothing to do either, the model's reading is used if it clears ``floor`` (and a Chinese clause
@@ -44,6 +48,7 @@ from ..protocol.tasks import task_spec
 from ..protocol.text_regions import find_written_boxes, written_frame_span
 from .base import PlannerInput, PlannerOutput
 from .chatter import without_chatter
+from .intent import Intent, intent_label
 from .phrasing import (
     COMMAND_VERBS,
     GO_BACK,
@@ -557,6 +562,13 @@ def _named_after_question(clause: str, earlier: list[Invocation]) -> str | None:
     return f"{found.group('v')} {subject}{clause.strip()[found.end():]}" if found else None
 
 
+_LOOKING = frozenset({"answer", "ground", "segment", "track"})
+"""The tasks between which the intent head may overrule the clause-by-clause plan."""
+_ONE_OF_SEVERAL = 0.95
+"""How sure the intent head must be to make one call of a plan of several (a question and an action are often
+both meant)."""
+
+
 class _Unsure(Exception):
     """A clause the model is not sure about; the message says why."""
 
@@ -568,16 +580,19 @@ class LitePlanner:
     ``threshold``: the least probability of the task, op and region source to trust a clause; below it the
     rule planner plans the turn. ``floor``: when the rules find nothing to do either, the model's reading is
     used after all if every probability is at least this (a guess below it is no plan: the user is asked).
+    ``intent_threshold``: the least probability of the whole request's intent (``planners.intent``) for it to
+    overrule the clause-by-clause plan of a first English request (1.0 or more: never).
     """
 
     name = "lite"
     can_revise = False
 
     def __init__(self, weights: str | Path | None = None, *, threshold: float = 0.6, floor: float = 0.35,
-                 max_unknown: float = 0.25,
+                 max_unknown: float = 0.25, intent_threshold: float = 0.7,
                  fallback: Any = None) -> None:
         self.weights = weights
         self.threshold = threshold
+        self.intent_threshold = intent_threshold
         self.floor = floor
         self.max_unknown = max_unknown
         self.fallback = fallback or RuleBasedPlanner()
@@ -650,11 +665,68 @@ class LitePlanner:
                         continue
                     invocations.append(inv.model_copy(update={"id": f"c{len(invocations) + 1}"}))
         self.last_fallback = "; ".join(reasons) or None
+        invocations = self._as_intended(model, inp, invocations)
         if restored is not None:
             invocations = [inv.model_copy(update={"inputs": [restored]})
                            if not inv.inputs and inv.region is None and not task_spec(inv.task).from_text else inv
                            for inv in invocations]
         return invocations
+
+    def _as_intended(self, model: Any, inp: PlannerInput, invocations: list[Invocation]) -> list[Invocation]:
+        """The plan, or one invocation of the task the whole request means when the intent head is sure of it and
+        the clause-by-clause plan disagrees on whether the request asks about the picture or locates something in
+        it: "what breed is the dog sitting next to the kayak" asks, "I lost my sunglasses on this blanket. Can you
+        find them?" locates. Only for a new thread's English request (the head was trained on those), and only
+        between asking, boxes and masks (``_LOOKING``): the rules read verbs that make or change pixels reliably,
+        and the head, trained on a few thousand requests, does not know every convention of the older sets (a
+        video's boxes, a generation with a medium attached)."""
+        head = getattr(model, "intent", None)
+        if head is None or inp.history or any(m.source != "user" for m in inp.media):
+            return invocations
+        kinds = tuple(m.kind for m in inp.media if m.kind in ("image", "video"))
+        intent = head.read(model.encoder, inp.text, kinds, inp.region is not None)
+        if intent is None or intent.p < self.intent_threshold or intent.task not in _LOOKING:
+            return invocations
+        planned_tasks = {i.task for i in invocations}
+        if intent_label([(i.task, i.args.get("op")) for i in invocations]) == intent.label:
+            return invocations
+        if not planned_tasks <= _LOOKING or planned_tasks | {intent.task} <= {"ground", "track"} or (
+                not invocations and intent.task == "answer"):
+            return invocations  # verbs that make or change pixels, and boxes or masks on a video, are the rules' to read
+        ids = {i.id for i in invocations}
+        same = [i for i in invocations if intent_label([(i.task, i.args.get("op"))]) == intent.label
+                and not ({*i.inputs, *([i.region.ref] if i.region is not None and i.region.ref else [])} & ids)]
+        if len(invocations) > 1 and intent.p < _ONE_OF_SEVERAL:
+            return invocations  # "do you see a ladder? if yes, find it": asked, then acted on
+        if same:  # "On frame 0, the toddler is at (90, 200) to (180, 420). Track the toddler ...": one action
+            kept = same[0]
+            written = next((i.region for i in invocations if i.region is not None and i.region.box is not None), None)
+            if kept.region is None and written is not None:  # "the toddler is at (90, 200) to (180, 420). Track the toddler"
+                kept = kept.model_copy(update={"region": written})
+            self.last_fallback = f"the whole request reads as one {intent.label} (p={intent.p:.2f}); planned as that"
+            return [kept.model_copy(update={"id": "c1"})]
+        forced = self._forced(model, inp, intent)
+        if forced is None:
+            return invocations
+        self.last_fallback = f"the whole request reads as {intent.label} (p={intent.p:.2f}); planned as that"
+        return [forced.model_copy(update={"id": "c1"})]
+
+    def _forced(self, model: Any, inp: PlannerInput, intent: Intent) -> Invocation | None:
+        """The request read as one clause of the intent's task and op, or None when the model cannot read it so."""
+        text, written = _mark_written_boxes(inp)
+        clause_inp, clause = _with_written_box(inp, without_chatter(text), written)
+        clause = model.correct(clause.strip())
+        if intent.task == "answer":
+            return self._answer(clause, clause, "box" if clause_inp.region is not None else "none", clause_inp, [])
+        rewritten = rewrite_clause(clause, latest_kind(clause_inp) == "video")
+        try:
+            inv = self._clause(model, rewritten.text, clause, clause_inp, [], self.floor, rewritten.target,
+                               "remove" if intent.op == "remove" else intent.task)
+        except _Unsure:
+            return None
+        if inv is None or intent_label([(inv.task, inv.args.get("op"))]) != intent.label:
+            return None
+        return inv
 
     def _read_clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
                      reasons: list[str]) -> list[Invocation]:

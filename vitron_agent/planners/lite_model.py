@@ -343,12 +343,17 @@ def _one_edit_apart(a: str, b: str) -> bool:
 
 
 class LiteModel:
-    """Encoder + heads; ``predict`` a batch of clauses with their context flags."""
+    """Encoder + heads; ``predict`` a batch of clauses with their context flags; ``intent`` reads a whole request."""
 
     def __init__(self, weights: str | Path | None = None, encoder: str | Path | None = None) -> None:
         self.encoder = MiniLM(encoder)
         self.heads, self.config = load_heads(weights or WEIGHTS_DIR)
         self.vocabulary = self.encoder.tokenizer.get_vocab()
+        from .intent import IntentHead
+
+        intent = Path(weights or WEIGHTS_DIR) / "intent.safetensors"
+        self.intent = IntentHead(intent) if intent.exists() else None
+        """The whole request's intent (``planners.intent``), when the weights folder has one."""
 
     def correct(self, text: str) -> str:
         """``text`` with misspelt command words put right (``KEYWORDS``); other words, and short words in capitals
