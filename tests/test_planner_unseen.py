@@ -1273,3 +1273,135 @@ def test_going_back_to_the_version_without_a_thing_acts_on_that_removal(lite):
 def test_a_chinese_picture_drawn_with_hua_yi_fu_is_a_still(lite):
     ((task, _, command, _, inputs, _),) = _plan(lite, "画一幅蒸汽朋克风格的火车站，站台上挤满了旅客", ())
     assert task == "generate_image" and "火车站" in command and "站台上挤满了旅客" in command and inputs == []
+
+
+@pytest.mark.parametrize("text, box", [
+    ("remove the sign at left 10, top 20, right 200, bottom 300", (10, 20, 200, 300)),
+    ("segment whatever is inside xmin=50, ymin=60, xmax=300, ymax=400", (50, 60, 300, 400)),
+])
+def test_a_box_written_by_its_named_sides_is_read(text, box):
+    (written,) = find_written_boxes(text, SIZE)
+    assert written.box == tuple(float(v) for v in box)
+
+
+@pytest.mark.parametrize("text, task, op", [
+    ("Here is the box: [10, 20, 200, 300]. Remove that.", "edit_image", "remove"),
+    ("bbox (0.1, 0.2, 0.5, 0.6). segment it please", "segment", None),
+])
+def test_a_sentence_that_only_gives_a_box_then_an_action_on_that_is_one_call_on_the_box(lite, text, task, op):
+    ((got_task, got_op, _, region, inputs, _),) = _plan(lite, text)
+    assert (got_task, got_op, inputs) == (task, op, ["u0"]) and region is not None and region.box is not None
+
+
+def test_a_chinese_box_written_after_zuobiao_and_before_fanweinei_leaves_the_thing(lite):
+    ((task, op, command, region, _, _),) = _plan(lite, "删除坐标(10,20,200,300)处的杯子")
+    assert (task, op, command, region.box) == ("edit_image", "remove", "杯子", (10.0, 20.0, 200.0, 300.0))
+
+
+@pytest.mark.parametrize("text, command", [
+    ("Cut out the teapot, as cleanly as possible.", "the teapot"),
+    ("Select the staircase precisely, right down to the handrail.", "the staircase"),
+    ("I want only the kite, nothing else please.", "the kite"),
+    ("Segment the red bike. Only the bike, no background.", "the red bike"),
+    ("cut out the cat so that I can put it on a mug", "the cat"),
+])
+def test_how_neatly_nothing_else_and_what_a_cut_out_is_for_are_no_part_of_it(lite, text, command):
+    ((task, _, got_command, region, inputs, _),) = _plan(lite, text)
+    assert (task, got_command, region, inputs) == ("segment", command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("Write a short description of this room, we need a blurb for our rental listing.", ("image",)),
+    ("这是哪一年的车？看起来很旧了。", ("image",)),
+    ("给这张照片写几句配文，准备发到朋友圈。", ("image",)),
+    ("那只狗在干啥？", ("video",)),
+    ("beach day with the kids!! what's that boat way out on the water?", ("image",)),
+])
+def test_a_question_with_a_scene_or_purpose_around_it_is_the_question(lite, text, kinds):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+def test_a_chinese_question_about_what_the_user_boxed_reads_the_box(lite):
+    inp = PlannerInput(text="框里的这只鸟叫什么名字？", messages=[HumanMessage("框里的这只鸟叫什么名字？")],
+                       media=[MediaInfo("u0", "image", *SIZE)], new_media=["u0"], region=Region(box=(10, 20, 200, 300)),
+                       region_media="u0")
+    (inv,) = lite.plan(inp).invocations
+    assert (inv.task, inv.region.box, inv.inputs) == ("answer", (10.0, 20.0, 200.0, 300.0), ["u0"])
+
+
+def test_a_chinese_still_with_a_style_before_chahua_keeps_it(lite):
+    ((task, _, command, _, inputs, _),) = _plan(lite, "生成一张春节的水彩插画，孩子们在放鞭炮", ())
+    assert (task, command, inputs) == ("generate_image", "春节的水彩插画，孩子们在放鞭炮", [])
+
+
+def test_looking_at_one_of_two_photos_first_puts_the_request_on_it(lite):
+    ((task, op, command, _, inputs, _),) = _plan(lite, "Check out the second picture. Remove the car.", ("image", "image"))
+    assert (task, op, command, inputs) == ("edit_image", "remove", "the car", ["u1"])
+
+
+@pytest.mark.parametrize("text, kinds, first", [
+    ("Replace the rug with a wooden floor, then describe how the kitchen looks now.", ("image",), "edit_image"),
+    ("Turn this clip into a pencil sketch and then describe what it looks like.", ("video",), "edit_video"),
+])
+def test_describing_how_it_looks_after_an_edit_reads_the_result(lite, text, kinds, first):
+    (edit, answer) = _plan(lite, text, kinds)
+    assert edit[0] == first and answer[0] == "answer" and answer[4] == ["c1"]
+
+
+@pytest.mark.parametrize("text, kinds, command", [
+    ("what's on the shelf? also remove the vase right behind it", ("image",), "the vase right behind it"),
+    ("erase the Open For Business banner", ("image",), "the Open For Business banner"),
+    ("get rid of the car parked at the back of the shot", ("video",), None),
+])
+def test_a_removed_thing_keeps_its_place_by_it_a_name_in_capitals_and_a_place_in_the_shot(lite, text, kinds, command):
+    remove = _plan(lite, text, kinds)[-1]
+    assert remove[1] == "remove" and (command is None or remove[2] == command)
+    assert command is not None or remove[2].endswith("of the shot")
+
+
+def test_a_recolour_with_the_medium_after_its_colour_and_them_all_after_a_find(lite):
+    ((task, _, command, _, _, args),) = _plan(lite, "paint the car red in this clip", ("video",))
+    assert (task, command, args) == ("edit_video", "the car", {"color": "red"})
+    (find, cut) = _plan(lite, "find the two cups and segment them both")
+    assert find[0] == "ground" and cut[0] == "segment" and cut[3] == Region(ref="c1")
+
+
+def test_an_addition_doing_something_somewhere_is_new_as_a_whole(lite):
+    ((task, op, command, _, _, args),) = _plan(lite, "add a dog running on the beach")
+    assert (task, op, command, args) == ("edit_image", "add", "", {"new": "a dog running on the beach"})
+
+
+def test_a_later_turn_naming_a_thing_found_as_boxes_or_only_placing_a_mask_acts_on_the_picture(lite):
+    found = [CallInfo(1, "c1", "ground", "the lamp", "done", "o1", "expert")]
+    boxes = [MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))]
+    ((task, _, command, region, inputs, args),) = _plan(lite, "Make the lamp blue.", ("image",), found,
+                                                        ["where's the lamp?"], boxes)
+    assert (task, command, region, args) == ("edit_image", "the lamp", None, {"color": "blue"}) and "o1" not in inputs
+    cut = [CallInfo(1, "c1", "segment", "the dog beside the sofa", "done", "o1", "expert")]
+    mask = [MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u0",))]
+    ((task, _, command, region, inputs, _),) = _plan(lite, "Now replace the sofa with a bench.", ("image",), cut,
+                                                     ["cut out the dog beside the sofa"], mask)
+    assert (task, command, region) == ("edit_image", "the sofa", None) and "o1" not in inputs
+
+
+def test_the_version_with_an_added_thing_and_an_edited_photo_by_its_place(lite):
+    done = [CallInfo(1, "c1", "edit_image", "a straw hat", "done", "o1", "expert", "add"),
+            CallInfo(2, "c1", "animate_image", "the wind blowing", "done", "o2", "expert")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",)),
+            MediaInfo("o2", "video", *SIZE, frames=48, source="expert", parents=("o1",))]
+    ((task, _, command, _, inputs, args),) = _plan(lite, "In the version with the hat, make the hat red.", ("image",),
+                                                   done, ["add a straw hat", "animate it with the wind blowing"], made)
+    assert (task, command, inputs, args) == ("edit_image", "the hat", ["o1"], {"color": "red"})
+    ((task, _, command, _, inputs, _),) = _plan(lite, "animate the edited version so the leaves sway")
+    assert (task, command, inputs) == ("animate_image", "the leaves sway", ["u0"])
+
+
+def test_the_first_edited_photo_is_that_output(lite):
+    done = [CallInfo(1, "c1", "edit_image", "the mess", "done", "o1", "expert", "remove"),
+            CallInfo(2, "c1", "edit_image", "the mess", "done", "o2", "expert", "remove")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",)),
+            MediaInfo("o2", "image", *SIZE, source="expert", parents=("u1",))]
+    ((task, _, _, _, inputs, args),) = _plan(lite, "Now make the first edited photo look like a comic.",
+                                             ("image", "image"), done, ["remove the mess", "same for the second"], made)
+    assert (task, inputs, args) == ("edit_image", ["o1"], {"style": "a comic"})

@@ -54,7 +54,11 @@ _LEAD = re.compile(
     r"[^.;?!]+?(?:,\s*|\s+and\s+|\s+so\s+)(?=(?:(?:i|we)\s+)?(?:could|can|would|will|really|please|pls|need|want)\b)", re.I)
 _PURPOSE = re.compile(
     r",?\s+(?:that|which)\s+(?:i|we)\s*(?:can|could|will|'ll|ll|would|might|want to|plan to|am going to|'m going to|"
-    r"am gonna|'m gonna)\s+(?:use|post|put|share|print|send|show)\b[^.?!,;]*(?=\s*(?:[,.!?]|$))", re.I)
+    r"am gonna|'m gonna)\s+(?:use|post|put|share|print|send|show)\b[^.?!,;]*(?=\s*(?:[,.!?]|$))"
+    r"|,?\s+so\s+(?:that\s+)?(?:i|we)\s+(?:can|could)\s+(?:use|post|put|share|print|send|show|turn|make|have|stick)\s+"
+    r"(?:it|him|her|them|this|that)\b[^.?!,;]*(?=\s*(?:[.!?]|$))"  # "lift the hiker out so I can use him as a sticker"
+    r"|[,;]\s*(?:i|we)\s+need\s+(?:an?|some|the)\s+[\w' -]+?\s+for\s+(?:our|my|his|her|their|a|an|the)\s+[\w' -]+"
+    r"(?=\s*(?:[.!]|$))", re.I)  # "Describe this photo ..., I need a caption for our wedding album."
 """What the user will do with the answer, inside the request ("a description of this scene that I can use as alt
 text")."""
 """The user's situation before the request ("I'm making a poster for my bakery and could really use ...")."""
@@ -96,11 +100,24 @@ _VERB = re.compile(r"(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bmy\s)"
 after a determiner: "all over the place")."""
 
 
+_LOOK_AT = re.compile(r"^(?:(?:ok(?:ay)?|so|now|hey|and)[,\s]+)*(?:please\s+)?(?:look at|check out|take a look at|focus on|see)\s+"
+                      r"(?P<m>the\s+(?:first|1st|second|2nd|third|3rd|last|other)\s+(?:one|image|photo|picture|pic|video|clip))"
+                      r"\s*[.:!;,]+\s+(?=\S)", re.I)
+"""A first sentence that only points at one of the media ("Look at the second photo. Any guess which city that skyline
+is?"): the request after it is on that medium, as "In the second photo, ..." says it."""
+_EXCLAIMED = re.compile(r"^(?P<s>[a-z][\w' -]{2,60}?)\s*!+\s+(?=(?:what|which|who|where|how|is|are|can|could|do|does)\b)", re.I)
+"""A first phrase with no verb, exclaimed, before a question ("rooftop view from my new apartment!! what's that tall
+tower ...?"): it only sets the scene."""
+
+
 def _scene_end(text: str) -> int:
     """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for."""
     scene = _SCENE.match(text)
     if scene and not _VERB.search(scene.group("s")):
         return scene.end()
+    exclaimed = _EXCLAIMED.match(text)
+    if exclaimed and not _VERB.search(exclaimed.group("s")) and not _ACTION.search(exclaimed.group("s")):
+        return exclaimed.end()
     purpose = _FOR_WHAT.match(text)
     if purpose and _ASKING.match(text[purpose.end():]) and not _VERB.search(text[:purpose.end()]):
         return purpose.end()
@@ -127,10 +144,27 @@ _ASKS_ANYTHING = re.compile(rf"{_VERB.pattern}|\b(?:make|give|show|sketch|please
 sentence with one after it, keeps the sentence after it ("Can you make this picture move? The boat rocking ...")."""
 
 
+_ZH_ASKS_ANYTHING = re.compile(r"[？?]|帮|把|将|请|给我|生成|画|做|改|换|去掉|删|分割|框|跟踪|追踪|抠|标|找|圈|移|加|变|哪|吗|什么|怎么|多少|几")
+_ZH_WHERE = re.compile(r"哪里|哪儿|在哪(?![个种些一年国座])|位置|坐标")
+_ZH_PURPOSE = re.compile(r"[，,]\s*(?:我)?(?:要|是|准备|打算|想)?(?:用在|用于|用来|拿来|放在|发到|发在)[^，,。！!？?]*[。！!]*$")
+"""A Chinese purpose after the request ("，要用在出租广告里"): why, not what."""
+
+
+def _zh_after_question(text: str) -> str:
+    """The Chinese ``_after_question``: "这张照片是在哪个城市拍的？看着像是欧洲的教堂。" is the question alone."""
+    cut = text.find("？")
+    rest = text[cut + 1:].strip() if cut > 0 else ""
+    if not rest or _ZH_ASKS_ANYTHING.search(rest) or _ZH_WHERE.search(text[:cut]):
+        return text
+    return text[:cut + 1]
+
+
 def _after_question(text: str) -> str:
     """``text`` without what follows its question when that only tells about the picture ("What kind of bird is this?
     Saw it at the zoo today.", "What's wrong with the tomato leaves? They've got yellow spots."): sentences that ask
     nothing (no question mark, no action, no request) after the first question."""
+    if re.search(r"[\u3400-\u9fff]", text):
+        return _ZH_PURPOSE.sub("", _zh_after_question(text))
     cut = text.find("? ")
     rest = text[cut + 2:].strip() if cut > 0 else ""
     if (not rest or "?" in rest or _ASKS_ANYTHING.search(rest) or _ASKS_ANYTHING.search(text[:cut])
@@ -146,6 +180,9 @@ def without_chatter(text: str) -> str:
     last sentence asks for something, keeps those words."""
     out = _PURPOSE.sub("", _HEDGE.sub("", text.strip()))
     out = _after_question(out[_scene_end(out):])
+    looked = _LOOK_AT.match(out)
+    if looked:
+        out = f"In {looked.group('m')}, {out[looked.end():]}"
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]

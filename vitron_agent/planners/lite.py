@@ -196,6 +196,12 @@ _BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|are
                       r"\s+(?:has|contains|holds|shows)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then)\s+)*"
                       r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
+_BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(?:box|bbox|bounding box|region|area|rectangle|"
+                       r"coordinates|coords)(?:\s+(?:coordinates|coords))?\s*[:=]?\s*(?P<b>WRITTENBOX\d+)\s*[.;,]\s*"
+                       r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+"
+                       r"(?:it|them|that|this)\b(?P<rest>.*)$", re.I)
+"""A sentence that only gives a box, then an action on "that" ("box coordinates: left 30, top 40, right 220, bottom 300.
+Please cut that out."): the action on what the box holds."""
 _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears|shows up)\s+"
                     r"(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
@@ -271,10 +277,13 @@ _NOT_NEW = re.compile(r"\b(?:to|and|then|after|before|while|but|so|this|that|the
 """Words that end the new thing rather than continue it ("a blue truck | in the video"); a place without a determiner
 is part of it ("a sunny street in paris")."""
 _ZH_BOXES = re.compile(r"框出|框起来|标出|圈出|框住|圈起来")
+_ZH_DRAWN = re.compile(r"我(?:刚才|刚刚)?(?:框|圈|画|标)(?:起来|出来|住|了|出)?的|(?:框|圈)(?:里|中|内|住)的")
+"""A Chinese question about what the user drew a box around ("我框起来的这朵", "圈里的那个")."""
 _ZH_MASKS = re.compile(r"分割|抠|勾勒|蒙版|掩码|轮廓")
 _ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
 _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locate|cut out|mask)\b", re.I)
 _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
+                         r"[\w-]{3,}ed(?:[- ]up)?\s+(?:image|picture|photo|pic|one|version)|"  # "the first cleaned-up photo"
                          r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b|"
                          r"\b(?P<k>two|three|four|2|3|4)\s+(?:steps?|edits?|turns?|versions?|results?|changes?)\s+(?:back|ago|earlier|before)\b|"
                          r"\bthe\s+(?:one|version|result|image|picture|photo|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
@@ -283,6 +292,29 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
                          rf"{GO_BACK.pattern}", re.I)
 _NO_LONGER = re.compile(r"[,;]\s*(?:no|without|minus)\s+(?:the\s+)?[\w -]+?\s*[.!]*$", re.I)
 """What the version gone back to lacks, said again after the action (", no watercolor")."""
+
+
+_DOING_THERE = re.compile(r"\b(?P<ing>[a-z]+ing)\s+(?P<place>(?:on|in|over|under|across|along|through|at|by|near|next to|"
+                          r"beside|behind|around|into|onto|above|among)\s+(?:the|a|an|some|its|his|her|their)\s+[\w' -]+?)"
+                          r"\s*[.!]*$", re.I)
+"""An addition whose thing is doing something somewhere ("add a cat sleeping on a bench", "add a dragon flying over the
+castle"): the whole phrase is the new thing, as the sets write it."""
+_RECOLOUR_START = re.compile(r"^(?:(?:please|now|then|and|also|can you|could you)\s+)*(?:recolou?r|colou?r|paint|dye|tint)\b", re.I)
+_MEDIUM_TAIL = re.compile(r"\s+(?:in|on|throughout)\s+(?:this|the|my)\s+(?:video|clip|footage|photo|picture|image|pic|shot)"
+                          r"(?P<end>\s*[.!]*)$", re.I)
+"""The medium named after a recolour ("recolor the kayak yellow in this video"), which the colour's span would take."""
+_VERSION_WITH = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so)[,\s]+)*(?:(?:in|on|to|for|from)\s+)?the\s+(?:version|one|image|"
+                           r"picture|photo|edit|result)\s+(?:with|that\s+has)\s+(?!no\b)(?P<t>(?:the|a|an|that|my)\s+[\w' -]+?)"
+                           r"\s*[,;:]\s*", re.I)
+"""An earlier version named by what an addition put there ("And in the version with the cat, make the cat orange")."""
+
+
+def _addition_of(thing: str, inp: PlannerInput) -> str | None:
+    """The output of the latest addition or replacement in this thread that put ``thing``'s last word there; None
+    when there is none."""
+    head = thing.split()[-1].lower()
+    return next((c.output for c in reversed(inp.history) if c.op in ("add", "replace") and c.output and c.command
+                 and head in c.command.lower().split()), None)
 
 
 def _removal_of(thing: str, inp: PlannerInput) -> str | None:
@@ -337,6 +369,9 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
+    found = _BOX_ONLY.match(text)
+    if found:
+        text = f"{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
     found = _ZH_THERE_IS.match(text)
     if found:
         thing, act = f" {found.group('t').strip()} ", re.sub(r"(?:出来|掉)$", "", _ZH_HOW_LONG.sub("", found.group("act")))
@@ -351,7 +386,7 @@ def _with_written_box(inp: PlannerInput, clause: str, written: list[Region]) -> 
         return inp, clause
     region = written[int(found.group(1))]
     if _CJK.search(clause):
-        clause = re.sub(r"\s*WRITTENBOX\d+\s*(?:里|中|内|处)?", "框里", clause, count=1)
+        clause = re.sub(r"(?:坐标|座标)?\s*WRITTENBOX\d+\s*(?:范围|区域)?(?:里|中|内|处)?", "框里", clause, count=1)
     clause = _MARK.sub("", _MARK_WORDS.sub(" in the box", clause, count=1)).strip(" ,")
     clause = _WHAT_IS.sub("the object in the box", _NOTATION.sub("", clause))
     ids = inp.new_media or [m.id for m in inp.media if m.kind in ("image", "video")]
@@ -450,6 +485,24 @@ def _on_referent(inv: Invocation, inp: PlannerInput, earlier: list[Invocation]) 
     if found is None or found[0].ref not in {e.id for e in earlier}:
         return inv
     return inv.model_copy(update={"command": inv.command if background else "", "region": found[0], "inputs": []})
+
+
+_AFTER_HEAD = re.compile(r"\s+(?:by|on|in|at|near|next|behind|under|over|with|without|of|from|beside|between|above|"
+                         r"below|inside|outside|that|which|who|wearing|holding)\b.*$", re.I)
+
+
+def _head(phrase: str) -> str:
+    """The head noun of a thing's name: the last word before what places or describes it ("the tall plant by the
+    fence" -> "plant"), so a later turn naming the fence does not act on the plant's mask."""
+    words = _same_words(_AFTER_HEAD.sub("", phrase)).split()
+    return words[-1] if words else ""
+
+
+def _is_mask(inp: PlannerInput, media_id: str | None) -> bool:
+    """Whether an earlier turn's output is a mask or a track (what a later turn naming the same thing acts on);
+    boxes found by a where-question are not: "Where's the hard hat?" then "Change the hard hat to orange"."""
+    medium = inp.medium(media_id) if media_id else None
+    return medium is not None and medium.kind in ("mask", "mask_video")
 
 
 def _tracked(inp: PlannerInput, media_id: str) -> bool:
@@ -631,6 +684,10 @@ class LitePlanner:
         restored = _before_last_turn(inp) if undone else None
         if restored is not None:  # "undo that and remove the bench instead": on what the undone turn acted on
             inp = replace(inp, text=inp.text[undone.end():])
+        having = _VERSION_WITH.match(inp.text) if not inp.new_media else None
+        added = _addition_of(having.group("t"), inp) if having else None
+        if added:  # "and in the version with the cat, make the cat orange": that addition's output
+            inp = replace(inp, text=inp.text[having.end():], new_media=[added])
         text, written = _mark_written_boxes(inp)
         text = without_chatter(text)  # "..., need to mark it for the safety report by tonight"
         invocations: list[Invocation] = []
@@ -677,9 +734,10 @@ class LitePlanner:
         the clause-by-clause plan disagrees on whether the request asks about the picture or locates something in
         it: "what breed is the dog sitting next to the kayak" asks, "I lost my sunglasses on this blanket. Can you
         find them?" locates. Only for a new thread's English request (the head was trained on those), and only
-        between asking, boxes and masks (``_LOOKING``): the rules read verbs that make or change pixels reliably,
-        and the head, trained on a few thousand requests, does not know every convention of the older sets (a
-        video's boxes, a generation with a medium attached)."""
+        between asking and locating (``_LOOKING``: the answer against boxes or masks): the rules read verbs that
+        make or change pixels, and which of boxes or a mask is meant, reliably, and the head, trained on a few
+        thousand requests, does not know every convention of the older sets (a video's boxes, "put a bounding box
+        on the apples", a generation with a medium attached)."""
         head = getattr(model, "intent", None)
         if head is None or inp.history or any(m.source != "user" for m in inp.media):
             return invocations
@@ -690,9 +748,10 @@ class LitePlanner:
         planned_tasks = {i.task for i in invocations}
         if intent_label([(i.task, i.args.get("op")) for i in invocations]) == intent.label:
             return invocations
-        if not planned_tasks <= _LOOKING or planned_tasks | {intent.task} <= {"ground", "track"} or (
-                not invocations and intent.task == "answer"):
-            return invocations  # verbs that make or change pixels, and boxes or masks on a video, are the rules' to read
+        if not planned_tasks <= _LOOKING or (not invocations and intent.task == "answer"):
+            return invocations  # verbs that make or change pixels are the rules' to read
+        if len(invocations) == 1 and (intent.task == "answer") == (invocations[0].task == "answer"):
+            return invocations  # boxes or a mask, on a still or a video: the rules' verbs and the sets' conventions
         ids = {i.id for i in invocations}
         same = [i for i in invocations if intent_label([(i.task, i.args.get("op"))]) == intent.label
                 and not ({*i.inputs, *([i.region.ref] if i.region is not None and i.region.ref else [])} & ids)]
@@ -730,6 +789,8 @@ class LitePlanner:
 
     def _read_clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
                      reasons: list[str]) -> list[Invocation]:
+        if _RECOLOUR_START.match(clause):  # "Recolor the kayak yellow in this video": the medium is known already
+            clause = _MEDIUM_TAIL.sub(r"\g<end>", clause)
         restated = _RESTATED.match(clause.strip())
         if restated:  # "make it look like winter - give this photo a snowy winter style": the same edit, said better
             first = self._read_clause(model, restated.group("a"), inp, earlier, [])
@@ -1062,6 +1123,8 @@ class LitePlanner:
         describe the final image"); in a later turn with nothing new attached, about the thread's latest output
         ("how many did you find?"); else about the attached medium."""
         command = POLITE.sub("", clause).strip()
+        if inp.region is not None and inp.region.box is not None and _ZH_DRAWN.search(said):
+            source = "box"  # "我框起来的这朵是什么花？": the thing the user boxed
         if source == "box" and inp.region is not None:  # the box lies on the medium it was drawn on, not the latest output
             return Invocation(task="answer", command=command, region=inp.region,
                               inputs=[inp.region_media] if inp.region_media else latest_input(inp))
@@ -1100,6 +1163,9 @@ class LitePlanner:
                 headed = _ZH_HEADING.search(clause) if _CJK.search(clause) else None
                 args["direction"] = direction_word(headed.group("d") if headed else args["direction"])  # 往右: not 左边的
         target = "" if op == "restyle" else spans.get("target", "")
+        doing = _DOING_THERE.search(clause) if op == "add" and args.get("new") else None
+        if doing and args["new"].lower().endswith(doing.group("ing").lower()) and target:
+            args["new"], target = f"{args['new']} {doing.group('place')}", ""  # "a cat sleeping on a bench": all new
         if target and task_spec(task).names_target and _CJK.search(target):
             target = zh_trim(target) or target
         elif target and task in ("segment", "ground", "track") or op == "remove":
@@ -1116,7 +1182,7 @@ class LitePlanner:
         if again is not None and again[0].ref in {e.id for e in earlier} and _same_words(again[1]) == _same_words(target):
             source = "output"  # "cut out the cup, then make the cup red": the mask just made
         elif (again is not None and again[0].ref not in {e.id for e in earlier} and task in ("edit_image", "edit_video")
-              and op not in ("add", "restyle") and _same_words(again[1]).split()[-1:] == _same_words(target).split()[-1:]):
+              and op not in ("add", "restyle") and _is_mask(inp, again[0].ref) and _head(again[1]) == _head(target)):
             source = "output"  # a later turn names the thing an earlier one cut out or tracked: "make that armchair red"
             same_thing = True  # in its own words ("the horse" after "the brown horse")
         if source == "output" or (background and region is None):
@@ -1124,6 +1190,9 @@ class LitePlanner:
             if (found is not None and target and found[1] and _same_words(target) != _same_words(found[1])
                     and not background and not same_thing):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found
+            if (found is not None and target and task in ("edit_image", "edit_video") and not background
+                    and found[0].ref not in {e.id for e in earlier} and not _is_mask(inp, found[0].ref)):
+                found = None  # "Where's the hard hat?" then "Change the hard hat to orange": the picture, not its boxes
             if found is not None:
                 region, said = found
                 if not target and not any(inv.id == region.ref for inv in earlier):

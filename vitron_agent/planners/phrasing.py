@@ -444,8 +444,13 @@ _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|
                              rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
 """Taking the background away from a thing keeps the thing: its mask ("knock out the background behind the singer")."""
 _REMOVES = re.compile(r"^(?:remove|delete|erase|get rid of|eliminate)\s+(?!(?:the\s+)?(?:background|colou?r|style)\b)", re.I)
-_ONLY_THING = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+(?:just|only)\s+{_T},?\s+(?:and\s+)?"
-                         rf"(?:no|without(?:\s+the)?|not the)\s+background\s*[.!?]*$", re.I)
+_ONLY_THING = re.compile(rf"^(?:(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+)?(?:(?:just|only)\s+|(?=(?:the|this|that|these|those|my|his|her|our|their)\s))"
+                         rf"{_T},?\s+"
+                         rf"(?:and\s+)?(?:(?:no|without(?:\s+the)?|not the)\s+background|nothing\s+else)"
+                         r"(?:,?\s+(?:pixel[- ](?:accurate|perfect|precise|exact)(?:ly)?|precisely|exactly|cleanly|neatly|please|"
+                         r"pls|thanks))*\s*[.!?]*$", re.I)
+"""Asking for one thing and nothing else ("give me just the goldfish, nothing else", "just the lamp, no background"):
+its mask; said after a cut-out of the same thing, the same cut-out."""
 _SHOW_ONLY = re.compile(r"^(?:(?:can|could)\s+(?:you|u)\s+)?(?:show me|let me see|i\s+(?:only\s+)?want to see|display|give me)\s+"
                         r"(?P<only>just\s+|only\s+)?(?P<t>[^,;:]+?)(?(only)|\s+(?:only|alone|by itself|on its own))"
                         r"(?:\s+(?:please|pls|thanks))?\s*[.!?]*$", re.I)
@@ -762,7 +767,7 @@ def generation_prompt(clause: str) -> str | None:
 
 
 _STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|result|one|portrait|scene|landscape|shot|"
-           r"snapshot|selfie|artwork|poster|sketch|render|frame)")
+           r"snapshot|selfie|artwork|poster|sketch|render|frame|version|output)")
 """What an animation request may call the picture it animates ("bring this portrait to life - ...")."""
 _ANIMATE_LEAD = re.compile(
     rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"

@@ -137,7 +137,8 @@ def chinese_scene(clause: str) -> str | None:
     return found.group("s")
 
 
-_COUNTS = re.compile(r"^(?:请|麻烦|帮我|你)*(?:描述|介绍|说说|讲讲|评价|分析|解释)(?:一下)?|(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名|次|秒|分钟|帧)?|多久|多长时间|在做什么|在干什么|是什么|"
+_COUNTS = re.compile(r"^(?:请|麻烦|帮我|你)*(?:描述|介绍|说说|讲讲|评价|分析|解释)(?:一下)?|(?:几|多少)(?:个|只|辆|张|位|条|匹|头|棵|朵|件|名|次|秒|分钟|帧)?|多久|多长时间|在做什么|在干什么|在干嘛|在干啥|在忙什么|是什么|"
+                     r"写(?:一段|一篇|几句|一句|段|篇|个|一个)[^，,。！!]*?(?:介绍|描述|说明|文案|简介|配文|标题)|"
                      r"什么颜色|什么样|叫(?:做)?什么|什么(?:名字|品种|牌子|型号|意思)|为什么|怎么样|吗[？?]?$|[着了过](?:些|的是)?什么(?:东西)?[？?]*$|哪(?:个|种|些|一个|一种|一年|国|座)(?!位置|地方|角落)")
 _COMMAND = re.compile(r"把|将|找到|找出|标出|框出|圈出|分割|抠|跟踪|追踪|删|去掉|换成|变成|改成")
 
@@ -185,8 +186,10 @@ _ZH_GEN = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我�
 
 _ZH_GEN_MEDIUM = re.compile(r"^(?:请|请你|请您|麻烦您|帮我|麻烦|给我|我想要|我要|能不能|可以)?(?:帮我)?(?:画|生成|创建|制作|做|来|绘制|设计)"
                             r"(?:一张|一幅|一段|一个|张|幅|段|个)?(?P<m>图片?|照片|图像|插画|视频|短视频|动画|短片)"
-                            r"|^(?:请|请你|请您|麻烦您|帮我|麻烦|给我)?(?:帮我)?(?:画|绘制)(?P<still>一幅|一张|幅|张)(?!.*(?:视频|动画|短片))")
-"""The medium named right after the verb, or a picture drawn (画一幅/画一张 ...: a still, however it goes on)."""
+                            r"|^(?:请|请你|请您|麻烦您|帮我|麻烦|给我)?(?:帮我)?(?:画|绘制|做|生成|制作|创建|设计)(?P<still>一幅|一张|幅|张)"
+                            r"(?!.*(?:视频|动画|短片))")
+"""The medium named right after the verb, or a picture made (画一幅/做一张/生成一张 ...: 张 and 幅 count stills, however it
+goes on)."""
 
 
 def chinese_generation_medium(clause: str) -> str | None:
@@ -204,12 +207,14 @@ def chinese_prompt(clause: str) -> str | None:
     found = _ZH_GEN.match(clause.strip())
     if not found or not found.group("p"):
         return None
-    return _ZH_WANTS.sub(r"\g<c>", _ZH_MEDIUM_FIRST.sub(r"\g<x>", found.group("p")))
+    return _ZH_WANTS.sub(r"\g<c>", _ZH_MEDIUM_FIRST.sub(lambda m: m.group("x") or m.group("x2"), found.group("p")))
 
 
-_ZH_MEDIUM_FIRST = re.compile(r"^(?:一张|一幅|一段|一个|张|幅|段|个)(?P<x>[^，,：:]+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片|插画)|"
-                              r"(?<!地)(?:图片?|照片|视频|短片|插画))(?=[，,：:])")
-"""The medium in front of a description that goes on ("一张赛博朋克城市夜景的图片，街上有霓虹灯": the scene and the rest)."""
+_ZH_MEDIUM_FIRST = re.compile(r"^(?:一张|一幅|一段|一个|张|幅|段|个)(?:(?P<x>[^，,：:]+?)(?:的(?:图片?|照片|视频|短视频|动画|图像|短片|插画)|"
+                              r"(?<!地)(?:图片?|照片|视频|短片))|(?P<x2>[^，,：:]+?插画))(?=[，,：:])")
+"""The medium in front of a description that goes on ("一张赛博朋克城市夜景的图片，街上有霓虹灯": the scene and the rest; a
+插画 with a style word before it is that style and stays: "一张毕业典礼的卡通插画，..." -> "毕业典礼的卡通插画，...", while
+"一幅小猫的插画，..." -> "小猫，...")."""
 _ZH_WANTS = re.compile(r"(?P<c>[，,：:])\s*(?:要有|需要有|要带有?|带有|还要有|得有|最好有|里面要有|画面里要有)")
 """A requirement after the scene ("...街景，要有霓虹灯和雨水"): what it asks for stays, the asking goes."""
 

@@ -21,11 +21,18 @@ _WHERE_WORDS = re.compile(r"'s\s+(?:exact\s+|precise\s+)?(?:position|location|co
                           r"place|spot)$", re.I)
 _LEADING = re.compile(r"^(?:only|just|exactly|precisely)\s+(?=\S)", re.I)
 _TRAILING = re.compile(
-    r"(?:,?\s+(?:(?:in|on|from|of|within|throughout|during|across|over|for)\s+(?:the|this|my|that|our|each|every|all)\s+"
+    r"(?:,?\s+(?:(?:in|on|from|of(?!\s+the\b)|(?<!back\s)(?<!front\s)(?<!side\s)(?<!edge\s)(?<!corner\s)(?<!middle\s)"
+    r"(?<!center\s)(?<!centre\s)(?<!top\s)(?<!bottom\s)of|within|throughout|during|across|over|for)\s+(?:the|this|my|that|our|each|every|all)\s+"
     rf"(?:[\w-]+\s+){{0,2}}?{_MEDIUM}s?(?:\s+(?:of|in)\s+(?:the|this|my|that)\s+{_MEDIUM})?"
     r"|(?:in|on|at)\s+(?:each|every|all|any)\s+(?:frame|moment|point|second|time|instant)s?(?:\s+(?:of|in)\s+"
     rf"(?:the|this|my)\s+{_MEDIUM})?"
     r"|(?:in|on)\s+(?:this|that|the)\s+one|(?:in|on|inside|within)\s+(?:it|them|there)"
+    r"|(?:in|on|from|of)\s+(?:this|that|the)\s+(?:(?:new|last|latest|edited|previous|earlier|[\w-]+ed)\s+)?"
+    r"(?:version|result|output|edit|copy)"  # "the buoy from that version": which picture, not the thing
+    r"|as\s+(?:[\w-]+\s+)?(?:neatly|precisely|cleanly|carefully|accurately|closely|exactly|tightly|well|best|close|tight|"
+    r"clean)\s+as\s+(?:you\s+(?:can|could)|possible)"  # "..., as neatly as you can": how, not what
+    r"|(?:right|all\s+the\s+way)\s+down\s+to\s+(?:the\s+)?[\w' -]+|nothing\s+else|(?:and\s+)?no(?:thing)?\s+background"
+    r"|pixel[- ](?:accurate|precise|exact)(?:ly)?|neatly|cleanly|carefully|accurately|tightly"
     r"|(?:on|in|under|inside|somewhere on|somewhere in)\s+this\s+(?:[\w-]+\s+)?[\w-]+"  # "the earring on this carpet": where the user looks
     r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
@@ -62,6 +69,10 @@ _NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|t
                             r"|\bfrom\s+(?!the\s+(?:left|right|top|bottom|front|back)$)", re.I)
 
 
+_TITLED = re.compile(r"^(?:\s+[A-Z][\w'-]*)*\s+[a-z][\w-]+(?=\s*$|\s*,)")
+"""The rest of a name written in capitals and the noun after it (" Sale sign" after "the For")."""
+_BESIDE_IT = re.compile(r"^\s+(?:right\s+)?(?:next to|beside|near|behind|under(?:neath)?|above|below|on top of|in front of)\s+"
+                        r"(?:it|them|him|her)$", re.I)
 _VERB_AFTER = re.compile(r"\s+(?:is|are|was|were|be|has|have|had|does|do|did|goes|go|sits|lies|looks|seems)\b", re.I)
 """A verb after the object ("where the remote is"): no part of its name."""
 
@@ -80,6 +91,11 @@ def complete_target(target: str, clause: str) -> str:
     whole = trim_target(target + rest)
     if len(whole) < len(target) or not rest.strip():
         return whole
+    titled = _TITLED.match(rest) if re.search(r"\s[A-Z][\w'-]*$", target) else None
+    if titled:  # "the For| Sale sign", "the Stop| Here banner": a name in capitals goes on to its noun
+        return (target + titled.group()).strip()
+    if _BESIDE_IT.match(rest):  # "the pole next to it": placed by the thing named before, which is no part of the plan
+        return (target + rest).strip()
     if _CONTINUES.match(rest) and not _NOT_CONTINUED.search(rest) and whole == (target + rest).strip():
         return whole
     kept = whole[len(target):] if whole.lower().startswith(target.lower()) else ""
@@ -100,6 +116,7 @@ def zh_trim(phrase: str) -> str:
 
 
 _PRONOUN = re.compile(r"^(?:it|them|they|that|this|those|these|each of them|all of them|every one of them|each one|"
+                      r"them all|they all|them both|both of them|all of those|"
                       r"him|her|he|she|它|它们|他们|她们|他|她|这个|那个)(?:都|也|全部|全都)?$", re.I)
 
 
@@ -163,6 +180,8 @@ _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption
                      r"believable|convincing|fake|off|weird|seamless|edited|photoshopped)\b|"
                      r"\b(?:if|whether|does|do|did|are|is)\s+(?:the\s+)?[\w' -]+?\s+still\s+(?:looks?|seems?|feels?|there|visible|"
                      r"recogni[sz]able|readable|legible|ok(?:ay)?|fine|good)\b|"  # "tell me if the faces still look ok": after the edit
+                     r"\b(?:describe|tell me|say)\s+(?:how|what)\s+(?:it|they|this|that|the\s+[\w-]+)\s+(?:now\s+)?(?:looks?|feels?|"
+                     r"seems?)\b|\b(?:looks?|feels?|seems?)\s+(?:like\s+)?now\b|"  # "then describe how the room feels now"
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
 

@@ -15,7 +15,8 @@ with three decimals comes back exactly on any medium at least 1 px wide.
 
 People write boxes into requests too, in pixels or fractions: ``find_written_boxes`` reads
 ``[x1, y1, x2, y2]``, ``(x1, y1, x2, y2)``, bare ``x1,y1,x2,y2``, ``from (x1, y1) to (x2, y2)``,
-``x=40 y=60 to x=90 y=120`` (also ``x1=.. y1=.. x2=.. y2=..`` and ``x, y, w, h`` written as ``w=``, ``h=``),
+``x=40 y=60 to x=90 y=120`` (also ``x1=.. y1=.. x2=.. y2=..``, ``xmin=.. ymin=.. xmax=.. ymax=..``, ``left 30, top 40,
+right 220, bottom 300`` and ``x, y, w, h`` written as ``w=``, ``h=``),
 top-left and bottom-right corners (with or without brackets; ``左上角(0,0)到右下角(200,150)``),
 four numbers with spaces only after a box word (``in the box 100 50 400 250``), fractions of the medium's
 size (all four within 0..1, one with a decimal point), and a video frame
@@ -330,6 +331,11 @@ _WRITTEN_FORMS = (
     # x=40 y=60 to x=90 y=120; x1=40, y1=60, x2=90, y2=120
     re.compile(rf"\bx1?\s*[=:]\s*({_NUM})\s*[,，]?\s*y1?\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:(?:to|and|-|到)\s*)?"
                rf"x2?\s*[=:]\s*({_NUM})\s*[,，]?\s*y2?\s*[=:]\s*({_NUM})", re.I),
+    # left 30, top 40, right 220, bottom 300; xmin=30 ymin=40 xmax=220 ymax=300
+    re.compile(rf"\bleft\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*(?:and\s+)?top\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*"
+               rf"(?:and\s+)?right\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*(?:and\s+)?bottom\s*[=:]?\s*({_NUM})", re.I),
+    re.compile(rf"\bx_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*y_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*"
+               rf"x_?max\s*[=:]\s*({_NUM})\s*[,，]?\s*y_?max\s*[=:]\s*({_NUM})", re.I),
 )
 _SPACED = re.compile(rf"\b(?:box|bbox|region|area|rectangle|rect|zone|window|coordinates|coords|crop|patch)\s*[:=]?\s*"
                      rf"({_NUM})\s+({_NUM})\s+({_NUM})\s+({_NUM})(?![\w.,])", re.I)
