@@ -1405,3 +1405,142 @@ def test_the_first_edited_photo_is_that_output(lite):
     ((task, _, _, _, inputs, args),) = _plan(lite, "Now make the first edited photo look like a comic.",
                                              ("image", "image"), done, ["remove the mess", "same for the second"], made)
     assert (task, inputs, args) == ("edit_image", ["o1"], {"style": "a comic"})
+
+
+def _boxed(lite, text, box=(40, 50, 300, 260)):
+    inp = PlannerInput(text=text, messages=[HumanMessage(text)], media=[MediaInfo("u0", "image", *SIZE)],
+                       new_media=["u0"], region=Region(box=box), region_media="u0")
+    return lite.plan(inp).invocations
+
+
+@pytest.mark.parametrize("text", ["What breed is this?", "what bird is that", "is this mushroom safe to eat?"])
+def test_a_question_about_this_thing_with_a_box_drawn_reads_the_box(lite, text):
+    (inv,) = _boxed(lite, text)
+    assert (inv.task, inv.region.box, inv.inputs) == ("answer", (40.0, 50.0, 300.0, 260.0), ["u0"])
+
+
+@pytest.mark.parametrize("text", ["which of the two pics looks warmer", "in both of these shots, which sky is clearer?"])
+def test_a_question_over_two_attached_photos_reads_the_first(lite, text):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text, ("image", "image"))
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command, new", [
+    ("Swap the old sofa for a green velvet armchair.", ("image",), "edit_image", "the old sofa", "a green velvet armchair"),
+    ("can you replace the billboard with a big digital screen", ("video",), "edit_video", "the billboard",
+     "a big digital screen"),
+    ("Remove the poster, replace the fence behind the car with a stone wall.", ("image",), "edit_image",
+     "the fence behind the car",
+     "a stone wall"),
+])
+def test_replacing_a_thing_with_another_keeps_the_new_thing(lite, text, kinds, task, command, new):
+    swap = _plan(lite, text, kinds)[-1]
+    assert (swap[0], swap[1], swap[2], swap[5]) == (task, "replace", command, {"new": new})
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("I left my keys on this table somewhere. Can you outline the blue mug?", ("image",), "segment", "the blue mug"),
+    ("This was taken at the zoo. Please track the zebra in front through the video.", ("video",), "track",
+     "the zebra in front"),
+    ("Please describe this photo of our garden. I want to print a short note about it for grandma.", ("image",), "answer",
+     None),
+    ("wow, love it! now cut out the lighthouse", ("image",), "segment", "the lighthouse"),
+])
+def test_a_story_or_reaction_around_a_request_is_no_part_of_it(lite, text, kinds, task, command):
+    ((got_task, _, got_command, _, inputs, _),) = _plan(lite, text, kinds)
+    assert got_task == task and inputs == ["u0"] and (command is None or got_command == command)
+
+
+def test_a_thing_named_only_in_the_scene_before_it_stays():
+    from vitron_agent.planners.chatter import without_chatter
+
+    text = "I lost my wallet somewhere in this room. Can you find it?"
+    assert without_chatter(text) == text
+
+
+@pytest.mark.parametrize("text, kinds, task, prompt", [
+    ("photo of a lighthouse in a storm, dramatic, long exposure", (), "generate_image", "a lighthouse in a storm"),
+    ("Can you make a 1980s movie poster of a robot detective?", (), "generate_image", "a robot detective"),
+    ("draw an exploded diagram of a bicycle gearbox, blueprint style", (), "generate_image", "a bicycle gearbox"),
+    ("I'd love a watercolor of a heron at dawn. Could you make one?", (), "generate_image", "a heron at dawn"),
+])
+def test_a_still_named_by_its_medium_or_with_a_film_word_before_it_is_a_still(lite, text, kinds, task, prompt):
+    ((got_task, _, command, _, _, _),) = _plan(lite, text, kinds)
+    assert got_task == task and prompt in command
+
+
+def test_a_second_generation_said_separately_is_its_own_call(lite):
+    (clip, still) = _plan(lite, "Make a clip of waves on a reef, and separately an image of a lone palm tree.", ())
+    assert (clip[0], clip[2], still[0], still[2]) == ("generate_video", "waves on a reef", "generate_image",
+                                                      "a lone palm tree")
+
+
+@pytest.mark.parametrize("text, kinds, task, style", [
+    ("turn my messy desk photo into a comic panel", ("image",), "edit_image", "a comic panel"),
+    ("Convert the kids' drawing into a realistic picture.", ("image",), "edit_image", "a realistic"),
+    ("turn this street clip into a cyberpunk scene", ("video",), "edit_video", "a cyberpunk"),
+])
+def test_a_medium_named_with_words_before_it_turned_into_a_style_is_restyled(lite, text, kinds, task, style):
+    ((got_task, op, _, _, inputs, args),) = _plan(lite, text, kinds)
+    assert (got_task, op, inputs, args) == (task, "restyle", ["u0"], {"style": style})
+
+
+def test_a_still_turned_into_a_video_still_moves(lite):
+    ((task, _, _, _, inputs, _),) = _plan(lite, "turn this photo into a short clip")
+    assert (task, inputs) == ("animate_image", ["u0"])
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("how tall would you say the hedge is", "answer", None),
+    ("mask the fire hydrant cap", "segment", "the fire hydrant cap"),
+    ("which part of the photo is the pond? give me its outline, not a box", "segment", "the pond"),
+])
+def test_guesses_asked_without_a_mark_compound_nouns_and_a_shape_not_a_box(lite, text, task, command):
+    ((got_task, _, got_command, _, inputs, _),) = _plan(lite, text)
+    assert got_task == task and inputs == ["u0"] and (command is None or got_command == command)
+
+
+def test_each_one_found_is_the_output_of_the_find(lite):
+    (find, cut) = _plan(lite, "detect the oranges, then mask every one you found")
+    assert find[0] == "ground" and (cut[0], cut[2], cut[3]) == ("segment", "", Region(ref="c1"))
+
+
+def test_a_later_turn_on_the_original_photo_acts_on_the_upload(lite):
+    cut = [CallInfo(1, "c1", "segment", "the dog", "done", "o1", "expert")]
+    mask = [MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u0",))]
+    ((task, op, command, region, inputs, args),) = _plan(lite, "now make the bench green in the original picture",
+                                                         ("image",), cut, ["cut out the dog"], mask)
+    assert (task, op, command, region, inputs, args) == ("edit_image", "recolor", "the bench", None, ["u0"],
+                                                         {"color": "green"})
+
+
+def test_the_first_picture_made_when_nothing_was_uploaded_is_that_output(lite):
+    done = [CallInfo(1, "c1", "generate_image", "a lake at dawn", "done", "o1", "expert"),
+            CallInfo(2, "c1", "generate_image", "a lake at night", "done", "o2", "expert")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert"), MediaInfo("o2", "image", *SIZE, source="expert")]
+    ((task, op, _, _, inputs, _),) = _plan(lite, "把第一张图变成水彩风格", (), done, ["画一个湖", "再画一张夜景"], made)
+    assert (task, op, inputs) == ("edit_image", "restyle", ["o1"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("这是我儿子拍的照片，帮我把小狗抠出来", ("image",), "segment", "小狗"),
+    ("圈出所有的气球，我想数数有几个", ("image",), "ground", "气球"),
+    ("把这张照片的天空换成星空", ("image",), "edit_image", "天空"),
+])
+def test_chinese_scene_purpose_and_the_medium_before_a_thing_are_no_part_of_it(lite, text, kinds, task, command):
+    ((got_task, _, got_command, _, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, inputs) == (task, command, ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds", [
+    ("这只猫的毛色正常吗，朋友说是品种特征", ("image",)),
+    ("这两张日落的照片，哪张颜色更好看？", ("image", "image")),
+])
+def test_a_chinese_question_with_hearsay_after_it_or_two_photos_named_before_it_asks(lite, text, kinds):
+    ((task, _, _, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (task, region, inputs) == ("answer", None, ["u0"])
+
+
+def test_a_chinese_written_box_tracked_through_the_whole_video(lite):
+    ((task, _, _, region, inputs, _),) = _plan(lite, "第8帧 (30,40,200,220) 里的人，请在整段视频里跟踪", ("video",))
+    assert (task, region.box, region.frames, inputs) == ("track", (30.0, 40.0, 200.0, 220.0), (8, 8), ["u0"])

@@ -39,9 +39,11 @@ _ALWAYS_STORY = re.compile(
     r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
     r"|(?:the\s+)?(?:edges?|details?|quality|accuracy|precision|outline|borders?)\s+(?:really\s+|do\s+|does\s+)?"
     r"(?:matters?|counts?|is important|are important)\b"
-    r"|just the (?:mask|cutout|cut-out|outline|selection)(?:\s+(?:for now|please|pls|thanks))*\s*$)", re.I)
+    r"|just the (?:mask|cutout|cut-out|outline|selection)(?:\s+(?:for now|please|pls|thanks))*\s*$"
+    r"|(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:make|draw|create|generate|render|do)\s+(?:me\s+)?(?:one|that one|"
+    r"something like that)(?:\s+(?:for me|please|pls))*\s*$)", re.I)
 """Sentences that are story whatever words they hold ("the outline really matters", "just the mask for now": the
-action already says what to hand back)."""
+action already says what to hand back; "Can you make one?" after the picture wished for asks for it again)."""
 _STORY_SENTENCE = re.compile(rf"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:{_STORY})", re.I)
 _TAIL = re.compile(r"(?P<sep>[?!.]+\s+|[,;]\s*|\s+-+\s+|\s+(?=(?:bc|b/c|because|cuz)\b))(?P<s>[^?!.,;]*?)\s*[.!?]*\s*$", re.I)
 """The last sentence or comma phrase of a request (and what ends it)."""
@@ -81,11 +83,13 @@ background ...", "to make the car pop, blur the background"): the action alone i
 _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
     r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
-    r"caught|drew|spent)\s+[^.!?]*?|(?:this|here)(?:'s|\s+is|\s+are)\s+(?:my|our|a|an|the)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
+    r"caught|drew|spent|lost|left|met|sent|ran|wrote|built|dug|grew|won)\s+[^.!?]*?|(?:this|here|it)(?:'s|\s+is|\s+are|\s+was)\s+"
+    r"(?:my|our|a|an|the|from|taken|shot|filmed)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
     r"we are)\s+[^.!?]*?)[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
 those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall.",
-"Here's my desk at work.", "This is my phone video of the match.", "Hi, I'm making a sticker out of my cat."), before the
+"Here's my desk at work.", "This is my phone video of the match.", "This is from my phone at the beach.",
+"I lost my sister in the crowd.", "Hi, I'm making a sticker out of my cat."), before the
 question or request."""
 _FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[\w-]+\s+)?(?:image|picture|photo|pic|video|"
                        r"clip|one|frame|shot)s?\s*[,:])[^.;?!,:]+?[,:]\s*(?=[a-z]+\b)", re.I)
@@ -110,10 +114,27 @@ _EXCLAIMED = re.compile(r"^(?P<s>[a-z][\w' -]{2,60}?)\s*!+\s+(?=(?:what|which|wh
 tower ...?"): it only sets the scene."""
 
 
+_REFERS_BACK = re.compile(r"\b(?:find|where(?:'s|\s+is|\s+are)|track|follow|spot|locate)\s+(?:it|them|he|she|him|her|they)\b",
+                          re.I)
+"""A request whose thing is only named in the scene before it ("I lost my sunglasses on this blanket. Can you find
+them?"): the scene stays, as it says what "them" is."""
+
+
+_REACTION = re.compile(r"^(?:(?:oh|wow|ok(?:ay)?|aw+|ha(?:ha)+)[,\s]+)*(?:(?:i\s+)?love\s+(?:it|this|that)|perfect|nice(?:\s+one)?|"
+                       r"great|awesome|amazing|beautiful|gorgeous|cool|sweet|wonderful|brilliant|excellent|lovely|so cute|"
+                       r"(?:that|this|it)\s+(?:looks?|is)\s+(?:great|amazing|awesome|perfect|nice|good|lovely))"
+                       r"(?:\s+(?:thanks|thank you))?\s*[!.]+\s+(?=\S)", re.I)
+"""A first exclamation about the last result ("love it! now make it move: ...", "Perfect. Now ..."): no part of the
+request after it."""
+
+
 def _scene_end(text: str) -> int:
     """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for."""
+    reaction = _REACTION.match(text)
+    if reaction:
+        return reaction.end()
     scene = _SCENE.match(text)
-    if scene and not _VERB.search(scene.group("s")):
+    if scene and not _VERB.search(scene.group("s")) and not _REFERS_BACK.search(text[scene.end():]):
         return scene.end()
     exclaimed = _EXCLAIMED.match(text)
     if exclaimed and not _VERB.search(exclaimed.group("s")) and not _ACTION.search(exclaimed.group("s")):
@@ -126,9 +147,10 @@ def _scene_end(text: str) -> int:
 
 _WITH_IT = re.compile(r"^(?:(?:i|we)\s+(?:want|wanna|need|plan|'m going|am going|'m gonna|am gonna)(?:\s+to)?|i'd like to|"
                       r"so\s+(?:that\s+)?(?:i|we)\s+can|to)\s+[a-z]+\s+(?:(?:it|him|her|them)\b|(?:it|him|her|them)\s+"
-                      r"(?:into|as|on|for)\b)", re.I)
-"""What the user will do with the result, after the request ("Cut out my dog, I want to turn him into a sticker"): an
-action on "him" or "it", which is the result itself."""
+                      r"(?:into|as|on|for)\b|(?:an?|the|some|my|our)\s+(?:[\w'-]+\s+){0,3}?(?:for|of|about|under|next to|with)\s+"
+                      r"(?:it|him|her|them|this|that)\b)", re.I)
+"""What the user will do with the result, after the request ("Cut out my dog, I want to turn him into a sticker", "...
+I'd like to write a short caption for it on the fridge."): an action on "him" or "it", which is the result itself."""
 
 
 def _story(sentence: str) -> bool:
@@ -146,17 +168,27 @@ sentence with one after it, keeps the sentence after it ("Can you make this pict
 
 _ZH_ASKS_ANYTHING = re.compile(r"[？?]|帮|把|将|请|给我|生成|画|做|改|换|去掉|删|分割|框|跟踪|追踪|抠|标|找|圈|移|加|变|哪|吗|什么|怎么|多少|几")
 _ZH_WHERE = re.compile(r"哪里|哪儿|在哪(?![个种些一年国座])|位置|坐标")
-_ZH_PURPOSE = re.compile(r"[，,]\s*(?:我)?(?:要|是|准备|打算|想)?(?:用在|用于|用来|拿来|放在|发到|发在)[^，,。！!？?]*[。！!]*$")
-"""A Chinese purpose after the request ("，要用在出租广告里"): why, not what."""
+_ZH_PURPOSE = re.compile(r"[，,]\s*(?:我)?(?:要|是|准备|打算|想)?(?:用在|用于|用来|拿来|放在|发到|发在)[^，,。！!？?]*[。！!]*$"
+                         r"|[，,]\s*(?:我|我们)(?:想|要|打算|准备)(?:数一下|数数|数一数|统计一下|发|打印|分享|做成|当)[^，,。！!？?]*[。！!]*$")
+"""A Chinese purpose after the request ("，要用在出租广告里", "，我想数一下有几只"): why, not what."""
+_ZH_HEARSAY = re.compile(r"^(?:但|可是|不过|而且)?[\u4e00-\u9fff]{1,4}(?:说|讲|告诉我|跟我说)")
+"""A sentence of what someone said after a Chinese question ("卖家说是新换的"): story, whatever words it holds."""
+_ZH_SCENE = re.compile(r"^(?:这|那)(?:是|张是|段是|幅是|张图是|张照片是)[^，,。！!？?]{2,20}[，,。！!]\s*(?=[^，,。！!？?]*(?:把|帮|请|给我))")
+"""A first Chinese clause that only says what the picture is ("这是我女儿画的画，请把太阳抠出来"), before the request."""
 
 
 def _zh_after_question(text: str) -> str:
     """The Chinese ``_after_question``: "这张照片是在哪个城市拍的？看着像是欧洲的教堂。" is the question alone."""
+    scene = _ZH_SCENE.match(text)
+    if scene:
+        text = text[scene.end():]
     cut = text.find("？")
+    if cut < 0 and re.search(r"[吗呢][，,]", text):  # "帮我看看...严重吗，卖家说是新换的": a question without its mark
+        cut = re.search(r"[吗呢][，,]", text).start() + 1
     rest = text[cut + 1:].strip() if cut > 0 else ""
-    if not rest or _ZH_ASKS_ANYTHING.search(rest) or _ZH_WHERE.search(text[:cut]):
+    if not rest or (_ZH_ASKS_ANYTHING.search(rest) and not _ZH_HEARSAY.match(rest)) or _ZH_WHERE.search(text[:cut]):
         return text
-    return text[:cut + 1]
+    return text[:cut + 1] if text[cut] == "？" else text[:cut]
 
 
 def _after_question(text: str) -> str:

@@ -126,7 +126,8 @@ _ACTS_ON_REGION = ("segment", "track", "edit_image")
 _MAKES_VIDEO = ("generate_video", "edit_video", "animate_image")
 _MAKES = ("generate_image", "edit_image", *_MAKES_VIDEO)
 """Tasks whose output is a new picture or video: a later edit in the same request acts on the latest of them."""
-_INSTEAD = re.compile(r"(?:\s+(?:instead|too|as well|also|out|up|down|over|somewhere|there|in there))+\s*$", re.I)
+_INSTEAD = re.compile(r"(?:\s+(?:instead|too|as well|also|out|up|down|over|somewhere|there|in there|throughout|"
+                      r"everywhere|all the way through))+\s*$", re.I)
 _PROMPT_LEAD = re.compile(r"^(?:(?:an?\s+)?(?:short\s+|quick\s+|[\w-]+\s+second\s+)?(?:video|clip|film|movie|animation|"
                           r"gif|picture|image|photo|drawing|painting)\s+)?(?:of|showing|depicting|about|where|with|"
                           r"featuring)\s+", re.I)
@@ -206,7 +207,7 @@ _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w'
                     r"(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end")."""
-_ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我)*"
+_ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我|在(?:整个|这个|这段|整段|全)?(?:视频|画面|片子)(?:里|中)?)*"
                           r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?"
                           r"(?:下去|到底|到最后|到结束|出来|掉)?))"
                           r"[吧。！!]*$")
@@ -226,8 +227,9 @@ _ART_WORDS = re.compile(r"\b(?:painting|photo|photograph|picture|image|illustrat
                         r"video|clip|animation|watercolou?r|artwork)\b", re.I)
 _PRONOUNS = re.compile(r"\b(?:it|its|they|them|their|that|those|he|she|him|her)\b", re.I)
 _BOTH = re.compile(r"(?P<s>)(?:\bboth\s+(?:of\s+the\s+)?(?:images|pictures|photos|pics|videos|clips)|\b(?:each|every)\s+(?:image|"
-                   r"picture|photo|video)|(?:这)?两张(?:图片?|照片)都?|(?:这)?两段视频都?)", re.I)
-"""The same action on every attached medium ("make both photos black and white", "把两张图都变成黑白的")."""
+                   r"picture|photo|video)|(?:这)?两张(?:[^，,。？?！!里中上]{1,8}?的?)?(?:图片?|照片)都?|(?:这)?两段视频都?)", re.I)
+"""The same action on every attached medium ("make both photos black and white", "把两张图都变成黑白的"); 这两张婚礼蛋糕的照片
+names both too."""
 _RESTATED = re.compile(rf"^(?P<a>[^-–—]{{6,}}?)\s+[-–—]+\s+(?P<b>(?:(?:please|pls|just|so)\s+)?(?:{'|'.join(COMMAND_VERBS)})\b.+)$",
                        re.I)
 """A request said twice, the second time after a dash ("make it wintry - give this photo a snowy winter style")."""
@@ -239,12 +241,13 @@ _PLAIN_QUESTION = re.compile(
     r"^(?:(?:so|and|ok(?:ay)?|hey|hmm+|honestly)[,\s]+)*(?:any idea|do you know|(?P<tell>(?:can|could|would) you (?:describe|tell me|explain))\b|"
     r"(?P<bare>(?:is|are|was|were)\s+(?:this|that|these|those|the|it|my|our|he|she|they)\b|what\s+(?:colou?r|kind|type|sort|"
     r"brand|breed|model|shape|material|time|year|species)\s+(?:of\s+[\w-]+\s+)?(?:is|are|was|were)\s+(?:the|this|that|these|"
-    r"those|my|our)\b)|what(?:'s|\s+is)\s+the\s+name\s+of\b|(?:does|do|did|will|would|should|could|can)\s+"
+    r"those|my|our)\b|how\s+(?:deep|tall|high|big|old|long|wide|far|heavy|thick|fast|much|many\s+[\w-]+)\s+(?:do|would|did|"
+    r"can)\s+you\s+(?:reckon|think|guess|say|figure|estimate|suppose)\b)|what(?:'s|\s+is)\s+the\s+name\s+of\b|(?:does|do|did|will|would|should|could|can)\s+"
     r"(?:this|that|these|those|the|my|our|he|she|they)\b)", re.I)
 """A question by its opening: asked about the picture ("is this sofa good enough to sell?", "does the goalkeeper touch
 the ball?", "any idea which city this is?", "can you describe this photo for my report"), not "is there a dog?"; one
-that opens with "is the ..." or "what colour/kind of ... is" asks even without its question mark ("is the oil on this
-dipstick ok or do i need to top it up")."""
+that opens with "is the ...", "what colour/kind of ... is" or "how deep do you reckon ..." asks even without its
+question mark ("is the oil on this dipstick ok or do i need to top it up")."""
 _QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|segment|track|follow|outline|highlight|cut|"
                             r"remove|erase|delete|show me|mask|replace|swap|add|change|make|turn|animate|generate|draw|"
                             r"create|how many|count)\b", re.I)
@@ -272,6 +275,15 @@ _BACKGROUND = re.compile(r"^(?:the\s+|its\s+|their\s+)?background$|^背景$", re
 _NEW_THING = re.compile(r"\b(?:with|for|by|into)\s+(?P<n>(?:an?|the|some)\s+[^,;.!?]+?)(?:[\s,]+(?:please|pls|thanks|for me))*"
                         r"\s*[.!?]*$", re.I)
 """What a replacement puts in, to the end of the clause ("swap the background for a savanna sunset")."""
+_REPLACE_WITH = re.compile(r"^(?:(?:please|pls|can you|could you|would you|now|then|and|also|next|finally)[\s,]+)*"
+                           r"(?:replace|swap(?:\s+out)?|substitute)\s+(?P<t>\S.*?)\s+(?:with|for|by)\s+(?P<n>[\w\"'].*?)"
+                           r"(?:[\s,]+(?:please|pls|thanks|for me))*[\s.!?]*$", re.I)
+_NEW_MEDIUM_TAIL = re.compile(r"[\s,]+(?:in|on|from|throughout|across)\s+(?:this|that|the|my|our|each|every|all)\s+"
+                              r"(?:[\w'-]+\s+){0,2}?(?:video|clip|footage|film|photo|picture|image|pic|shot|version|one|frames?)\b.*$"
+                              r"|,\s*(?:my|our|his|her|their|she|he|they|i|we)\b.*$", re.I)
+"""What follows a replacement's new thing but is no part of it: the medium or version it is in, a story after it."""
+"""A clause that says both what goes and what comes in ("replace the chalkboard with a big smart screen"): a
+replacement, even when the op head reads only the removal."""
 _NOT_NEW = re.compile(r"\b(?:to|and|then|after|before|while|but|so|this|that|the|it|video|"
                       r"clip|footage|image|picture|photo|pic|please)\b", re.I)
 """Words that end the new thing rather than continue it ("a blue truck | in the video"); a place without a determiner
@@ -279,6 +291,15 @@ is part of it ("a sunny street in paris")."""
 _ZH_BOXES = re.compile(r"框出|框起来|标出|圈出|框住|圈起来")
 _ZH_DRAWN = re.compile(r"我(?:刚才|刚刚)?(?:框|圈|画|标)(?:起来|出来|住|了|出)?的|(?:框|圈)(?:里|中|内|住)的")
 """A Chinese question about what the user drew a box around ("我框起来的这朵", "圈里的那个")."""
+_THIS_THING = re.compile(r"\b(?:this|that|these|those)\s+(?!(?:image|picture|photo|photograph|pic|frame|scene|shot|video|clip|"
+                         r"footage|one|place|area|room|view|drawing|painting|two|three|both)s?\b)[a-z]|\b(?:what|which)\s+(?:(?:kind|type|sort|breed|species|"
+                         r"brand|model)\s+of\s+)?(?!(?:image|picture|photo|pic|place|room|view|time|color|colour)\b)[a-z]+\s+"
+                         r"(?:is|are)\s+(?:this|that|these|those)\s*[?.!]*$", re.I)
+_TWO_MEDIA = re.compile(r"\b(?:these|those|the|my)\s+(?:two|2)\b|\bboth\s+(?:of\s+(?:them|these|the)\b|(?:[\w-]+\s+){0,2}?(?:images|"
+                        r"pictures|photos|pics|shots|videos|clips)\b)|\bwhich\s+(?:one|of\s+(?:them|these|those))\b", re.I)
+"""A question over every attached medium ("which of these two beach pics has the bluer water"): read from the first,
+as the format writes it."""
+"""A question about "this fish" / "that fruit" with a box drawn: the thing in the box, not the whole picture."""
 _ZH_MASKS = re.compile(r"分割|抠|勾勒|蒙版|掩码|轮廓")
 _ZH_VIDEO = re.compile(r"视频|短片|动画|影片")
 _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locate|cut out|mask)\b", re.I)
@@ -290,6 +311,12 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
                          r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
                          r"(?:the\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request)\b|"
                          rf"{GO_BACK.pattern}", re.I)
+_IN_ORIGINAL = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so|next)[,\s]+)*(?:(?:back\s+)?(?:in|on|to|for)\s+)(?:the|my|our)\s+"
+                          r"original(?:\s+(?:image|picture|photo|pic|video|clip|one|upload|shot))?\s*[,:]?\s*", re.I)
+_IN_ORIGINAL_END = re.compile(r"[\s,]+(?:in|on)\s+(?:the|my|our)\s+original(?:\s+(?:image|picture|photo|pic|video|clip|one|"
+                              r"upload|shot))?(?=\s*[.!?]*$)", re.I)
+"""A later turn that acts on the upload again ("and in the original photo, change ...", "... in the original
+picture"), not on what the last turn made."""
 _NO_LONGER = re.compile(r"[,;]\s*(?:no|without|minus)\s+(?:the\s+)?[\w -]+?\s*[.!]*$", re.I)
 """What the version gone back to lacks, said again after the action (", no watercolor")."""
 
@@ -549,6 +576,19 @@ def _on_medium(inp: PlannerInput, index: int) -> PlannerInput:
                    region_media=users[index] if inp.region is not None else inp.region_media)
 
 
+def _on_original(inp: PlannerInput, text: str) -> tuple[PlannerInput, str]:
+    """A later turn that names the upload again ("and in the original photo, change the leather strap to tan"): the
+    request on that upload, without those words and without the masks made since."""
+    original = _IN_ORIGINAL.match(text) or _IN_ORIGINAL_END.search(text)
+    users = [m.id for m in inp.media if m.source == "user"]
+    made = [m.id for m in inp.media if m.source != "user"]
+    if original is None or not users or not made or inp.new_media or len(text) <= len(original.group()):
+        return inp, text
+    inp = replace(inp, new_media=[_root(inp, made[-1]) or users[-1]],
+                  history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
+    return inp, (text[:original.start()] + " " + text[original.end():]).strip(" ,")
+
+
 def _root(inp: PlannerInput, media_id: str | None) -> str | None:
     """The user's medium an output was made from, following its parents."""
     seen: set[str] = set()
@@ -690,6 +730,7 @@ class LitePlanner:
             inp = replace(inp, text=inp.text[having.end():], new_media=[added])
         text, written = _mark_written_boxes(inp)
         text = without_chatter(text)  # "..., need to mark it for the safety report by tonight"
+        inp, text = _on_original(inp, text)
         invocations: list[Invocation] = []
         reasons: list[str] = []
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
@@ -698,7 +739,7 @@ class LitePlanner:
             asks = _ASKS.match(clause) or (_CJK.search(clause) and asks_in_chinese(clause))  # "这两张图哪张更亮？": one answer
             both = _BOTH.search(clause) if len(users) > 1 and not asks else None
             if asks and _CJK.search(clause) and len(users) > 1:
-                clause = _BOTH.sub("", clause) or clause  # the question reads both images; 这两张图 is no object
+                clause = _BOTH.sub("", clause).lstrip("，, ") or clause  # the question reads both images; 这两张图 is no object
             readings = [(_on_medium(clause_inp, i), _BOTH.sub(both.group("s"), clause)) for i in range(len(users))] \
                 if both else [(clause_inp, clause)]  # "把两张图都变成黑白的": the same on each image
             made = [i.id for i in invocations if i.task in _MAKES]
@@ -814,7 +855,12 @@ class LitePlanner:
         if chosen is not None and _ASKS.match(clause) and _EITHER.search(clause):
             chosen = None  # "which photo is sharper, the first or the second one?": a question on both, read from u0
         explicit = chosen is not None and len(users) > 1
-        if explicit:  # "the second one" only picks among several media
+        stills = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
+        if (chosen is not None and not users and not inp.new_media and -len(stills) <= chosen < len(stills)
+                and not _NTH_RESULT.search(clause)):
+            # "把第一张图改成赛博朋克风格" with nothing uploaded: the first picture made in this thread
+            inp, clause, chosen = replace(inp, new_media=[stills[chosen]]), named, None
+        elif explicit:  # "the second one" only picks among several media
             clause = named
         else:
             chosen = None
@@ -997,6 +1043,11 @@ class LitePlanner:
             pred = replace(pred, task="answer", task_p=1.0, region="none", region_p=1.0)  # "哪张更亮一点？": about the media
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
+        swap = (_REPLACE_WITH.match(said.strip()) if pred.task in ("edit_image", "edit_video") and pred.op in ("remove", "replace")
+                else None)
+        if swap and rule_task != "remove":  # "replace the wall behind the shelf with exposed brick", "... with a big| screen"
+            new = _NEW_MEDIUM_TAIL.sub("", swap.group("n")) or swap.group("n")  # "... for a zebra in this footage"
+            pred = replace(pred, op="replace", op_p=1.0, spans={**pred.spans, "new": new})
         sure = {"task": pred.task_p, "region": pred.region_p, **({"op": pred.op_p} if pred.task == "edit_image" else {})}
         doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < threshold]
         if doubt:
@@ -1025,8 +1076,11 @@ class LitePlanner:
         has_image = latest_kind(inp) == "image" or made_image or any(m.kind == "image" for m in inp.media)
         if task in ("generate_image", "generate_video") and _ANIMATE_VERB.match(said) and has_image:
             return self._animation(animation_prompt(said) or "", inp, earlier)  # "animate the painting so ..."
+        blank = not inp.media and not earlier and not task_spec(task).from_text and not _CJK.search(said)
         medium = ((chinese_generation_medium(said) if _CJK.search(said) else generation_medium(said))
-                  if task_spec(task).from_text else None)
+                  if task_spec(task).from_text or blank else None)  # "draw a cutaway diagram of ...": nothing to cut
+        if blank and medium is not None:
+            spans = {**spans, "prompt": generation_prompt(said) or spans.get("prompt", "")}
         if medium is not None:  # "create an image showing ...": the medium named decides
             task = f"generate_{medium}"
         if task in ("segment", "track", "animate_image") and _ZH_BOXES.search(said) and not _ZH_MASKS.search(said):
@@ -1123,8 +1177,8 @@ class LitePlanner:
         describe the final image"); in a later turn with nothing new attached, about the thread's latest output
         ("how many did you find?"); else about the attached medium."""
         command = POLITE.sub("", clause).strip()
-        if inp.region is not None and inp.region.box is not None and _ZH_DRAWN.search(said):
-            source = "box"  # "我框起来的这朵是什么花？": the thing the user boxed
+        if inp.region is not None and inp.region.box is not None and (_ZH_DRAWN.search(said) or _THIS_THING.search(said)):
+            source = "box"  # "我框起来的这朵是什么花？", "what kind of fish is this?": the thing the user boxed
         if source == "box" and inp.region is not None:  # the box lies on the medium it was drawn on, not the latest output
             return Invocation(task="answer", command=command, region=inp.region,
                               inputs=[inp.region_media] if inp.region_media else latest_input(inp))
@@ -1146,6 +1200,8 @@ class LitePlanner:
             outputs = [m.id for m in inp.media if m.source != "user"]
             if outputs:
                 return Invocation(task="answer", command=command, inputs=outputs[-1:])
+        if len(inp.new_media) > 1 and inp.region is None and _TWO_MEDIA.search(said):
+            return Invocation(task="answer", command=command, inputs=inp.new_media[:1])  # "which of these two ... has"
         return Invocation(task="answer", command=command, inputs=latest_input(inp))
 
     def _act(self, task: str, op: str, source: str, spans: dict[str, str], clause: str, inp: PlannerInput,

@@ -92,18 +92,21 @@ _BARE_BOX = (r"^(?:(?:and|also|please|pls|now|so|just|then)\s+)*(?:(?:can|could)
              r"\s+an?\s+(?:bounding\s+)?(?:box|rectangle)(?:\s+(?:around|on|over)\s+(?:it|them|that))?)(?:\s+(?:please|pls|thanks))?"
              r"\s*[.!?]*$")
 """A follow-up that only asks for the answer as a box ("where is the kite? show me with a box", "... box it")."""
-_BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+)?"
-                          r"(?:(?:exact|precise|binary)\s+)?(?:mask|pixels|outline|silhouette|cutout)(?:\s+(?:please|of it|for it))?"
+_BARE_FOLLOW = re.compile(r"^(?:(?:and|also|please|now)\s+)*(?:give me |i want |i need |show me )?(?:an?\s+|the\s+|its\s+)?"
+                          r"(?:(?:exact|precise|binary|actual|full)\s+)?(?:mask|pixels|outline|silhouette|cutout|shape)"
+                          r"(?:\s+(?:please|of it|for it))?(?:,?\s*(?:not|rather than|instead of)\s+(?:just\s+)?(?:an?\s+)?"
+                          r"(?:bounding\s+)?(?:box|rectangle)(?:es)?)?"
                           r"\s*[.!?]*$|^(?:(?:and|also|please|now|so)\s+)*(?:(?:can you\s+)?(?:show|tell) me\s+)?where(?:\s+(?:it|they)\s+"
                           r"(?:is|are))?(?:\s+(?:exactly|please))?\s*[.!?]*$|" + _BARE_BOX + "|" + _ZH_BARE_MASK + "|" + _ZH_BARE_FIND, re.I)
-"""A follow-up that names nothing ("... the lake? give me a mask"): it belongs to the question before it."""
+"""A follow-up that names nothing ("... the lake? give me a mask", "... give me its exact shape, not a box"): it belongs
+to the question before it."""
 _MASK_IT = re.compile(r"^(?:(?:and|also|please|now|so|just|then)\s+)*(?:mask|segment|outline|select)\s+(?:it|that|them)"
                       r"(?:\s+(?:out|please))?\s*[.!?]*$", re.I)
 _WHERE_QUESTION = re.compile(r"^(?:(?:so|and|ok(?:ay)?)\s+)?(?:where\b|(?:in\s+)?(?:which|what)\s+(?:part|region|area|portion|"
                              r"section|pixels)\b)", re.I)
 """After a question of where a thing is, "mask it" asks for that answer as a mask: one segmentation, not two calls
 ("which part of the image is the river? mask it"); after another question it is an action of its own."""
-_ANOTHER_MEDIUM = re.compile(r"\s+and\s+(?:also\s+)?(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
+_ANOTHER_MEDIUM = re.compile(r",?\s+and\s+(?:also\s+|separately\s+|then\s+)?,?\s*(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
                              r"drawing|painting|animation)\s+(?:of|showing|with)\b|another(?:\s+one)?\s+(?:of|showing|with)\b)",
                              re.I)
 """Two generations in one request ("a video of X and also an image of Y"): the second has no verb of its own."""
@@ -401,7 +404,7 @@ _WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detec
 _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:goes|go|moves|move|is|are|travels|runs|walks|"
                           rf"drives|flies|heads)\b.*$", re.I)
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
-                     r"picture|photo|pic|background|scene|shot|frame))?"
+                     r"picture|photo|pic|background|scene|shot|frame|drawing|painting|sketch|artwork|poster))?"
                      r"(?:,?\s+(?:as|into|in|on)\s+(?:an?\s+|its\s+|their\s+)?(?:(?:clean|separate|own|binary|alpha|"
                      r"transparent|single|new)\s+)*(?:mask|cutout|cut-out|layer|png|sticker|matte|image))?"
                      r"(?:[\s,]+(?:precisely|carefully|neatly|cleanly|exactly|please|pls|for me|thanks))*\s*[.!?]*$", re.I)
@@ -636,6 +639,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     found = _MOVES_IN_VIDEO.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))
+    asked, _, follow = body.partition("? ")
+    if follow and _BARE_FOLLOW.match(follow.strip()):  # "What area ... does X cover? Give me the mask, not a box."
+        body = asked + "?"
     found = _PIXELS.match(body) or _EVERY_PIXEL.match(body)
     if found:
         target = next(g for g in found.groups() if g)
@@ -711,7 +717,7 @@ _GEN_LEAD = re.compile(
     r"could i (?:get|have)|may i have|to see|to have)(?:\s+(?:me|us|for me))?\s*(?:[:,-]\s*)?)+", re.I)
 _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|short\s+|quick\s+|little\s+|brief\s+|"
                          r"(?:\d+|[a-z]+)[- ]?(?:second|sec|s|minute)s?(?:[- ]long)?\s+|(?:high[- ]resolution|hd|4k)\s+|"
-                         r"time[- ]?lapse\s+|slow[- ]motion\s+|animated\s+)*"
+                         r"time[- ]?lapse\s+|slow[- ]motion\s+|animated\s+|still\s+)*"
                          r"(?:image|picture|pic|photo|photograph|illustration|video|vid|clip|animation|gif|movie|film|"
                          r"footage|video clip)s?\s*"
                          r"(?:of|showing|where|depicting|about|in which|that shows|with|featuring|:)\s+", re.I)
@@ -723,8 +729,12 @@ _LABELLED = re.compile(r"^(?:(?:an?|the)\s+)?(?P<m>image|img|picture|pic|photo|v
                        r"(?P<p>.+?)\s*[.!]*$", re.I)
 _VIDEO_WORDS = re.compile(r"^(?:video|vid|clip|animation|movie|gif|film|footage|timelapse|time-lapse)", re.I)
 _GEN_MEDIUM_WORD = re.compile(r"^(?:(?:an?|some|one)\s+)?(?:[\w-]+\s+){0,3}?(?P<m>image|picture|pic|photo|photograph|illustration|"
-                              r"drawing|painting|render|rendering|portrait|poster|logo|icon|wallpaper|artwork|sketch|video|vid|clip|animation|gif|movie|"
-                              r"film|footage|timelapse|time-lapse)s?\b", re.I)
+                              r"drawing|painting|render|rendering|portrait|poster|logo|icon|wallpaper|artwork|sketch|diagram|infographic|"
+                              r"blueprint|schematic|cartoon|comic|doodle|video|vid|clip|animation|gif|movie|"
+                              r"film|footage|timelapse|time-lapse)s?\b(?!\s+(?:photo|photograph|still|poster|portrait|image|picture|pic|shot|"
+                              r"camera)s?\b)", re.I)
+"""The medium a generation names first; a video word before a still's ("a 1970s film photo", "a movie poster") only
+describes the still."""
 
 
 _STILL_OF = re.compile(r"^(?:an?\s+)?(?:(?!animated\b)[\w-]+\s+){0,2}?(?:cartoon|comic|doodle|drawing|painting|sketch|"
@@ -740,6 +750,10 @@ def generation_medium(clause: str) -> str | None:
     if found is None:
         lead = _GEN_LEAD.match(text)
         if lead is None or not lead.group().strip():
+            bare = _GEN_MEDIUM.match(text)  # "image of an empty hospital parking garage ..., cinematic": the medium first
+            if bare:
+                return "video" if re.search(r"\b(?:video|vid|clip|animation|gif|movie|film|footage)s?\b", bare.group(), re.I) \
+                    else "image"
             return "image" if _STILL_OF.match(text) else None
         found = _GEN_MEDIUM_WORD.match(text[lead.end():].strip())
     if found is None:
@@ -1112,10 +1126,29 @@ def colour_request(clause: str) -> tuple[str, str] | None:
     return found.group("t"), found.group("c")
 
 
+_INTO_STYLE = re.compile(
+    r"^(?:(?:please|pls|now|then|and|also|first|can you|could you|would you|i want you to|i'd like you to)[\s,]+)*"
+    r"(?:turn|convert|transform|change|make)\s+(?:this|the|my|that|our|his|her|their)\s+(?:[\w'-]+\s+){0,3}?"
+    r"(?P<m>video|clip|footage|film|movie|image|picture|photo|pic|shot|selfie|drawing|painting|sketch|doodle)\s+into\s+"
+    r"(?P<s>.+?)(?:[\s,]+(?:please|pls|thanks|for me))*\s*[.!?]*$", re.I)
+_MEDIUM_LAST = re.compile(r"\s+(?:scene|image|picture|photo|pic|shot|version)\s*$", re.I)
+
+
 def restyle_request(clause: str) -> str | None:
-    """The style in "restyle it as a 1980s polaroid" (a verb that only ever restyles); None otherwise."""
-    found = _RESTYLE_VERB.match(clause.strip())
-    return found.group("s") if found and not _STYLE_NOT.match(found.group("s")) else None
+    """The style in "restyle it as a 1980s polaroid" (a verb that only ever restyles), or in "turn this snowy street
+    photo into an anime scene" / "turn the drawing into a realistic photo" (a medium named with words before it, then
+    "into" a style; a medium word that ends the style is no part of it); None otherwise."""
+    found = _RESTYLE_VERB.match(clause.strip()) or _INTO_STYLE.match(clause.strip())
+    if found is None or _STYLE_NOT.match(found.group("s")):
+        return None
+    if found.re is _INTO_STYLE and (_AND_THEN.search(found.group("s")) or _MADE_MOVING.search(found.group("s")) or (
+            re.search(r"animation$", found.group("s"), re.I) and not _VIDEO_WORDS.match(found.group("m")))):
+        return None  # "turn this image into a short video", "... a watercolor animation" of a still: it moves
+    return _MEDIUM_LAST.sub("", found.group("s")) if found.re is _INTO_STYLE else found.group("s")
+
+
+_AND_THEN = re.compile(r"\b(?:and|then|with|where|so)\b|,", re.I)
+_MADE_MOVING = re.compile(r"\b(?:video|clip|movie|gif|film|footage|cinemagraph)s?$", re.I)
 
 
 _STYLE_NOT = re.compile(r"^(?:a|an)?\s*(?:video|clip|movie|film|animation|gif)\b", re.I)

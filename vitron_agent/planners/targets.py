@@ -77,13 +77,23 @@ _VERB_AFTER = re.compile(r"\s+(?:is|are|was|were|be|has|have|had|does|do|did|goe
 """A verb after the object ("where the remote is"): no part of its name."""
 
 
+_DETERMINED = re.compile(r"^(?:the|this|that|these|those|my|our|his|her|their|its|a|an|all|every|each|some|any|one|two|"
+                         r"three)\b", re.I)
+_CUT_HEAD = re.compile(r"(?:^|\s)(?P<h>(?:the|this|that|my|our|his|her|their)\s+(?:[a-z][\w-]*\s+){1,2})$", re.I)
+"""The words the tagger left before a target it cut short at the front ("mask the test| tube rack")."""
+
+
 def complete_target(target: str, clause: str) -> str:
     """The target with what the clause says right after it, when that finishes the noun phrase the tagger cut
-    short ("the plate" + "of food", "two kids" + "playing in the sand", "the bride's" + "veil"), then trimmed
+    short ("the plate" + "of food", "two kids" + "playing in the sand", "the bride's" + "veil"), and with a determiner
+    and a noun left before it ("the test" + "tube rack"), then trimmed
     ("the goalkeeper frame" + "by frame" -> "the goalkeeper")."""
     at = clause.lower().find(target.lower())
     if not target or at < 0:
         return trim_target(target)
+    head = _CUT_HEAD.search(clause[:at]) if not _DETERMINED.match(target) else None
+    if head:  # "the test| tube rack": the tagger left the determiner and the first noun of a compound behind
+        target, at = head.group("h") + target, head.start("h")
     owner = re.match(r"\s+[\w-]+", clause[at + len(target):]) if target.endswith("'s") else None
     if owner:  # "the sign's" + "text"
         target += owner.group()
@@ -104,7 +114,7 @@ def complete_target(target: str, clause: str) -> str:
     return trim_target(target)
 
 
-_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:位于|处于|在)?(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?)+")
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:位于|处于|在)?(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?|(?:这个|这段|这张|这幅)?(?:视频|照片|图片|图|画面)(?:里|中|上)?的(?=\S))+")
 INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
 """What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
 _ZH_TAIL = re.compile(rf"(?:一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|在(?:这张|这个|这段|这幅)?(?:照片|图片|图|画面|视频|画)(?:里|中|上|内)|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
@@ -117,7 +127,10 @@ def zh_trim(phrase: str) -> str:
 
 _PRONOUN = re.compile(r"^(?:it|them|they|that|this|those|these|each of them|all of them|every one of them|each one|"
                       r"them all|they all|them both|both of them|all of those|"
-                      r"him|her|he|she|它|它们|他们|她们|他|她|这个|那个)(?:都|也|全部|全都)?$", re.I)
+                      r"him|her|he|she|它|它们|他们|她们|他|她|这个|那个)(?:都|也|全部|全都)?$"
+                      r"|^(?:each|every|all)(?:\s+one)?(?:\s+of\s+(?:them|those|these|the ones))?\s+(?:that\s+)?(?:you|we|it)\s+"
+                      r"(?:found|located|spotted|detected|boxed|marked|tracked)(?:\s+(?:earlier|before|above|just now))?$", re.I)
+"""A phrase that names nothing by itself; "each one you found" names what was found."""
 
 
 def is_pronoun(phrase: str) -> bool:
