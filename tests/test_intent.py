@@ -86,3 +86,29 @@ def test_a_later_turn_is_planned_by_the_rules_alone(model):
     without = _plan(text, threshold=9, history=earlier)
     assert [(i.task, i.command) for i in with_head] == [(i.task, i.command) for i in without]
 
+
+
+def _planner_with_head(tmp_path, p_segment: float):
+    """LitePlanner on the shipped heads with an intent head that reads every request as a mask with ``p_segment``
+    (zero weights, the bias sets the odds): the planner's policy, not the head's reading, under test."""
+    import shutil
+
+    from vitron_agent.finetune.lite_intent import save_head
+    from vitron_agent.planners.lite import LitePlanner
+    from vitron_agent.planners.lite_model import WEIGHTS_DIR
+
+    folder = tmp_path / f"weights-{p_segment}"
+    folder.mkdir()
+    for name in ("heads.safetensors", "config.json"):
+        shutil.copy(WEIGHTS_DIR / name, folder / name)
+    odds = float(np.log(p_segment / (1 - p_segment)))
+    save_head(folder / "intent.safetensors", np.zeros((388, 2), np.float32), np.array([0.0, odds], np.float32),
+              ["ground", "segment"])
+    return LitePlanner(folder)
+
+
+def test_boxes_become_a_mask_only_when_the_head_is_surer(tmp_path):
+    sure, unsure = _planner_with_head(tmp_path, 0.85), _planner_with_head(tmp_path, 0.75)
+    assert [(i.task, i.command) for i in sure.plan(_input("find the kettle")).invocations] == [("segment", "the kettle")]
+    assert [(i.task, i.command) for i in unsure.plan(_input("find the kettle")).invocations] == [("ground", "the kettle")]
+    assert [i.task for i in sure.plan(_input("generate a picture of a kettle")).invocations] == ["generate_image"]

@@ -657,6 +657,10 @@ def _named_after_question(clause: str, earlier: list[Invocation]) -> str | None:
 
 _LOOKING = frozenset({"answer", "ground", "segment", "track"})
 """The tasks between which the intent head may overrule the clause-by-clause plan."""
+_SHAPE_NOT_BOXES = 0.8
+"""How sure the intent head must be to change boxes into a mask on a still, or a mask into boxes ("give me the exact
+silhouette of the snowboarder"): surer than for asking against locating, as "put a bounding box on the apples" read
+as a mask at 0.74 shows."""
 _ONE_OF_SEVERAL = 0.95
 """How sure the intent head must be to make one call of a plan of several (a question and an action are often
 both meant)."""
@@ -791,8 +795,9 @@ class LitePlanner:
             return invocations
         if not planned_tasks <= _LOOKING or (not invocations and intent.task == "answer"):
             return invocations  # verbs that make or change pixels are the rules' to read
-        if len(invocations) == 1 and (intent.task == "answer") == (invocations[0].task == "answer"):
-            return invocations  # boxes or a mask, on a still or a video: the rules' verbs and the sets' conventions
+        if len(invocations) == 1 and (intent.task == "answer") == (invocations[0].task == "answer") and not (
+                {intent.task, invocations[0].task} == {"ground", "segment"} and intent.p >= _SHAPE_NOT_BOXES):
+            return invocations  # boxes or a mask: the rules' verbs and the sets' conventions, unless the head is surer
         ids = {i.id for i in invocations}
         same = [i for i in invocations if intent_label([(i.task, i.args.get("op"))]) == intent.label
                 and not ({*i.inputs, *([i.region.ref] if i.region is not None and i.region.ref else [])} & ids)]
