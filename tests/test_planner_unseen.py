@@ -1544,3 +1544,73 @@ def test_a_chinese_question_with_hearsay_after_it_or_two_photos_named_before_it_
 def test_a_chinese_written_box_tracked_through_the_whole_video(lite):
     ((task, _, _, region, inputs, _),) = _plan(lite, "第8帧 (30,40,200,220) 里的人，请在整段视频里跟踪", ("video",))
     assert (task, region.box, region.frames, inputs) == ("track", (30.0, 40.0, 200.0, 220.0), (8, 8), ["u0"])
+
+
+@pytest.mark.parametrize("text, kinds, task, command", [
+    ("point out every safety helmet on the shelf", ("image",), "ground", "every safety helmet on the shelf"),
+    ("follow the skier while she crosses the ridge", ("video",), "track", "the skier"),
+    ("cut out the teapot so that we can use it on our menu", ("image",), "segment", "the teapot"),
+    ("which pixels are the lamp in the middle?", ("image",), "segment", "the lamp in the middle"),
+    ("isolate only the teapot, no background", ("image",), "segment", "the teapot"),
+    ("please pick out just the red scarf, nothing else", ("image",), "segment", "the red scarf"),
+])
+def test_targets_keep_quantifiers_and_places_and_lose_when_and_why(lite, text, kinds, task, command):
+    ((got_task, _, got_command, region, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_command, region, inputs) == (task, command, None, ["u0"])
+
+
+def test_that_turned_into_an_art_form_is_a_restyle_of_the_last_output(lite):
+    done = [CallInfo(1, "c1", "edit_image", "the car", "done", "o1", "expert")]
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "Great. Now turn it into a linocut print.", ("image",), done,
+                                              ["remove the car"], made)
+    assert (task, op, inputs or ["o1"], args) == ("edit_image", "restyle", ["o1"], {"style": "a linocut print"})  # []: the latest
+
+
+@pytest.mark.parametrize("text, kinds, media, task, inputs", [
+    ("ok go back to the very first version and add a red kite", ("image",),
+     [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",)),
+      MediaInfo("o2", "image", *SIZE, source="expert", parents=("o1",))], "edit_image", ["o1"]),
+    ("actually go back to the original and remove the traffic cone", ("video",),
+     [MediaInfo("o1", "video", *SIZE, frames=48, source="expert", parents=("u0",))], "edit_video", ["u0"]),
+])
+def test_going_back_to_the_very_first_or_the_bare_original(lite, text, kinds, media, task, inputs):
+    done = [CallInfo(i + 1, "c1", task, "x", "done", m.id, "expert") for i, m in enumerate(media)]
+    ((got_task, _, _, _, got_inputs, _),) = _plan(lite, text, kinds, done, ["edit it"] * len(media), media)
+    assert (got_task, got_inputs) == (task, inputs)
+
+
+def test_a_chinese_colour_named_by_a_thing_of_that_colour_is_a_recolour(lite):
+    ((task, op, command, _, _, args),) = _plan(lite, "把沙发改成橄榄绿", ("image",))
+    assert (task, op, command, args) == ("edit_image", "recolor", "沙发", {"color": "橄榄绿"})
+
+
+@pytest.mark.parametrize("text, tasks", [
+    ("could you draw a rainy street in the style of an old noir film?", ["generate_image"]),
+    ("Can you generate a bold poster of a fox, teal and orange palette?", ["generate_image"]),
+    ("Make a clip of waves at dusk, and also create a still image of a lighthouse", ["generate_video", "generate_image"]),
+])
+def test_drawn_asked_and_second_generations_with_their_own_verb(lite, text, tasks):
+    assert [p[0] for p in _plan(lite, text, ())] == tasks
+
+
+@pytest.mark.parametrize("text, task, op, command", [
+    ("Good morning. We went to the aquarium yesterday. What fish is this?", "answer", None, None),
+    ("describe this photo of our garden in one line, it's for a newsletter", "answer", None, None),
+    ("The lamp on the left looks ugly. Remove it please.", "edit_image", "remove", "the lamp on the left"),
+    ("I'd like a small cactus on the desk. Add a small cactus next to the lamp.", "edit_image", "add", None),
+])
+def test_greetings_scenes_wishes_and_a_thing_judged_before_the_request(lite, text, task, op, command):
+    ((got_task, got_op, got_command, _, inputs, _),) = _plan(lite, text, ("image",))
+    assert (got_task, got_op, inputs) == (task, op, ["u0"])
+    assert command is None or got_command == command
+
+
+def test_a_still_with_several_words_brought_to_life_after_a_colon(lite):
+    ((task, _, command, _, inputs, args),) = _plan(lite, "bring my old family portrait to life: grandma smiles and waves")
+    assert (task, command or args.get("prompt"), inputs) == ("animate_image", "grandma smiles and waves", ["u0"])
+
+
+def test_an_answer_about_the_edited_picture_reads_the_edit(lite):
+    (_, (task, _, _, _, inputs, _)) = _plan(lite, "remove the cones, then describe how the edited picture looks")
+    assert (task, inputs) == ("answer", ["c1"])

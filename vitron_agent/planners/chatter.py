@@ -128,21 +128,53 @@ _REACTION = re.compile(r"^(?:(?:oh|wow|ok(?:ay)?|aw+|ha(?:ha)+)[,\s]+)*(?:(?:i\s
 request after it."""
 
 
+_GREETING = re.compile(r"^(?:good\s+(?:morning|afternoon|evening|day)|hi|hello|hey|hiya|greetings)(?:\s+there)?\s*[!.,]+\s+(?=\S)",
+                       re.I)
+"""A greeting written as its own sentence ("Good afternoon.", "Hi!"): no part of the request."""
+
+
+_WISH = re.compile(r"^(?:(?:i|we)\s+(?:really\s+)?(?:want|need|would like|'d like)|i'd like|i'd love|we'd like)\s+(?:an?|some|the)\s+"
+                   r"(?P<n>[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:on|in|at|by|over|under|above|near|next to|instead of)\s+[^.!?]*)?"
+                   r"[.!]+\s+(?=\S)", re.I)
+"""A first sentence that wishes for a thing the request after it then puts in ("I want a framed poster on the wall.
+Replace the area ... with a framed poster."): the request says it all."""
+
+
+def _wished_first(text: str) -> int:
+    """Where the request starts after a wish for the thing it names (``_WISH``); 0 when there is none."""
+    wish = _WISH.match(text)
+    if wish is None or not _ASKING.match(text[wish.end():]):
+        return 0
+    head = wish.group("n").split()[-1]
+    return wish.end() if re.search(rf"\b{re.escape(head)}s?\b", text[wish.end():], re.I) else 0
+
+
 def _scene_end(text: str) -> int:
-    """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for."""
+    """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for
+    (after a greeting, up to two such sentences: "Good afternoon. I photographed an exhibit. Could you ...")."""
     reaction = _REACTION.match(text)
     if reaction:
         return reaction.end()
-    scene = _SCENE.match(text)
-    if scene and not _VERB.search(scene.group("s")) and not _REFERS_BACK.search(text[scene.end():]):
-        return scene.end()
-    exclaimed = _EXCLAIMED.match(text)
+    wished = _wished_first(text)
+    if wished:
+        return wished
+    greeted = _GREETING.match(text)
+    start = greeted.end() if greeted else 0
+    for _ in range(2):
+        scene = _SCENE.match(text[start:])
+        if scene is None or _VERB.search(scene.group("s")) or _REFERS_BACK.search(text[start + scene.end():]):
+            break
+        start += scene.end()
+    if greeted is None and start or greeted is not None and start > greeted.end():
+        return start
+    rest = text[start:]
+    exclaimed = _EXCLAIMED.match(rest)
     if exclaimed and not _VERB.search(exclaimed.group("s")) and not _ACTION.search(exclaimed.group("s")):
-        return exclaimed.end()
-    purpose = _FOR_WHAT.match(text)
-    if purpose and _ASKING.match(text[purpose.end():]) and not _VERB.search(text[:purpose.end()]):
-        return purpose.end()
-    return 0
+        return start + exclaimed.end()
+    purpose = _FOR_WHAT.match(rest)
+    if purpose and _ASKING.match(rest[purpose.end():]) and not _VERB.search(rest[:purpose.end()]):
+        return start + purpose.end()
+    return start
 
 
 _WITH_IT = re.compile(r"^(?:(?:i|we)\s+(?:want|wanna|need|plan|'m going|am going|'m gonna|am gonna)(?:\s+to)?|i'd like to|"
@@ -205,12 +237,30 @@ def _after_question(text: str) -> str:
     return text[:cut + 1]
 
 
+_NAMED_THEN_IT = re.compile(
+    r"^(?P<t>(?:the|my|our)\s+[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:in|on|from)\s+(?:my|the|this|our)\s+(?:[\w'-]+\s+){0,2}?"
+    r"(?:photo|picture|image|pic|shot|video|clip|footage))?\s+(?:looks?|is|seems?|feels?|was|are)\s+[^.!?]*[.!]+\s+(?=\S)",
+    re.I)
+_MEDIUM_HEAD = re.compile(r"\b(?:photo|picture|image|pic|shot|video|clip|footage|colou?rs?|light(?:ing)?|quality)$", re.I)
+
+
+def _named_then_it(text: str) -> str:
+    """ "The rug in my office photo looks awful. Make it navy.": a first sentence that names a thing and judges it, then
+    a request on "it"; the request, with "it" the thing named (not when the thing is the picture itself)."""
+    named = _NAMED_THEN_IT.match(text)
+    rest = text[named.end():] if named else ""
+    if named is None or _MEDIUM_HEAD.search(named.group("t")) or not _ASKING.match(rest):
+        return text
+    its = re.findall(r"\bit\b", rest, re.I)
+    return re.sub(r"\bit\b", named.group("t").lower(), rest, count=1, flags=re.I) if len(its) == 1 else text
+
+
 def without_chatter(text: str) -> str:
     """``text`` without the story around its request: a situation or opinion before it, sentences and phrases
     after it that say why, for whom or how soon ("need to mark it for the safety report by tonight", "my
     glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
     last sentence asks for something, keeps those words."""
-    out = _PURPOSE.sub("", _HEDGE.sub("", text.strip()))
+    out = _named_then_it(_PURPOSE.sub("", _HEDGE.sub("", text.strip())))
     out = _after_question(out[_scene_end(out):])
     looked = _LOOK_AT.match(out)
     if looked:

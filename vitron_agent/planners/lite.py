@@ -61,6 +61,7 @@ from .phrasing import (
     animation_prompt,
     another_with,
     asks_repeat,
+    asks_to_generate,
     background_scene,
     background_swap,
     colour_request,
@@ -238,14 +239,16 @@ _ASKS = re.compile(r"^(?:(?:please|can you|could you)\s+)?(?:describe|compare|ca
 _ALSO_THIS = re.compile(r"^(?:(?:and|also|now|then|ok(?:ay)?)\s+)*(?:do\s+)?(?:the\s+same\s+(?:for|to|with)\s+)?"
                         r"(?P<t>(?:the|that|this|my|his|her|their)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$", re.I)
 _PLAIN_QUESTION = re.compile(
-    r"^(?:(?:so|and|ok(?:ay)?|hey|hmm+|honestly)[,\s]+)*(?:any idea|do you know|(?P<tell>(?:can|could|would) you (?:describe|tell me|explain))\b|"
+    r"^(?:(?:so|and|ok(?:ay)?|hey|hmm+|honestly)[,\s]+)*(?:any idea|do you know|(?P<tell>(?:can|could|would) you (?:describe|tell me|explain)|"
+    r"(?:please\s+)?(?:describe|explain)\s+(?:this|what|how)\b)\b|"
     r"(?P<bare>(?:is|are|was|were)\s+(?:this|that|these|those|the|it|my|our|he|she|they)\b|what\s+(?:colou?r|kind|type|sort|"
     r"brand|breed|model|shape|material|time|year|species)\s+(?:of\s+[\w-]+\s+)?(?:is|are|was|were)\s+(?:the|this|that|these|"
     r"those|my|our)\b|how\s+(?:deep|tall|high|big|old|long|wide|far|heavy|thick|fast|much|many\s+[\w-]+)\s+(?:do|would|did|"
     r"can)\s+you\s+(?:reckon|think|guess|say|figure|estimate|suppose)\b)|what(?:'s|\s+is)\s+the\s+name\s+of\b|(?:does|do|did|will|would|should|could|can)\s+"
     r"(?:this|that|these|those|the|my|our|he|she|they)\b)", re.I)
 """A question by its opening: asked about the picture ("is this sofa good enough to sell?", "does the goalkeeper touch
-the ball?", "any idea which city this is?", "can you describe this photo for my report"), not "is there a dog?"; one
+the ball?", "any idea which city this is?", "can you describe this photo for my report", "describe this picture of my office in
+two sentences"), not "is there a dog?"; one
 that opens with "is the ...", "what colour/kind of ... is" or "how deep do you reckon ..." asks even without its
 question mark ("is the oil on this dipstick ok or do i need to top it up")."""
 _QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|segment|track|follow|outline|highlight|cut|"
@@ -306,6 +309,7 @@ _COMMAND_START = re.compile(r"^(?:segment|remove|delete|erase|track|detect|locat
 _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlier|latest)\s+(?:result|output|edit|version|"
                          r"[\w-]{3,}ed(?:[- ]up)?\s+(?:image|picture|photo|pic|one|version)|"  # "the first cleaned-up photo"
                          r"(?:image|picture|one)\s+(?:you\s+)?(?:made|generated|created|edited))\b|"
+                         r"\bthe\s+very\s+(?P<v>first|last)\s+(?:image|picture|photo|pic|one|version)\b|"  # "the very first picture"
                          r"\b(?P<k>two|three|four|2|3|4)\s+(?:steps?|edits?|turns?|versions?|results?|changes?)\s+(?:back|ago|earlier|before)\b|"
                          r"\bthe\s+(?:one|version|result|image|picture|photo|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
                          r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
@@ -910,10 +914,12 @@ class LitePlanner:
             clause = _NO_LONGER.sub("", re.sub(r"^[\s,]*(?:and\s+)?(?:then\s+)?", "", clause.strip()[gone.end():]))
         nth = _NTH_RESULT.search(clause)
         outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "image"]
+        if nth and (nth.group("b") or "").lower() == "original" and not outputs:  # "go back to the original" of a clip
+            outputs = [m.id for m in inp.media if m.source != "user" and m.kind == "video"]
         if nth and outputs and not inp.new_media:  # "animate the first result": that output, not the latest
             steps = nth.group("k") or ("two" if nth.group("k2") else None)  # "the result from two steps back"
             which = (-int(_STEPS.get(steps.lower(), steps)) if steps
-                     else _NTH[(nth.group("n") or nth.group("s") or nth.group("b") or nth.group("zb")).lower()])
+                     else _NTH[(nth.group("n") or nth.group("v") or nth.group("s") or nth.group("b") or nth.group("zb")).lower()])
             picked = outputs[which] if -len(outputs) <= which < len(outputs) else None
             if picked and (nth.group("b") or "").lower() == "original":  # "go back to my original photo": the upload
                 picked = _root(inp, outputs[-1]) or picked
@@ -1053,6 +1059,9 @@ class LitePlanner:
         if swap and rule_task != "remove":  # "replace the wall behind the shelf with exposed brick", "... with a big| screen"
             new = _NEW_MEDIUM_TAIL.sub("", swap.group("n")) or swap.group("n")  # "... for a zebra in this footage"
             pred = replace(pred, op="replace", op_p=1.0, spans={**pred.spans, "new": new})
+        medium = generation_medium(said) if pred.task not in ("chat", "generate_image", "generate_video") and not inp.media and not earlier else None
+        if medium and asks_to_generate(said):  # "Can you generate a bold retro illustration of ..., teal palette?": nothing
+            pred = replace(pred, task=f"generate_{medium}", task_p=1.0, region="none", region_p=1.0)  # to ask about or edit
         sure = {"task": pred.task_p, "region": pred.region_p, **({"op": pred.op_p} if pred.task == "edit_image" else {})}
         doubt = [f"{k} {getattr(pred, k)} ({p:.2f})" for k, p in sure.items() if p < threshold]
         if doubt:

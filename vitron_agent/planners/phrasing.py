@@ -21,6 +21,7 @@ from .rules import CLAUSE_SPLIT, POLITE
 
 __all__ = [
     "added_thing",
+    "asks_to_generate",
     "same_in_medium",
     "split_clauses",
     "rewrite_clause",
@@ -106,10 +107,12 @@ _WHERE_QUESTION = re.compile(r"^(?:(?:so|and|ok(?:ay)?)\s+)?(?:where\b|(?:in\s+)
                              r"section|pixels)\b)", re.I)
 """After a question of where a thing is, "mask it" asks for that answer as a mask: one segmentation, not two calls
 ("which part of the image is the river? mask it"); after another question it is an action of its own."""
-_ANOTHER_MEDIUM = re.compile(r",?\s+and\s+(?:also\s+|separately\s+|then\s+)?,?\s*(?=(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
+_ANOTHER_MEDIUM = re.compile(r",?\s+and\s+(?:also\s+|separately\s+|then\s+)?,?\s*(?=(?:(?:generate|create|make|render|produce|draw|paint)"
+                             r"\s+(?:me\s+)?)?(?:an?|another|one)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|"
                              r"drawing|painting|animation)\s+(?:of|showing|with)\b|another(?:\s+one)?\s+(?:of|showing|with)\b)",
                              re.I)
-"""Two generations in one request ("a video of X and also an image of Y"): the second has no verb of its own."""
+"""Two generations in one request ("a video of X and also an image of Y", "..., and also generate a still image of Y"):
+the second with its own verb or none."""
 _ANOTHER = re.compile(r"^another(?:\s+one)?\s+", re.I)
 _LEFT_OUT = re.compile(r"\s+and\s+(?=(?:the|a|an|my|this|that)\s+[\w' -]+?\s+(?:in|on|from)\s+the\s+(?:first|second|third|"
                        r"last|other|1st|2nd|3rd)\b)|,?\s+as well as\s+(?=(?:the|a|an|my|this|that|all|every)\s)"
@@ -135,6 +138,14 @@ _ZH_SPLIT = re.compile(r"\s*(?:[，,；;。]?\s*(?:并且|而且|同时|接着|�
 _GENERATES = re.compile(r"^(?:(?:please|can you|could you|would you|i want|i'd like|i would like|i need)\s+)*"
                         r"(?:generate|create|draw|paint|render|produce|design|sketch|imagine|illustrate|film|make\s+(?:me\s+)?"
                         r"(?:an?|some)\s+(?:\w+\s+)?(?:image|picture|photo|video|clip|drawing|painting|animation|movie))\b", re.I)
+
+
+def asks_to_generate(clause: str) -> bool:
+    """True for a request to make something new, even written as a question ("Can you generate a bold retro
+    illustration of ..., orange and teal palette?", "could you draw me a ...?")."""
+    return bool(_GENERATES.match(clause.strip()))
+
+
 _USES_RESULT = re.compile(r"^(?:please\s+)?(?:animate|(?:[\w']+\s+){1,5}?(?:it|them|that|this|the result|the image|the picture|"
                           r"the video)\b)", re.I)
 
@@ -217,7 +228,7 @@ def _pieces(part: str) -> list[str]:
         out.append(first)
         named = "an image " if (generation_medium(first) or "image") == "image" else "a video "
         lead = verb.group().split()[0] if verb else "generate"
-        out += [f"{lead} {_ANOTHER.sub(named, r)}" for r in rest]
+        out += [r if _GENERATES.match(r.strip()) else f"{lead} {_ANOTHER.sub(named, r)}" for r in rest]
     split: list[str] = []
     for piece in out:
         first, *rest = _LEFT_OUT.split(piece)
@@ -237,12 +248,14 @@ _TAKEN_BACK = re.compile(r"(?:^|(?<=[?!;]))[^?!;]*?(?:\.\.\.|…)\s*(?:(?:actual
 
 
 GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s]+)*(?:let's\s+|lets\s+|please\s+|can you\s+|"
-                     r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+(?:the|my|our)\s+(?P<b>first|original|previous|"
-                     r"earlier|second|third|last)\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b"
+                     r"could you\s+)?(?:go|switch|get|jump|return|head)\s+(?:back\s+)?to\s+(?:the|my|our)\s+(?:very\s+)?(?P<b>first|original|previous|"
+                     r"earlier|second|third|last)(?:\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b|"
+                     r"(?<=original)(?=[\s,.;]|$))"
                      r"(?:\s*(?:,|and|then))*\s*|"
                      r"^(?:还是|就|再)?(?:用|拿|回到|在|对)?(?P<zb>刚才|刚刚|之前|前面|上次|最开始|最早|一开始)[^，,。？?]*?的那(?:一)?(?:张|幅|个|版)"
                      r"(?:图片?|照片|结果|图像)?(?:上|里)?[，,\s]*", re.I)
-"""Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat"; "刚才换完背景的
+"""Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat", "go back
+to the very first version", "go back to the original and ..."; "刚才换完背景的
 那张，再把..." : the image made by that earlier turn)."""
 
 UNDO = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|nah|oops|ugh|sorry)[,.!\s]+)*(?:please\s+|can you\s+|could you\s+|let's\s+)?"
@@ -447,12 +460,14 @@ _BACKGROUND_OFF = re.compile(rf"^(?:knock out|remove|cut away|drop|delete|erase|
                              rf"the background\s+(?:behind|around|from|of|off)\s+{_T}\s*[.!?]*$", re.I)
 """Taking the background away from a thing keeps the thing: its mask ("knock out the background behind the singer")."""
 _REMOVES = re.compile(r"^(?:remove|delete|erase|get rid of|eliminate)\s+(?!(?:the\s+)?(?:background|colou?r|style)\b)", re.I)
-_ONLY_THING = re.compile(rf"^(?:(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me)\s+)?(?:(?:just|only)\s+|(?=(?:the|this|that|these|those|my|his|her|our|their)\s))"
+_ONLY_THING = re.compile(rf"^(?:(?:please|pls|now|can you|could you)\s+)*(?:(?:i\s+(?:want|need|would like)|i'd like|give me|keep|show me|"
+                         rf"select|isolate|pick out|grab|extract|cut out|mask|segment|outline)\s+)?(?:(?:just|only)\s+|(?=(?:the|this|that|these|those|my|his|her|our|their)\s))"
                          rf"{_T},?\s+"
                          rf"(?:and\s+)?(?:(?:no|without(?:\s+the)?|not the)\s+background|nothing\s+else)"
                          r"(?:,?\s+(?:pixel[- ](?:accurate|perfect|precise|exact)(?:ly)?|precisely|exactly|cleanly|neatly|please|"
                          r"pls|thanks))*\s*[.!?]*$", re.I)
-"""Asking for one thing and nothing else ("give me just the goldfish, nothing else", "just the lamp, no background"):
+"""Asking for one thing and nothing else ("give me just the goldfish, nothing else", "just the lamp, no background",
+"select just the bowl, nothing else"):
 its mask; said after a cut-out of the same thing, the same cut-out."""
 _SHOW_ONLY = re.compile(r"^(?:(?:can|could)\s+(?:you|u)\s+)?(?:show me|let me see|i\s+(?:only\s+)?want to see|display|give me)\s+"
                         r"(?P<only>just\s+|only\s+)?(?P<t>[^,;:]+?)(?(only)|\s+(?:only|alone|by itself|on its own))"
@@ -742,6 +757,10 @@ _STILL_OF = re.compile(r"^(?:an?\s+)?(?:(?!animated\b)[\w-]+\s+){0,2}?(?:cartoon
 """A request that is only the picture ("a cartoon of a penguin on a skateboard"): a still, not a clip."""
 
 
+_STILL_VERB = re.compile(r"\b(?:draw|paint|sketch|illustrate|doodle)\b", re.I)
+"""Verbs that make a still whatever the words after them ("draw ... in the style of a Ghibli film")."""
+
+
 def generation_medium(clause: str) -> str | None:
     """ "image" or "video": what a generation request asks for, by the medium it names first ("create an
     image showing ..." -> "image", "video: drone shot ..." -> "video"); None when it names none."""
@@ -756,6 +775,8 @@ def generation_medium(clause: str) -> str | None:
                     else "image"
             return "image" if _STILL_OF.match(text) else None
         found = _GEN_MEDIUM_WORD.match(text[lead.end():].strip())
+        if found is None and _STILL_VERB.search(lead.group()):
+            return "image"  # "could you draw a cozy office in the style of a Ghibli film, ...": drawn, so a still
     if found is None:
         return None
     return "video" if _VIDEO_WORDS.match(found.group("m")) else "image"
@@ -786,7 +807,7 @@ _STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|resu
 _ANIMATE_LEAD = re.compile(
     rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
     rf"uploaded|original|current)\s+)?"
-    rf"(?:(?:[\w'-]+\s+)?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
+    rf"(?:(?:[\w'-]+\s+){{0,2}}?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
     rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:{_STILLS}|"
     rf"scene)?\s+(?:move|moving|be moving|come alive|come to life|alive|animated|dynamic)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
     rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
@@ -1130,7 +1151,13 @@ _INTO_STYLE = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|first|can you|could you|would you|i want you to|i'd like you to)[\s,]+)*"
     r"(?:turn|convert|transform|change|make)\s+(?:this|the|my|that|our|his|her|their)\s+(?:[\w'-]+\s+){0,3}?"
     r"(?P<m>video|clip|footage|film|movie|image|picture|photo|pic|shot|selfie|drawing|painting|sketch|doodle)\s+into\s+"
-    r"(?P<s>.+?)(?:[\s,]+(?:please|pls|thanks|for me))*\s*[.!?]*$", re.I)
+    r"(?P<s>.+?)(?:[\s,]+(?:please|pls|thanks|for me))*\s*[.!?]*$|"
+    r"^(?:(?:please|pls|now|then|and|also|finally|can you|could you)[\s,]+)*(?:turn|convert|transform|make)\s+"
+    r"(?:that|it|this|the result|the output|the edit|the last one)\s+into\s+(?P<s2>(?:an?\s+)?(?:[\w'-]+\s+){0,3}?"
+    r"(?:print|poster|painting|sketch|drawing|illustration|watercolou?r|cartoon|comic|mosaic|engraving|etching|linocut|"
+    r"lithograph|postcard|pastel|artwork|oil painting))(?:[\s,]+(?:please|pls|thanks|for me))*\s*[.!?]*$", re.I)
+"""A medium named with words before it, then "into" a style; or "turn that/the result into a woodblock print" (an
+earlier output, then a style named by an art form, never "into a cat")."""
 _MEDIUM_LAST = re.compile(r"\s+(?:scene|image|picture|photo|pic|shot|version)\s*$", re.I)
 
 
@@ -1139,6 +1166,8 @@ def restyle_request(clause: str) -> str | None:
     photo into an anime scene" / "turn the drawing into a realistic photo" (a medium named with words before it, then
     "into" a style; a medium word that ends the style is no part of it); None otherwise."""
     found = _RESTYLE_VERB.match(clause.strip()) or _INTO_STYLE.match(clause.strip())
+    if found is not None and found.re is _INTO_STYLE and found.group("s2"):
+        return found.group("s2")  # "turn that into a woodblock print"
     if found is None or _STYLE_NOT.match(found.group("s")):
         return None
     if found.re is _INTO_STYLE and (_AND_THEN.search(found.group("s")) or _MADE_MOVING.search(found.group("s")) or (

@@ -34,10 +34,14 @@ _TRAILING = re.compile(
     r"|(?:right|all\s+the\s+way)\s+down\s+to\s+(?:the\s+)?[\w' -]+|nothing\s+else|(?:and\s+)?no(?:thing)?\s+background"
     r"|pixel[- ](?:accurate|precise|exact)(?:ly)?|neatly|cleanly|carefully|accurately|tightly"
     r"|(?:on|in|under|inside|somewhere on|somewhere in)\s+this\s+(?:[\w-]+\s+)?[\w-]+"  # "the earring on this carpet": where the user looks
-    r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|middle|finish)(?:\s+of\s+(?:the|this|my)\s+"
+    r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?(?:end|start|beginning|finish)(?:\s+of\s+(?:the|this|my)\s+"
     rf"{_MEDIUM})?"
+    r"|(?:at|in|by|near|towards?)\s+the\s+(?:very\s+)?middle\s+of\s+(?:the|this|my)\s+"  # "in the middle" alone is a place
+    rf"{_MEDIUM}"
     r"|(?:frame[- ]by[- ]frame|per[- ]frame|over time|throughout(?:\s+(?:it|them))?|through\s+(?:to\s+)?the\s+(?:rest|end)(?:\s+of\s+(?:it|the\s+[\w-]+))?|the whole time|all the time|at all times)"
     r"|as\s+(?:an?\s+)?(?:(?:clean|separate|binary|transparent|single|precise)\s+)?(?:mask|cutout|cut-out|layer|png|matte)"
+    r"|(?:as|while|when|whenever|until)\s+(?:the|he|she|they|it|we|i|you|his|her|their|my)\s+[\w' -]*?\w+(?:s|ed|ing)\b[\w' -]*"
+    r"|so\s+(?:that\s+)?(?:i|we|you|they|he|she)\s+(?:can|could|may|might)\s+[\w' -]+"  # when it happens, what it is for
     r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
     r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
     r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|"
@@ -79,7 +83,7 @@ _VERB_AFTER = re.compile(r"\s+(?:is|are|was|were|be|has|have|had|does|do|did|goe
 
 _DETERMINED = re.compile(r"^(?:the|this|that|these|those|my|our|his|her|their|its|a|an|all|every|each|some|any|one|two|"
                          r"three)\b", re.I)
-_CUT_HEAD = re.compile(r"(?:^|\s)(?P<h>(?:the|this|that|my|our|his|her|their)\s+(?:[a-z][\w-]*\s+){1,2})$", re.I)
+_CUT_HEAD = re.compile(r"(?:^|\s)(?P<h>(?:the|this|that|my|our|his|her|their|every|each|all(?:\s+(?:the|of the))?)\s+(?:[a-z][\w-]*\s+){1,2})$", re.I)
 """The words the tagger left before a target it cut short at the front ("mask the test| tube rack")."""
 
 
@@ -193,7 +197,8 @@ _RESULT = re.compile(r"^(?:(?:and|then|now|finally|also)\s+)*(?:describe|caption
                      r"believable|convincing|fake|off|weird|seamless|edited|photoshopped)\b|"
                      r"\b(?:if|whether|does|do|did|are|is)\s+(?:the\s+)?[\w' -]+?\s+still\s+(?:looks?|seems?|feels?|there|visible|"
                      r"recogni[sz]able|readable|legible|ok(?:ay)?|fine|good)\b|"  # "tell me if the faces still look ok": after the edit
-                     r"\b(?:describe|tell me|say)\s+(?:how|what)\s+(?:it|they|this|that|the\s+[\w-]+)\s+(?:now\s+)?(?:looks?|feels?|"
+                     r"\bthe\s+(?:[\w-]+ed(?:[- ]up)?|new|fixed)\s+(?:image|picture|photo|pic|version|video|clip|shot)\b|"  # "the cleaned-up photo"
+                     r"\b(?:describe|tell me|say)\s+(?:how|what)\s+(?:it|they|this|that|the\s+(?:[\w-]+\s+)?[\w-]+)\s+(?:now\s+)?(?:looks?|feels?|"
                      r"seems?)\b|\b(?:looks?|feels?|seems?)\s+(?:like\s+)?now\b|"  # "then describe how the room feels now"
                      r"结果|生成的|做好的|改好的|刚才|^(?:然后|再|最后|并且)?(?:描述|介绍|说说|讲讲)一下(?:它|吧)?[。！!]*$", re.I)
 
