@@ -1614,3 +1614,50 @@ def test_a_still_with_several_words_brought_to_life_after_a_colon(lite):
 def test_an_answer_about_the_edited_picture_reads_the_edit(lite):
     (_, (task, _, _, _, inputs, _)) = _plan(lite, "remove the cones, then describe how the edited picture looks")
     assert (task, inputs) == ("answer", ["c1"])
+
+
+@pytest.mark.parametrize("text, kinds, task, op, command", [
+    ("The old man on the bench spoils the view. Remove him please.", ("image",), "edit_image", "remove",
+     "the old man on the bench"),
+    ("The delivery van in the driveway blocks the house. Can you get rid of it?", ("image",), "edit_image", "remove",
+     "the delivery van in the driveway"),
+    ("We moved last week and I can't find my keys in this mess. Where are they?", ("image",), "ground", None, "my keys"),
+    ("Track the dog. He runs around the pool twice.", ("video",), "track", None, "the dog"),
+    ("Remove the trash can, please. This was shot at the park and it looks messy.", ("image",), "edit_image", "remove",
+     "the trash can"),
+])
+def test_a_thing_judged_or_lost_before_and_what_it_does_after_the_request(lite, text, kinds, task, op, command):
+    ((got_task, got_op, got_command, _, inputs, _),) = _plan(lite, text, kinds)
+    assert (got_task, got_op, got_command, inputs) == (task, op, command, ["u0"])
+
+
+def test_a_sentence_on_what_a_portrait_does_stays_its_animation_prompt(lite):
+    ((task, _, command, _, inputs, args),) = _plan(lite, "Animate this photo. She waves at the camera.")
+    assert (task, inputs) == ("animate_image", ["u0"]) and "waves" in (command or args.get("prompt", ""))
+
+
+@pytest.mark.parametrize("text, task, new", [
+    ("Replace the sky with a rainbow haha.", "edit_image", "a rainbow"),
+    ("Swap the hat for a crown lol", "edit_image", "a crown"),
+])
+def test_a_laugh_after_the_new_thing_is_no_part_of_it(lite, text, task, new):
+    ((got_task, op, _, _, _, args),) = _plan(lite, text)
+    assert (got_task, op, args) == (task, "replace", {"new": new})
+
+
+@pytest.mark.parametrize("text", ["Pull the lamp out of the picture because I want it on a poster.",
+                                  "lift the mug out of this photo so I can paste it into a menu"])
+def test_pulled_out_of_the_picture_with_what_it_is_for_is_its_mask(lite, text):
+    ((task, _, command, _, inputs, _),) = _plan(lite, text)
+    assert (task, inputs) == ("segment", ["u0"]) and command in ("the lamp", "the mug")
+
+
+@pytest.mark.parametrize("text, command", [
+    ("I want the dog masked precisely along its outline.", "the dog"),
+    ("I'd like the bike isolated exactly to its edges, it's for a flyer.", "the bike"),
+    ("给这盆多肉植物做一个遮罩", "多肉植物"),
+    ("把那株向日葵抠出来", "向日葵"),
+])
+def test_a_mask_wished_for_with_its_participle_and_a_chinese_measure_word(lite, text, command):
+    ((task, _, got_command, _, inputs, _),) = _plan(lite, text)
+    assert (task, got_command, inputs) == ("segment", command, ["u0"])

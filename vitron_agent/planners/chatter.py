@@ -33,6 +33,8 @@ _STORY = (
     r"|(?:no rush|no hurry|whenever)\b"
     r"|(?:it's|its|it is|this is|that's|thats|that is|they're|theyre|he's|hes|she's|shes)\s+(?:my|our)\s+[\w']+"
     r"|(?:it|this|that|he|she|they)\s+belongs?\s+to\b"
+    r"|(?:this|it|that|they|these)\s+(?:was|were)\s+(?:taken|shot|snapped|filmed|photographed|recorded)\b"
+
     r"|(?:i|we)\s+(?:keep|kept|forgot|forget|always|never|was wondering|were wondering)\b"
 )
 _ALWAYS_STORY = re.compile(
@@ -50,7 +52,8 @@ _TAIL = re.compile(r"(?P<sep>[?!.]+\s+|[,;]\s*|\s+-+\s+|\s+(?=(?:bc|b/c|because|
 _HEDGE = re.compile(
     r"[,\s]+(?:if\s+(?:that's|thats|that is|it's|its|it is|this is)\s+(?:possible|doable|ok(?:ay)?|alright|not too much "
     r"(?:trouble|to ask)|feasible)|if\s+(?:you\s+)?(?:can|could)|if\s+possible|if\s+you\s+don'?t\s+mind|when(?:ever)?\s+you\s+"
-    r"(?:can|get a chance)|by\s+(?:tonight|tomorrow|today|later))(?=\s*(?:[,.!?]|$))", re.I)
+    r"(?:can|get a chance)|by\s+(?:tonight|tomorrow|today|later)|lol|lmao|rofl|xd|(?:ha){2,}h?|(?:he){2,}h?)"
+    r"(?=\s*(?:[,.!?]|$))", re.I)
 _LEAD = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?:i'm|im|i am|we're|we are|i've been|ive been|i was|we were)\s+"
     r"[^.;?!]+?(?:,\s*|\s+and\s+|\s+so\s+)(?=(?:(?:i|we)\s+)?(?:could|can|would|will|really|please|pls|need|want)\b)", re.I)
@@ -96,7 +99,8 @@ _FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[
 """What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ...", "For my
 science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
-_ASKING = re.compile(rf"(?:(?:please|pls|can you|could you|would you|just)\s+)*(?:{_ACTION.pattern}|make|give|show|sketch)\b", re.I)
+_ASKING = re.compile(rf"(?:(?:please|pls|can you|could you|would you|just)\s+)*(?:{_ACTION.pattern}|make|give|show|sketch|"
+                     r"get rid of|take (?:out|away)|clean up)\b", re.I)
 """What starts a request ("create ...", "can you make ...")."""
 _VERB = re.compile(r"(?<!\bthe\s)(?<!\ba\s)(?<!\ban\s)(?<!\bmy\s)"
                    + _ACTION.pattern.replace("describe|caption|where|what|which|how|who|why|", "describe|caption|"), re.I)
@@ -185,6 +189,12 @@ _WITH_IT = re.compile(r"^(?:(?:i|we)\s+(?:want|wanna|need|plan|'m going|am going
 I'd like to write a short caption for it on the fridge."): an action on "him" or "it", which is the result itself."""
 
 
+_DOES = re.compile(r"^(?:it|he|she)\s+(?!is\b|was\b|has\b|needs\b|goes\b)[a-z]+s\b", re.I)
+"""A whole sentence on what the thing does ("It circles the lighthouse a few times.") after a request that does not ask
+for motion (where it would be the prompt: "bring this portrait to life. She blinks.")."""
+_MOTION = re.compile(r"\b(?:animate|to life|motion|move|moving|movement)\b", re.I)
+
+
 def _story(sentence: str) -> bool:
     words = sentence.strip()
     if _ALWAYS_STORY.match(words) or _WITH_IT.match(words):
@@ -238,9 +248,12 @@ def _after_question(text: str) -> str:
 
 
 _NAMED_THEN_IT = re.compile(
-    r"^(?P<t>(?:the|my|our)\s+[\w'-]+(?:\s+[\w'-]+){0,3}?)(?:\s+(?:in|on|from)\s+(?:my|the|this|our)\s+(?:[\w'-]+\s+){0,2}?"
-    r"(?:photo|picture|image|pic|shot|video|clip|footage))?\s+(?:looks?|is|seems?|feels?|was|are)\s+[^.!?]*[.!]+\s+(?=\S)",
+    r"^(?P<t>(?:the|my|our)\s+[\w'-]+(?:\s+[\w'-]+){0,5}?)(?:\s+(?:in|on|from)\s+(?:my|the|this|our)\s+(?:[\w'-]+\s+){0,2}?"
+    r"(?:photo|picture|image|pic|shot|video|clip|footage))?\s+(?:looks?|is|seems?|feels?|was|are|ruins?|ruined|spoils?|"
+    r"spoiled|wrecks?|distracts?|bothers?|annoys?|blocks?|clutters?)\s+[^.!?]*[.!]+\s+(?=\S)",
     re.I)
+_BACK_TO = r"\b(?:it|him|them)\b|\bher\b(?=\s*(?:[.!?,]|$))"
+"""The pronoun that names the thing of the sentence before ("her" only where it cannot be "her hair")."""
 _MEDIUM_HEAD = re.compile(r"\b(?:photo|picture|image|pic|shot|video|clip|footage|colou?rs?|light(?:ing)?|quality)$", re.I)
 
 
@@ -251,8 +264,23 @@ def _named_then_it(text: str) -> str:
     rest = text[named.end():] if named else ""
     if named is None or _MEDIUM_HEAD.search(named.group("t")) or not _ASKING.match(rest):
         return text
-    its = re.findall(r"\bit\b", rest, re.I)
-    return re.sub(r"\bit\b", named.group("t").lower(), rest, count=1, flags=re.I) if len(its) == 1 else text
+    its = re.findall(_BACK_TO, rest, re.I)
+    return re.sub(_BACK_TO, named.group("t").lower(), rest, count=1, flags=re.I) if len(its) == 1 else text
+
+
+_LOST = re.compile(r"\b(?:i|we)\s+(?:can't|cant|cannot|can not|couldn't|couldnt|don't|dont)\s+(?:spot|find|see|locate|make out)\s+"
+                   r"(?P<t>(?:the|my|our|his|her|their)\s+[^.!?,]+?)(?:\s+(?:anywhere|at all|in (?:the|this|it)\b[^.!?]*))?"
+                   r"\s*[.!]+\s+(?:so\s+)?where\s+(?:is|are)\s+(?:it|they)\s*(?:now\s*)?\??\s*$", re.I)
+"""A thing the user cannot find, then "where is it?" ("... and I can't spot the price tag anywhere. Where is it?"): the
+question, about that thing, whatever the sentence says before it."""
+
+
+def _lost_then_where(text: str) -> str:
+    lost = _LOST.search(text)
+    if lost is None:
+        return text
+    verb = "are" if re.search(r"\bthey\s*(?:now\s*)?\??\s*$", text, re.I) else "is"
+    return f"Where {verb} {lost.group('t')}?"
 
 
 def without_chatter(text: str) -> str:
@@ -260,7 +288,7 @@ def without_chatter(text: str) -> str:
     after it that say why, for whom or how soon ("need to mark it for the safety report by tonight", "my
     glasses are upstairs", "thanks!!"), and hedges ("if that's possible"). A text that is only story, or whose
     last sentence asks for something, keeps those words."""
-    out = _named_then_it(_PURPOSE.sub("", _HEDGE.sub("", text.strip())))
+    out = _named_then_it(_lost_then_where(_PURPOSE.sub("", _HEDGE.sub("", text.strip()))))
     out = _after_question(out[_scene_end(out):])
     looked = _LOOK_AT.match(out)
     if looked:
@@ -276,7 +304,9 @@ def without_chatter(text: str) -> str:
         out = out[opinion.end():]
     while True:
         tail = _TAIL.search(out)
-        if tail is None or not tail.start() or not _story(tail.group("s")):
+        does = (tail is not None and tail.group("sep").strip()[:1] in (".", "!", "?") and bool(_DOES.match(tail.group("s")))
+                and not _MOTION.search(out[:tail.start()]) and not _ACTION.search(tail.group("s")))
+        if tail is None or not tail.start() or not (does or _story(tail.group("s"))):
             break
         kept = out[:tail.start()].rstrip()
         sep = tail.group("sep").strip()

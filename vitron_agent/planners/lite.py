@@ -281,12 +281,12 @@ _NEW_THING = re.compile(r"\b(?:with|for|by|into)\s+(?P<n>(?:an?|the|some)\s+[^,;
 _REPLACE_WITH = re.compile(r"^(?:(?:please|pls|can you|could you|would you|now|then|and|also|next|finally)[\s,]+)*"
                            r"(?:replace|swap(?:\s+out)?|substitute)\s+(?P<t>\S.*?)\s+(?:with|for|by)\s+(?P<n>[\w\"'].*?)"
                            r"(?:[\s,]+(?:please|pls|thanks|for me))*[\s.!?]*$", re.I)
+"""A clause that says both what goes and what comes in ("replace the chalkboard with a big smart screen"): a
+replacement, even when the op head reads only the removal."""
 _NEW_MEDIUM_TAIL = re.compile(r"[\s,]+(?:in|on|from|throughout|across)\s+(?:this|that|the|my|our|each|every|all)\s+"
                               r"(?:[\w'-]+\s+){0,2}?(?:video|clip|footage|film|photo|picture|image|pic|shot|version|one|frames?)\b.*$"
                               r"|,\s*(?:my|our|his|her|their|she|he|they|i|we)\b.*$", re.I)
 """What follows a replacement's new thing but is no part of it: the medium or version it is in, a story after it."""
-"""A clause that says both what goes and what comes in ("replace the chalkboard with a big smart screen"): a
-replacement, even when the op head reads only the removal."""
 _NOT_NEW = re.compile(r"\b(?:to|and|then|after|before|while|but|so|this|that|the|it|video|"
                       r"clip|footage|image|picture|photo|pic|please)\b", re.I)
 """Words that end the new thing rather than continue it ("a blue truck | in the video"); a place without a determiner

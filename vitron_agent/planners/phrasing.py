@@ -420,9 +420,11 @@ _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+
                      r"picture|photo|pic|background|scene|shot|frame|drawing|painting|sketch|artwork|poster))?"
                      r"(?:,?\s+(?:as|into|in|on)\s+(?:an?\s+|its\s+|their\s+)?(?:(?:clean|separate|own|binary|alpha|"
                      r"transparent|single|new)\s+)*(?:mask|cutout|cut-out|layer|png|sticker|matte|image))?"
-                     r"(?:[\s,]+(?:precisely|carefully|neatly|cleanly|exactly|please|pls|for me|thanks))*\s*[.!?]*$", re.I)
+                     r"(?:[\s,]+(?:precisely|carefully|neatly|cleanly|exactly|please|pls|for me|thanks))*"
+                     r"(?:[\s,]+(?:so|because|since)\b.*)?\s*[.!?]*$", re.I)
 """Pulled out of the picture, also as a thing made of it ("lift the sneaker out of the photo as a clean mask"), with
-how or a please after it ("lift the salmon fillet out of the picture, precisely please")."""
+how or a please after it ("lift the salmon fillet out of the picture, precisely please") or what it is for ("lift the
+jar out of this photo so I can drop it into a flyer")."""
 _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|extract|get|pluck|split|cut|free|pry|unstick)\s+"
                              r"(?:(?:out|away)\s+(?=the\b|a\b|an\b|my\b|this\b|that\b))?(?P<t>.+?)\s+(?:off|from|away from|out of|clear of)\s+(?:(?:the|its|his|her|their|this|that)\s+(?:\w+\s+)?"
                              r"(?:background|backdrop|surroundings|bg)\b|everything\s+(?:else|around\s+(?:it|them|him|her))\b|"
