@@ -1661,3 +1661,34 @@ def test_pulled_out_of_the_picture_with_what_it_is_for_is_its_mask(lite, text):
 def test_a_mask_wished_for_with_its_participle_and_a_chinese_measure_word(lite, text, command):
     ((task, _, got_command, _, inputs, _),) = _plan(lite, text)
     assert (task, got_command, inputs) == ("segment", command, ["u0"])
+
+
+def test_corner_keys_written_right_after_a_chinese_word_are_a_box():
+    (found,) = find_written_boxes("把x1=12, y1=20, x2=150, y2=160区域里的花瓶删掉", SIZE)
+    assert found.box == (12, 20, 150, 160)
+
+
+def test_a_chinese_box_thing_followed_up_with_a_person_pronoun(lite):
+    ((task, _, command, region, inputs, _),) = _plan(lite, "第5帧(10,20,100,200)那个女孩，一直跟踪她", ("video",))
+    assert (task, command, region.box, region.frames, inputs) == ("track", "女孩", (10, 20, 100, 200), (5, 5), ["u0"])
+
+
+@pytest.mark.parametrize("text, new", [
+    ("Place a small paper boat in the region (10, 20, 100, 120), please.", "a small paper boat"),
+    ("put a tiny clay owl in the area [10, 20, 100, 120]", "a tiny clay owl"),
+])
+def test_something_put_in_a_written_area_is_added_there(lite, text, new):
+    ((task, op, _, region, inputs, args),) = _plan(lite, text)
+    assert (task, op, args, region.box, inputs) == ("edit_image", "add", {"new": new}, (10, 20, 100, 120), ["u0"])
+
+
+def test_something_moving_through_a_written_box_then_an_action_on_it(lite):
+    ((task, op, _, region, inputs, _),) = _plan(
+        lite, "On frame 12 someone walks across (20,30,100,90). Remove it from the video.", ("video",))
+    assert (task, op, region.box, region.frames, inputs) == ("edit_video", "remove", (20, 30, 100, 90), (12, 12), ["u0"])
+
+
+@pytest.mark.parametrize("text", ["put a bounding box on the apples in the bowl", "put a bounding box on the pears in the bowl"])
+def test_a_bounding_box_put_on_things_is_boxes_whatever_the_intent_head_says(lite, text):
+    ((task, _, command, _, inputs, _),) = _plan(lite, text)
+    assert (task, inputs) == ("ground", ["u0"]) and command.startswith("the ")

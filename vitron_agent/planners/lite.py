@@ -204,16 +204,24 @@ _BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(
                        r"(?:it|them|that|this)\b(?P<rest>.*)$", re.I)
 """A sentence that only gives a box, then an action on "that" ("box coordinates: left 30, top 40, right 220, bottom 300.
 Please cut that out."): the action on what the box holds."""
-_IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears|shows up)\s+"
-                    r"(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
+_IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?|something|someone|somebody)\s+(?:(?:is|are|sits|"
+                    r"stands|appears|shows up)\s+(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
+                    r"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
-"""The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end")."""
+"""The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
+through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我|在(?:整个|这个|这段|整段|全)?(?:视频|画面|片子)(?:里|中)?)*"
-                          r"(?:(?:把|将)(?:它们|它)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|它)?"
+                          r"(?:(?:把|将)(?:它们|他们|她们|它|他|她)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|他们|她们|它|他|她)?"
                           r"(?:下去|到底|到最后|到结束|出来|掉)?))"
                           r"[吧。！!]*$")
 """The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing; how long,
-"一直...下去", says nothing more)."""
+"一直...下去", says nothing more; 他/她 for a person: "第8帧中(...)那个人，帮我在整个视频里跟踪他")."""
+_ADDS_IN_BOX = re.compile(r"^(?:(?:please|pls|now|then|and|also|can you|could you)\s+)*(?:put|place|insert|add|drop|stick|"
+                          r"paste)\s+(?P<n>(?:an?|some|two|three|one|another|a few|a couple of|several)\s+(?!(?:bounding\s+)?"
+                          r"(?:box|rectangle|frame|outline|border|circle|mark)\b)[^,;.!?]+?)\s+(?:in|inside|within|into|at)\s+"
+                          r"the\s+box\s*[.!?]*$", re.I)
+"""Something new put where a written box says ("put a little paper lantern in the area (500, 40, 600, 140)" -> "put a
+little paper lantern in the box"): an addition there, whatever the model reads (not "put a box around ...")."""
 _ZH_HOW_LONG = re.compile(r"一下|一直|持续|全程|始终|下去|到底|到最后|到结束")
 
 
@@ -406,7 +414,8 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     found = _ZH_THERE_IS.match(text)
     if found:
         thing, act = f" {found.group('t').strip()} ", re.sub(r"(?:出来|掉)$", "", _ZH_HOW_LONG.sub("", found.group("act")))
-        text = re.sub(r"它们|它", thing, act, count=1) if "它" in act else act + thing
+        pronoun = re.compile(r"它们|他们|她们|它|他|她")
+        text = pronoun.sub(thing, act, count=1) if pronoun.search(act) else act + thing
     return text, regions
 
 
@@ -828,9 +837,11 @@ class LitePlanner:
         if intent.task == "answer":
             return self._answer(clause, clause, "box" if clause_inp.region is not None else "none", clause_inp, [])
         rewritten = rewrite_clause(clause, latest_kind(clause_inp) == "video")
+        wanted = "remove" if intent.op == "remove" else intent.task
+        if rewritten.task and rewritten.task != wanted and not (rewritten.task == "segment" and wanted == "track"):
+            return None  # "put a bounding box on the apples": the rule's verb (boxes) is surer than the intent head
         try:
-            inv = self._clause(model, rewritten.text, clause, clause_inp, [], self.floor, rewritten.target,
-                               "remove" if intent.op == "remove" else intent.task)
+            inv = self._clause(model, rewritten.text, clause, clause_inp, [], self.floor, rewritten.target, wanted)
         except _Unsure:
             return None
         if inv is None or intent_label([(inv.task, inv.args.get("op"))]) != intent.label:
@@ -1048,6 +1059,10 @@ class LitePlanner:
             pred = replace(pred, op="remove", op_p=1.0)
         elif rule_task and not (rule_task == "segment" and pred.task == "track"):  # the rule's verb is sure
             pred = replace(pred, task=rule_task, task_p=1.0)
+        added = _ADDS_IN_BOX.match(clause) if inp.region is not None and pred.task != "edit_image" else None
+        if added:  # "Put a little paper lantern in the area (500, 40, 600, 140).": something new there, not a search
+            pred = replace(pred, task="edit_image", task_p=1.0, op="add", op_p=1.0, region="box", region_p=1.0,
+                           spans={"new": added.group("n")})
         if (pred.task in ("chat", "generate_image", "generate_video") and _CJK.search(clause) and asks_in_chinese(clause)
                 and latest_kind(inp) and chinese_reading(clause, False) is None and not chinese_prompt(clause)
                 and not re.match(r"^(?:你好|您好|谢谢|多谢|嗨|哈喽|在吗)", clause)):

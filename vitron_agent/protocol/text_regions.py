@@ -329,18 +329,18 @@ _WRITTEN_FORMS = (
                rf"(?:(?:the\s+)?(?:bottom|lower)[- ]right(?:\s+corner)?\s*(?:at\s*)?)?"
                rf"[(（\[]\s*({_NUM})\s*[,，]\s*({_NUM})\s*[)）\]]", re.I),
     # x=40 y=60 to x=90 y=120; x1=40, y1=60, x2=90, y2=120
-    re.compile(rf"\bx1?\s*[=:]\s*({_NUM})\s*[,，]?\s*y1?\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:(?:to|and|-|到)\s*)?"
+    re.compile(rf"(?<![A-Za-z0-9_])x1?\s*[=:]\s*({_NUM})\s*[,，]?\s*y1?\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:(?:to|and|-|到)\s*)?"
                rf"x2?\s*[=:]\s*({_NUM})\s*[,，]?\s*y2?\s*[=:]\s*({_NUM})", re.I),
     # left 30, top 40, right 220, bottom 300; xmin=30 ymin=40 xmax=220 ymax=300
     re.compile(rf"\bleft\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*(?:and\s+)?top\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*"
                rf"(?:and\s+)?right\s*[=:]?\s*({_NUM})\s*(?:px)?\s*[,，;]?\s*(?:and\s+)?bottom\s*[=:]?\s*({_NUM})", re.I),
-    re.compile(rf"\bx_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*y_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*"
+    re.compile(rf"(?<![A-Za-z0-9_])x_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*y_?min\s*[=:]\s*({_NUM})\s*[,，]?\s*"
                rf"x_?max\s*[=:]\s*({_NUM})\s*[,，]?\s*y_?max\s*[=:]\s*({_NUM})", re.I),
 )
 _SPACED = re.compile(rf"\b(?:box|bbox|region|area|rectangle|rect|zone|window|coordinates|coords|crop|patch)\s*[:=]?\s*"
                      rf"({_NUM})\s+({_NUM})\s+({_NUM})\s+({_NUM})(?![\w.,])", re.I)
 """Four numbers with spaces only, right after a box word ("in the box 100 50 400 250")."""
-_WIDTH_HEIGHT = re.compile(rf"\bx\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
+_WIDTH_HEIGHT = re.compile(rf"(?<![A-Za-z0-9_])x\s*[=:]\s*({_NUM})\s*[,，]?\s*y\s*[=:]\s*({_NUM})\s*[,，]?\s*(?:w|width)\s*[=:]\s*"
                            rf"({_NUM})\s*[,，]?\s*(?:h|height)\s*[=:]\s*({_NUM})", re.I)
 _CORNERS = re.compile(rf"(?:top[- ]left|upper[- ]left|左上角?)(?:\s+corner)?(?:\s*(?:coordinates?|coords?|point)|坐标|点)?\s*(?:at\s*|为|是|在)?[(（\[]?\s*({_NUM})\s*[,，]\s*({_NUM})\s*"
                       rf"[)）\]]?\s*[,，、]?\s*(?:and|to|到|至|和|与)?\s*(?:the\s+)?(?:(?:bottom|lower)[- ]right|右下角?)(?:\s+corner)?(?:\s*(?:coordinates?|coords?|point)|坐标|点)?\s*"
