@@ -679,6 +679,11 @@ _ONE_OF_SEVERAL = 0.95
 both meant)."""
 
 
+def _label(invocations: list[Invocation]) -> str:
+    """A plan's intent label (``intent.intent_label``), as the intent head would name it."""
+    return intent_label([(i.task, i.args.get("op")) for i in invocations])
+
+
 class _Unsure(Exception):
     """A clause the model is not sure about; the message says why."""
 
@@ -797,25 +802,22 @@ class LitePlanner:
         thousand requests, does not know every convention of the older sets (a video's boxes, "put a bounding box
         on the apples", a generation with a medium attached)."""
         head = getattr(model, "intent", None)
-        if head is None or inp.history or any(m.source != "user" for m in inp.media):
-            return invocations
+        if (head is None or inp.history or any(m.source != "user" for m in inp.media)
+                or not {i.task for i in invocations} <= _LOOKING):
+            return invocations  # verbs that make or change pixels are the rules' to read: no encoder pass for them
         kinds = tuple(m.kind for m in inp.media if m.kind in ("image", "video"))
         intent = head.read(model.encoder, inp.text, kinds, inp.region is not None)
-        if intent is None or intent.p < self.intent_threshold or intent.task not in _LOOKING:
+        if (intent is None or intent.p < self.intent_threshold or intent.task not in _LOOKING
+                or intent.label == _label(invocations) or (not invocations and intent.task == "answer")):
             return invocations
-        planned_tasks = {i.task for i in invocations}
-        if intent_label([(i.task, i.args.get("op")) for i in invocations]) == intent.label:
-            return invocations
-        if not planned_tasks <= _LOOKING or (not invocations and intent.task == "answer"):
-            return invocations  # verbs that make or change pixels are the rules' to read
         if len(invocations) == 1 and (intent.task == "answer") == (invocations[0].task == "answer") and not (
                 {intent.task, invocations[0].task} == {"ground", "segment"} and intent.p >= _SHAPE_NOT_BOXES):
             return invocations  # boxes or a mask: the rules' verbs and the sets' conventions, unless the head is surer
-        ids = {i.id for i in invocations}
-        same = [i for i in invocations if intent_label([(i.task, i.args.get("op"))]) == intent.label
-                and not ({*i.inputs, *([i.region.ref] if i.region is not None and i.region.ref else [])} & ids)]
         if len(invocations) > 1 and intent.p < _ONE_OF_SEVERAL:
             return invocations  # "do you see a ladder? if yes, find it": asked, then acted on
+        ids = {i.id for i in invocations}
+        same = [i for i in invocations if _label([i]) == intent.label
+                and not ({*i.inputs, *([i.region.ref] if i.region is not None and i.region.ref else [])} & ids)]
         if same:  # "On frame 0, the toddler is at (90, 200) to (180, 420). Track the toddler ...": one action
             kept = same[0]
             written = next((i.region for i in invocations if i.region is not None and i.region.box is not None), None)
@@ -844,7 +846,7 @@ class LitePlanner:
             inv = self._clause(model, rewritten.text, clause, clause_inp, [], self.floor, rewritten.target, wanted)
         except _Unsure:
             return None
-        if inv is None or intent_label([(inv.task, inv.args.get("op"))]) != intent.label:
+        if inv is None or _label([inv]) != intent.label:
             return None
         return inv
 
