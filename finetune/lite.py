@@ -2,7 +2,8 @@
 
     python -m vitron_agent.finetune.lite --out vitron_agent/planners/lite_weights
 
-1. generate requests from templates (``lite_data``), every task, edit op and region source;
+1. generate requests from templates (``lite_data``), every task, edit op and region source, and add the
+   development sets' clauses (``lite_dev_data``: requests written by people, labelled by their expectations);
 2. encode them once with the frozen all-MiniLM-L6-v2 encoder (``planners.lite_model.MiniLM``; the states
    are kept in memory);
 3. label each token with its BIO tag from the example's character spans;
@@ -113,7 +114,8 @@ def feature_tensors(examples: list, encoder, batch: int = 128, layers: tuple[int
         states += list(torch.from_numpy(enc.states))
         masks += list(torch.from_numpy(enc.mask))
         chars += list(torch.from_numpy(enc.chars))
-        tags += [torch.tensor(token_tags(e.spans, off)) for e, off in zip(chunk, enc.offsets, strict=True)]
+        tags += [torch.tensor(token_tags(e.spans, off) if e.tagged else [-100] * len(off))
+                 for e, off in zip(chunk, enc.offsets, strict=True)]
     pad = torch.nn.utils.rnn.pad_sequence
     return {
         "states": pad(states, batch_first=True), "mask": pad(masks, batch_first=True),
@@ -137,17 +139,24 @@ def _accuracy(heads: LiteHeads, data: dict) -> dict[str, float]:
 
 
 def train(out: Path, examples: int = 12000, epochs: int = 25, batch: int = 64, lr: float = 2e-3, seed: int = 0,
-          char_dropout: float = 0.15) -> dict:
+          char_dropout: float = 0.15, dev_sets: tuple[tuple[Path, Path], ...] = (), dev_repeat: int = 2) -> dict:
     """Train and save the heads; returns held-out accuracies and the seconds taken. ``char_dropout``: the
-    share of CJK characters shown as ``UNSEEN_CHAR`` in training, so that unseen ones read as such."""
+    share of CJK characters shown as ``UNSEEN_CHAR`` in training, so that unseen ones read as such;
+    ``dev_sets``: (requests, dialogues) files whose clauses (``lite_dev_data``) join the training requests,
+    each ``dev_repeat`` times (the held-out tenth stays template requests)."""
+    from .lite_dev_data import dev_examples
+
     start = time.time()
     torch.manual_seed(seed)
     encoder = MiniLM()
-    data = feature_tensors(generate_examples(examples, seed=seed), encoder)
-    n_eval = len(data["task"]) // 10
+    generated = generate_examples(examples, seed=seed)
+    n_eval = len(generated) // 10
+    written = dev_examples(dev_sets) * dev_repeat
+    data = feature_tensors(generated + written, encoder)
     held = {k: v[:n_eval] for k, v in data.items()}
     train_set = {k: v[n_eval:] for k, v in data.items()}
-    print(f"encoded {examples} requests in {time.time() - start:.0f}s; training on {examples - n_eval}")
+    print(f"encoded {examples} requests and {len(written)} written clauses in {time.time() - start:.0f}s; "
+          f"training on {len(train_set['task'])}")
     heads = LiteHeads()
     heads.seen[train_set["chars"].unique()] = 1  # the buckets the training requests use
     opt = torch.optim.AdamW(heads.parameters(), lr=lr, weight_decay=0.01)
@@ -174,7 +183,8 @@ def train(out: Path, examples: int = 12000, epochs: int = 25, batch: int = 64, l
             print(f"epoch {epoch + 1}: loss {total / len(order):.4f}; held out: "
                   + ", ".join(f"{k} {v:.3f}" for k, v in acc.items()))
     seconds = time.time() - start
-    heads.save(out, trained_on=examples, epochs=epochs, seed=seed, held_out=acc, seconds=round(seconds))
+    heads.save(out, trained_on=examples, written_clauses=len(written) // max(dev_repeat, 1), dev_repeat=dev_repeat,
+               epochs=epochs, seed=seed, held_out=acc, seconds=round(seconds))
     print(f"saved to {out} after {seconds:.0f}s")
     return {**acc, "seconds": seconds}
 
@@ -186,12 +196,19 @@ def main(argv: list[str] | None = None) -> None:
     data = parser.add_argument_group("data")
     data.add_argument("--examples", type=int, default=12000, help="generated requests (10%% held out)")
     data.add_argument("--seed", type=int, default=0)
+    data.add_argument("--no-dev", action="store_true", help="train on the template requests alone")
+    data.add_argument("--hold-out", nargs="*", default=[], metavar="NAME",
+                      help="development sets (file stems, e.g. lite_unseen_probe29) left out of training")
+    data.add_argument("--dev-repeat", type=int, default=2, help="times each written clause is shown per epoch")
     optim = parser.add_argument_group("optimisation")
     optim.add_argument("--epochs", type=int, default=25)
     optim.add_argument("--batch", type=int, default=64)
     optim.add_argument("--lr", type=float, default=2e-3)
     args = parser.parse_args(argv)
-    train(args.out, args.examples, args.epochs, args.batch, args.lr, args.seed)
+    from .blind_eval import DEV_SETS
+
+    dev = () if args.no_dev else tuple(pair for pair in DEV_SETS if pair[0].stem not in args.hold_out)
+    train(args.out, args.examples, args.epochs, args.batch, args.lr, args.seed, dev_sets=dev, dev_repeat=args.dev_repeat)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,8 @@ __all__ = ["LiteExample", "generate_examples", "assemble_request"]
 
 @dataclass
 class LiteExample:
-    """``spans``: field -> (start, end) character range of ``text``; flags as in ``planners.lite_model``."""
+    """``spans``: field -> (start, end) character range of ``text``; flags as in ``planners.lite_model``;
+    ``tagged``: whether ``spans`` are all the phrases there are (else the clause trains no tags)."""
 
     text: str
     task: str
@@ -33,6 +34,7 @@ class LiteExample:
     has_output: bool = False
     on_video: bool = False
     spans: dict[str, tuple[int, int]] = field(default_factory=dict)
+    tagged: bool = True
 
 
 _NOUNS = ("cat", "dog", "car", "mug", "cup", "coffee cup", "man", "woman", "person", "child", "tree", "lamp", "boat",

@@ -36,7 +36,7 @@ BLIND_FILE = Path(__file__).resolve().parent / "lite_blind.jsonl"
 FIELDS = ("task", "op", "target", "args", "region")
 _BOX = (100.0, 80.0, 300.0, 260.0)
 _LEADING = re.compile(r"^(?:(?:the|a|an|this|that|these|those|my|all|every|some)\s+"
-                      r"|(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏)?"
+                      r"|(?:这|那|一)(?:只|个|辆|张|把|棵|条|台|本|块|位|些|朵|幅|束|杯|段|片|座|头|匹|件|顶|盏|根|株|盆|碗|双|副|支|架|艘|颗|间)?"
                       r"|(?:图|图片|照片|画面|视频)(?:中|里|上)的)+")
 """Leading determiners, English and Chinese (demonstratives, "one" and their measure words, "in the picture")."""
 
@@ -68,14 +68,20 @@ def planner_input(row: dict[str, Any]):
                         region=region, region_media="u0" if region else None, history=history)
 
 
+_STYLE_WORD = re.compile(r"(?:\s+(?:style|look|vibe|aesthetic|effect|filter)|的?(?:风格|效果))$")
+
+
 def same_arg(name: str, expected: Any, got: Any) -> bool:
-    """Directions are a closed set, compared as the move expert reads them ("左" == "left"); the rest as text.
-    A missing arg (None) reads as empty."""
+    """Directions are a closed set, compared as the move expert reads them ("左" == "left"); a style with or
+    without the word that says it is one ("油画风格" == "油画", "a vintage film look" == "vintage film"; the sets'
+    writers label it both ways); the rest as text. A missing arg (None) reads as empty."""
     got = "" if got is None else got
     if name == "direction":
         from vitron_agent.planners.lite import direction_word
 
         return direction_word(str(expected)) == direction_word(str(got))
+    if name == "style":
+        return _STYLE_WORD.sub("", normalise(str(got))) == _STYLE_WORD.sub("", normalise(str(expected)))
     return normalise(str(got)) == normalise(str(expected))
 
 

@@ -66,11 +66,13 @@ def test_the_training_path_fits_saves_and_loads_a_head_that_reads_new_wordings(m
     assert head.read(model.encoder, "what breed is this dog", ("image",), False).p == pytest.approx(float(p.max()), abs=1e-6)
 
 
-def test_a_story_then_a_request_to_find_is_one_location(model):
-    text = "I lost my earbuds somewhere on this couch. Can you find them?"
+def test_a_request_to_find_then_a_reason_is_one_location(model):
+    text = "Point at the exit sign. The inspector needs to know where it is."
     planned = _plan(text)
-    assert [(i.task, i.command, i.inputs) for i in planned] == [("ground", "my earbuds", ["u0"])]
-    assert [i.task for i in _plan(text, threshold=9)] != ["ground"]  # the rules alone read the question as a second call
+    assert [(i.task, i.command, i.inputs) for i in planned] == [("ground", "the exit sign", ["u0"])]
+    assert [i.task for i in _plan(text, threshold=9)] != ["ground"]  # the rules alone read the reason as a second call
+    lost = _plan("I lost my earbuds somewhere on this couch. Can you find them?")
+    assert [(i.task, i.command, i.inputs) for i in lost] == [("ground", "my earbuds", ["u0"])]
 
 
 def test_verbs_that_make_pixels_are_never_overruled(model):

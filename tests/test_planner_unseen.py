@@ -214,6 +214,18 @@ def test_the_scorer_reads_turn_outputs_and_a_region_on_the_previous_output():
     assert (fields["region"], fields["input"]) == (False, False)
 
 
+def test_the_scorer_reads_a_style_with_or_without_the_word_style():
+    """Writers label "改成油画风格" as 油画风格 or 油画, "a vintage film look" with or without "look": one style."""
+    from vitron_agent.finetune.lite_eval import same_arg
+
+    for expected, got in [("油画风格", "油画"), ("黑白电影的效果", "黑白电影"), ("a vintage film look", "vintage film"),
+                          ("noir", "noir style"), ("watercolor", "watercolor")]:
+        assert same_arg("style", expected, got), (expected, got)
+    for expected, got in [("油画风格", "水彩"), ("a vintage film look", "vintage"), ("noir", "noir film")]:
+        assert not same_arg("style", expected, got), (expected, got)
+    assert not same_arg("new", "a stone wall look", "a stone wall")  # only a style drops the word
+
+
 @pytest.mark.parametrize("text, kinds, task, command", [
     ("where's the kettle in this pic", ("image",), "ground", "the kettle"),
     ("is there a ladder somewhere? where?", ("image",), "ground", "a ladder"),
@@ -1454,7 +1466,8 @@ def test_a_story_or_reaction_around_a_request_is_no_part_of_it(lite, text, kinds
 def test_a_thing_named_only_in_the_scene_before_it_stays():
     from vitron_agent.planners.chatter import without_chatter
 
-    text = "I lost my wallet somewhere in this room. Can you find it?"
+    assert without_chatter("I lost my wallet somewhere in this room. Can you find it?") == "find my wallet"
+    text = "I saw my wallet somewhere in this room. Can you find it?"
     assert without_chatter(text) == text
 
 
@@ -1692,3 +1705,126 @@ def test_something_moving_through_a_written_box_then_an_action_on_it(lite):
 def test_a_bounding_box_put_on_things_is_boxes_whatever_the_intent_head_says(lite, text):
     ((task, _, command, _, inputs, _),) = _plan(lite, text)
     assert (task, inputs) == ("ground", ["u0"]) and command.startswith("the ")
+
+
+@pytest.mark.parametrize("text", ["Paint the mug at x=100 y=220 to x=380 y=430 a deep burgundy.",
+                                  "make the mug in [100, 220, 380, 430] deep burgundy"])
+def test_a_colour_of_two_words_on_a_thing_in_a_written_box_keeps_the_box(lite, text):
+    ((task, op, command, region, inputs, args),) = _plan(lite, text)
+    assert (task, op, command, region.box, inputs, args) == (
+        "edit_image", "recolor", "the mug", (100, 220, 380, 430), ["u0"], {"color": "deep burgundy"})
+
+
+@pytest.mark.parametrize("text, command", [
+    ("On frame 30 the goat is in box (300, 120, 420, 400). Follow it through the rest of the video.", "the goat"),
+    ("第20帧里羊在 [300,120,420,400]，帮我跟踪它", "羊"),
+    ("第20帧 [300,120,420,400] 里有一只羊，帮我跟踪它", "羊"),
+])
+def test_a_thing_said_to_be_in_a_written_box_then_followed(lite, text, command):
+    ((task, _, got, region, inputs, _),) = _plan(lite, text, ("video",))
+    assert (task, got, region.box, inputs) == ("track", command, (300, 120, 420, 400), ["u0"])
+
+
+@pytest.mark.parametrize("text, style", [
+    ("Restyle this photo of the science fair as a vintage postcard.", "a vintage postcard"),
+    ("restyle this photo of my kids in the park as a pencil sketch", "a pencil sketch"),
+])
+def test_a_restyle_of_a_photo_named_by_what_it_shows(lite, text, style):
+    ((task, op, _, region, inputs, args),) = _plan(lite, text)
+    assert (task, op, region, inputs, args) == ("edit_image", "restyle", None, ["u0"], {"style": style})
+
+
+@pytest.mark.parametrize("text, command", [
+    ("Show me exactly which area the pond covers.", "the pond"),
+    ("which part of the photo the rug takes up?", "the rug"),
+])
+def test_which_area_a_thing_covers_is_its_mask(lite, text, command):
+    ((task, _, got, region, inputs, _),) = _plan(lite, text)
+    assert (task, got, region, inputs) == ("segment", command, None, ["u0"])
+
+
+@pytest.mark.parametrize("text, motion", [
+    ("animate it. the ferry pulls away from the dock and the gulls scatter",
+     "the ferry pulls away from the dock and the gulls scatter"),
+    ("Animate this photo. The scarecrow waves at the crows.", "The scarecrow waves at the crows"),
+    ("animate it nodding slowly", "nodding slowly"),
+])
+def test_the_motion_said_after_or_beside_a_bare_animation(lite, text, motion):
+    ((task, _, command, _, inputs, _),) = _plan(lite, text)
+    assert (task, command, inputs) == ("animate_image", motion, ["u0"])
+
+
+def test_a_remark_after_an_animation_is_no_motion(lite):
+    ((task, _, command, _, inputs, _),) = _plan(lite, "animate this photo. the dog is so cute")
+    assert (task, inputs) == ("animate_image", ["u0"]) and "cute" not in command
+
+
+@pytest.mark.parametrize("text, task, prompt", [
+    ("My nephew wants a video of a penguin surfing a huge wave. Can you make it?", "generate_video",
+     "a penguin surfing a huge wave"),
+    ("my son would love a picture of a dragon reading a book. could you draw one for him?", "generate_image",
+     "a dragon reading a book"),
+])
+def test_what_to_make_named_in_the_sentence_before_the_request(lite, text, task, prompt):
+    ((got_task, _, command, _, inputs, _),) = _plan(lite, text, ())
+    assert (got_task, command, inputs) == (task, prompt, [])
+
+
+@pytest.mark.parametrize("text, motion", [
+    ("create a short looping video from this image, smoke curling from the chimney", "smoke curling from the chimney"),
+    ("make a seamless loop from this photo, the waterfall flowing", "the waterfall flowing"),
+])
+def test_a_looping_video_made_from_the_photo_with_its_motion(lite, text, motion):
+    ((task, _, command, _, inputs, _),) = _plan(lite, text)
+    assert (task, command, inputs) == ("animate_image", motion, ["u0"])
+
+
+@pytest.mark.parametrize("text", ["then make the second image black and white", "然后把第二张图改成黑白的"])
+def test_a_medium_named_again_right_after_its_edit_is_its_edited_version(lite, text):
+    edited = MediaInfo("o1", "image", *SIZE, source="lama", parents=("u1",))
+    removed = [CallInfo(1, "c1", "edit_image", "the drum", "done", "o1", "lama", "remove")]
+    ((task, op, _, _, inputs, _),) = _plan(lite, text, ("image", "image"), removed, said=["remove the drum from the second image"],
+                                          media=[edited])
+    assert (task, op, inputs) == ("edit_image", "restyle", ["o1"])
+    ((_, _, _, _, inputs, _),) = _plan(lite, "then make the first image black and white", ("image", "image"), removed,
+                                       said=["remove the drum from the second image"], media=[edited])
+    assert inputs == ["u0"]  # the other medium was not edited
+    (found,) = _plan(lite, "In the original second photo, where is the red boat?", ("image", "image"), removed,
+                     said=["remove the drum from the second image"], media=[edited])
+    assert (found[0], found[4]) == ("ground", ["u1"])  # "the original" is the upload
+
+
+@pytest.mark.parametrize("text, task", [
+    ("Please, what is this object in the box (10, 10, 150, 120)?", "answer"),
+    ("cute. animate it, the kitten batting at the yarn", "animate_image"),
+    ("great, and make the trash bin a matte black", "edit_image"),
+    ("谢谢！把杯子删掉", "edit_image"),
+])
+def test_thanks_praise_and_filler_words_ask_for_nothing(lite, text, task):
+    assert [got[0] for got in _plan(lite, text)] == [task]
+
+
+@pytest.mark.parametrize("text", ["thx a lot", "thanks so much!", "ok", "cute", "谢谢你"])
+def test_a_message_of_only_thanks_calls_no_expert(lite, text):
+    assert _plan(lite, text) == []
+
+
+@pytest.mark.parametrize("text, command", [
+    ("I dropped my earring somewhere in the flower bed, can you find it?", "my earring"),
+    ("We lost our frisbee somewhere on this lawn. Can you find it for us?", "our frisbee"),
+    ("I can't see the remote - where is it in the photo?", "the remote"),
+])
+def test_a_thing_lost_in_the_picture_then_asked_for(lite, text, command):
+    ((task, _, got, region, inputs, _),) = _plan(lite, text)
+    assert (task, got, region, inputs) == ("ground", command, None, ["u0"])
+
+
+def test_a_later_edit_naming_the_tracked_thing_in_fewer_words_acts_on_its_masks(lite):
+    masks = MediaInfo("o1", "mask_video", *SIZE, frames=48, source="sam2", parents=("u0",))
+    tracked = [CallInfo(1, "c1", "track", "the brown horse", "done", "o1", "sam2")]
+    ((task, op, command, region, _, _),) = _plan(lite, "Now remove the horse from the clip.", ("video",), tracked,
+                                                  said=["Track the brown horse in this video."], media=[masks])
+    assert (task, op, command, region) == ("edit_video", "remove", "the horse", Region(ref="o1"))
+    ((_, _, command, region, _, _),) = _plan(lite, "Now remove the dog from the clip.", ("video",), tracked,
+                                             said=["Track the brown horse in this video."], media=[masks])
+    assert (command, region) == ("the dog", None)  # another thing is not the horse's masks

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["without_chatter"]
+__all__ = ["is_filler", "without_chatter"]
 
 _ACTION = re.compile(
     r"\b(?:segment|mask|cut|outline|isolate|extract|select|find|detect|locate|spot|highlight|box|track|follow|remove|"
@@ -130,6 +130,18 @@ _REACTION = re.compile(r"^(?:(?:oh|wow|ok(?:ay)?|aw+|ha(?:ha)+)[,\s]+)*(?:(?:i\s
                        r"(?:\s+(?:thanks|thank you))?\s*[!.]+\s+(?=\S)", re.I)
 """A first exclamation about the last result ("love it! now make it move: ...", "Perfect. Now ..."): no part of the
 request after it."""
+
+
+_FILLER = re.compile(r"^(?:(?:please|pls|plz|(?:thanks|thank you|thx|ty)(?:\s+(?:a lot|so much|very much|again))?|cute|great|nice|cool|ok(?:ay)?|k|actually|wow|awesome|"
+                     r"perfect|lovely|amazing|good|hmm+|hm+|so|well|oh|yes|yeah|yep|sure|alright|all right|right|ha(?:ha)+|lol|"
+                     r"love it|beautiful|sweet|excellent|brilliant|gorgeous|wonderful|nice one|great job|good job|"
+                     r"好的|好|谢谢|谢谢你|多谢|不错|太棒了|很好|哇|嗯|可爱|行|可以)[\s,.!?，。！？~]*)+$", re.I)
+"""A clause of nothing but thanks, praise or a filler word ("cute.", "Please,", "great, and ..."): it asks for nothing."""
+
+
+def is_filler(clause: str) -> bool:
+    """Whether ``clause`` is only politeness, praise or filler words, which no expert is called for."""
+    return bool(_FILLER.match(clause.strip()))
 
 
 _GREETING = re.compile(r"^(?:good\s+(?:morning|afternoon|evening|day)|hi|hello|hey|hiya|greetings)(?:\s+there)?\s*[!.,]+\s+(?=\S)",
@@ -270,12 +282,24 @@ def _named_then_it(text: str) -> str:
 
 _LOST = re.compile(r"\b(?:i|we)\s+(?:can't|cant|cannot|can not|couldn't|couldnt|don't|dont)\s+(?:spot|find|see|locate|make out)\s+"
                    r"(?P<t>(?:the|my|our|his|her|their)\s+[^.!?,]+?)(?:\s+(?:anywhere|at all|in (?:the|this|it)\b[^.!?]*))?"
-                   r"\s*[.!]+\s+(?:so\s+)?where\s+(?:is|are)\s+(?:it|they)\s*(?:now\s*)?\??\s*$", re.I)
+                   r"\s*(?:[.!]+|\s[-–—]|[,;])\s*(?:so\s+)?where\s+(?:is|are)\s+(?:it|they)"
+                   r"(?:\s+(?:now|in\s+(?:the|this)\s+(?:photo|picture|image|pic|shot)))?\s*\??\s*$", re.I)
 """A thing the user cannot find, then "where is it?" ("... and I can't spot the price tag anywhere. Where is it?"): the
 question, about that thing, whatever the sentence says before it."""
 
 
+_DROPPED = re.compile(r"\b(?:i|we)\s+(?:lost|dropped|misplaced|left)\s+(?P<t>(?:the|my|our|his|her|their)\s+[^.!?,]+?)\s+"
+                      r"(?:somewhere\s+)?(?:in|on|near|under|behind|around|by|inside|at)\s+[^.!?]*?[.!,]+\s+(?:so\s+)?"
+                      r"(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:please\s+)?(?:find|spot|locate)\s+(?:it|them)"
+                      r"(?:\s+for\s+(?:me|us))?(?:\s+please)?\s*[?.!]*\s*$", re.I)
+"""Something the user lost in the picture, then "can you find it?" ("I dropped my car key somewhere in the engine bay,
+can you find it?"): finding that thing."""
+
+
 def _lost_then_where(text: str) -> str:
+    dropped = _DROPPED.search(text)
+    if dropped is not None:
+        return f"find {dropped.group('t')}"
     lost = _LOST.search(text)
     if lost is None:
         return text

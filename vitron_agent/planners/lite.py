@@ -47,7 +47,7 @@ from ..protocol.invocation import Invocation, Region
 from ..protocol.tasks import task_spec
 from ..protocol.text_regions import find_written_boxes, written_frame_span
 from .base import PlannerInput, PlannerOutput
-from .chatter import without_chatter
+from .chatter import is_filler, without_chatter
 from .intent import Intent, intent_label
 from .phrasing import (
     COMMAND_VERBS,
@@ -78,6 +78,7 @@ from .phrasing import (
     split_clauses,
     style_phrase,
     verb_object,
+    wanted_made,
     without_it,
     without_source,
 )
@@ -190,7 +191,8 @@ _MARK_WORDS = re.compile(r"(?:,?\s+(?:(?:he|she|it|they)(?:'s|'re|\s+is|\s+are)|
                          r"inside|within|from|between|around|of|on|covering|over|by|defined by|spanning)\b)?(?:\s+(?:the|this|my|a))?"
                          r"(?:\s+(?:box|region|area|rectangle|bbox|bounding box|coordinates|coords|pixels|pixel box|"
                          r"location|position|rect|zone|window|patch|crop)(?:\s+(?:from|at|of|between|spanning))?)?\s*WRITTENBOX(\d+)\b", re.I)
-_THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)"
+_THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?"
+                       r"(?P<b>WRITTENBOX\d+)"
                        r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b"
                        r"(?P<rest>.*)$", re.I)
 """A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
@@ -206,7 +208,8 @@ _BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(
 Please cut that out."): the action on what the box holds."""
 _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?|something|someone|somebody)\s+(?:(?:is|are|sits|"
                     r"stands|appears|shows up)\s+(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
-                    r"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
+                    r"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+"
+                    r"(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
@@ -216,6 +219,11 @@ _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[
                           r"[吧。！!]*$")
 """The same in Chinese: "第3帧中(40,40,120,160)处的车，跟踪它" -> "跟踪 ...处的车" ("它", or nothing, is the thing; how long,
 "一直...下去", says nothing more; 他/她 for a person: "第8帧中(...)那个人，帮我在整个视频里跟踪他")."""
+_ZH_THING_IN_BOX = re.compile(r"^(?P<n>[^\s\d]+?)\s*(?:在|位于|处于)\s*(?P<b>WRITTENBOX\d+)\s*(?:里|中|内|处|的位置|这里)?$")
+"""A Chinese thing said to be in a written box ("马在 [320,100,520,400]"), read as "the horse in the box"."""
+_ZH_BOX_HOLDS = re.compile(r"^(?P<b>WRITTENBOX\d+)\s*(?:里|中|内)?(?:有|是)(?:一(?:个|只|匹|辆|条|张|位|头|件|台|棵|把))?\s*"
+                           r"(?P<n>[^\s\d]+)$")
+"""The same with the box first ("[320,100,520,400] 里有一匹马")."""
 _ADDS_IN_BOX = re.compile(r"^(?:(?:please|pls|now|then|and|also|can you|could you)\s+)*(?:put|place|insert|add|drop|stick|"
                           r"paste)\s+(?P<n>(?:an?|some|two|three|one|another|a few|a couple of|several)\s+(?!(?:bounding\s+)?"
                           r"(?:box|rectangle|frame|outline|border|circle|mark)\b)[^,;.!?]+?)\s+(?:in|inside|within|into|at)\s+"
@@ -413,7 +421,10 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         text = f"{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
     found = _ZH_THERE_IS.match(text)
     if found:
-        thing, act = f" {found.group('t').strip()} ", re.sub(r"(?:出来|掉)$", "", _ZH_HOW_LONG.sub("", found.group("act")))
+        said = found.group("t").strip()
+        said = _ZH_THING_IN_BOX.sub(r"\g<b> 里的\g<n>", said) or said  # "马在 [..]" / "[..] 里有一匹马": the horse in the box
+        said = _ZH_BOX_HOLDS.sub(r"\g<b> 里的\g<n>", said) or said
+        thing, act = f" {said} ", re.sub(r"(?:出来|掉)$", "", _ZH_HOW_LONG.sub("", found.group("act")))
         pronoun = re.compile(r"它们|他们|她们|它|他|她")
         text = pronoun.sub(thing, act, count=1) if pronoun.search(act) else act + thing
     return text, regions
@@ -447,13 +458,29 @@ _STYLE_END = (r"\s+(?!(?:please|pls|thanks|too|instead|now|again|here|it|them|th
 a medium word that ends it ("a Studio| Ghibli scene" -> "a Studio Ghibli")."""
 
 
+_PARTICLE_END = re.compile(r"(?<=\w)\s+(?:off|out|away)$", re.I)
+"""The particle of a phrasal verb that the tagger took into the object ("the cup off" in "take the cup off the table")."""
+_ZH_MEASURES = "只个辆张把棵条台本块位些朵幅束杯段片座头匹件顶盏株盆碗双副支架艘根"
+_ZH_POINTED = re.compile(rf"^(?:这|那)(?:[{_ZH_MEASURES}])?(?=\S)")
+"""这/那 and their measure word before a Chinese thing ("那只狗" -> "狗"): pointing, not part of the name."""
+
+
 def _whole_style(style: str, said: str) -> str:
     """``style`` with the "style drawing" after it that the tagger left out ("an anime" in "turn this picture into
     an anime style drawing" -> "an anime style drawing"); ``style_phrase`` then drops a bare trailing "style"."""
     found = re.search(re.escape(style.strip()) + _STYLE_NOUN, said, re.I) if style.strip() else None
     if found is None and style.strip():  # "look like a retro 8-bit| game": the noun that ends the clause
         found = re.search(re.escape(style.strip()) + _STYLE_END, said, re.I)
-    return found.group() if found else style
+    style = found.group() if found else style
+    led = re.search(r"\b(?:an?|the)\s+(?:(?!(?:like|into|as|to|look|of|in)\b)[\w'-]+\s+){0,2}" + re.escape(style.strip()) + r"\b",
+                    said, re.I) if style.strip() and not re.match(r"(?:an?|the)\s", style.strip(), re.I) else None
+    return led.group() if led else style  # "look like a Monet |painting|": the words the tagger left before it
+
+
+def _names_less(phrase: str, found: str) -> bool:
+    """``phrase`` names what ``found`` names, in the same or fewer words ("the horse" after "the brown horse")."""
+    words = _same_words(phrase).split()
+    return bool(words) and set(words) <= set(_same_words(found).split())
 
 
 def _tidy(inv: Invocation, clause: str, inp: PlannerInput) -> Invocation:
@@ -600,6 +627,16 @@ def _on_original(inp: PlannerInput, text: str) -> tuple[PlannerInput, str]:
     inp = replace(inp, new_media=[_root(inp, made[-1]) or users[-1]],
                   history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
     return inp, (text[:original.start()] + " " + text[original.end():]).strip(" ,")
+
+
+def _as_last_edited(inp: PlannerInput) -> PlannerInput:
+    """A medium named again right after the last turn edited it: its edited version (edits stack; "the original
+    second photo" is read by ``_on_original`` instead)."""
+    last = inp.history[-1] if inp.history else None
+    if (last is None or last.task not in ("edit_image", "edit_video") or last.output is None or len(inp.new_media) != 1
+            or _root(inp, last.output) != inp.new_media[0]):
+        return inp
+    return replace(inp, new_media=[last.output])
 
 
 def _root(inp: PlannerInput, media_id: str | None) -> str | None:
@@ -751,12 +788,14 @@ class LitePlanner:
         if added:  # "and in the version with the cat, make the cat orange": that addition's output
             inp = replace(inp, text=inp.text[having.end():], new_media=[added])
         text, written = _mark_written_boxes(inp)
-        text = without_chatter(text)  # "..., need to mark it for the safety report by tonight"
+        text = without_chatter(wanted_made(text))  # "..., need to mark it for the safety report by tonight"
         inp, text = _on_original(inp, text)
         invocations: list[Invocation] = []
         reasons: list[str] = []
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         for clause in split_clauses(text):
+            if is_filler(clause):
+                continue  # "cute. animate it, ...": the first clause asks for nothing
             clause_inp, clause = _with_written_box(inp, clause, written)
             asks = _ASKS.match(clause) or (_CJK.search(clause) and asks_in_chinese(clause))  # "这两张图哪张更亮？": one answer
             both = _BOTH.search(clause) if len(users) > 1 and not asks else None
@@ -889,7 +928,10 @@ class LitePlanner:
         if chosen is None and len(inp.new_media) > 1 and inp.region is None:
             chosen = 0  # several media and none named: the first one
         if chosen is not None:
+            named_again = explicit and not inp.new_media and not earlier
             inp = _on_medium(inp, chosen)
+            if named_again:  # "remove the drum from the second image" ... "then make the second image black and white"
+                inp = _as_last_edited(inp)
             if explicit:  # "turn the second one into ...": edits stack on that medium only, not on another's edit
                 earlier = [inv for inv in earlier if inv.task not in ("edit_image", "edit_video")
                            or _made_from(inv, earlier) in inp.new_media]
@@ -969,7 +1011,10 @@ class LitePlanner:
         said_it = bool(colored) and is_pronoun(colored[0])  # "paint it crimson": what was found (else: the model)
         if colored and (latest_kind(inp) or earlier) and (not said_it or latest_referent(inp, earlier) is not None):
             source = "output" if said_it else "none"  # "make the pear golden": a colour the model may not know
-            return [self._act("edit_image", "recolor", source, {"target": colored[0], "color": colored[1]}, clause, inp,
+            thing = colored[0]
+            if not said_it and inp.region is not None and _IN_THE_BOX.search(thing):
+                source, thing = "box", _IN_THE_BOX.sub("", thing).strip()  # "recolor the car at x=.. to x=.. deep burgundy"
+            return [self._act("edit_image", "recolor", source, {"target": thing, "color": colored[1]}, clause, inp,
                               earlier)]
         style = restyle_request(clause)
         if style and (latest_kind(inp) or earlier):  # "restyle it as a 1980s polaroid"
@@ -1254,12 +1299,16 @@ class LitePlanner:
         if doing and args["new"].lower().endswith(doing.group("ing").lower()) and target:
             args["new"], target = f"{args['new']} {doing.group('place')}", ""  # "a cat sleeping on a bench": all new
         if target and task_spec(task).names_target and _CJK.search(target):
-            target = zh_trim(target) or target
+            target = zh_trim(_ZH_POINTED.sub("", target)) or target
+            if target[0] in _ZH_MEASURES and re.search(f"[这那]{re.escape(target)}", clause):
+                target = target[1:] or target  # "把那株向日葵抠出来": the tagger kept the measure word, not the 那
         elif target and task in ("segment", "ground", "track") or op == "remove":
             target = complete_target(target, clause)  # "the plate" + "of food"; "the ball" - "in each frame"
             target = without_source(target) if op == "remove" else target
         elif target and task_spec(task).names_target:
             target = trim_target(complete_target(target, clause) if target.endswith("'s") else target)
+        if target and not _CJK.search(target):
+            target = _PARTICLE_END.sub("", target) or target  # "take the cup off the table": "off" goes with "take"
         if is_pronoun(target):
             target = "" if latest_referent(inp, earlier) is not None else _edited_last(earlier)
         region = inp.region if source == "box" else None
@@ -1274,7 +1323,7 @@ class LitePlanner:
             same_thing = True  # in its own words ("the horse" after "the brown horse")
         if source == "output" or (background and region is None):
             found = latest_referent(inp, earlier)
-            if (found is not None and target and found[1] and _same_words(target) != _same_words(found[1])
+            if (found is not None and target and found[1] and not _names_less(target, found[1])
                     and not background and not same_thing):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found
             if (found is not None and target and task in ("edit_image", "edit_video") and not background

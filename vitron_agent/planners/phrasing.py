@@ -21,6 +21,7 @@ from .rules import CLAUSE_SPLIT, POLITE
 
 __all__ = [
     "added_thing",
+    "wanted_made",
     "asks_to_generate",
     "same_in_medium",
     "split_clauses",
@@ -442,7 +443,10 @@ _PIXELS = re.compile(rf"^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?(?:
                      rf"form|cover|show|depict|contain|represent|are|is)\s+{_T}\s*[?.!]*$|^what\s+is\s+the\s+(?:mask|silhouette|exact outline)\s+of\s+"
                      rf"(?P<t2>.+?)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:which|what)\s+(?:pixels|(?:area|region|part)(?:\s+of\s+the\s+(?:image|picture|photo))?)\s+"
                      rf"(?:does|do|did)\s+(?P<t3>.+?)\s+"
-                     rf"(?:cover|occupy|take up|fill|span|use|belong to|sit on)\s*[?.!]*$", re.I)
+                     rf"(?:cover|occupy|take up|fill|span|use|belong to|sit on)\s*[?.!]*$|^(?:(?:show|tell) me\s+)?(?:exactly\s+|precisely\s+)?"
+                     rf"(?:which|what)\s+(?:pixels|(?:area|region|part)(?:\s+of\s+the\s+(?:image|picture|photo))?)\s+"
+                     rf"(?P<t4>(?:the|this|that|my|our|his|her|their)\s+.+?)\s+(?:covers|occupies|takes up|fills|spans|sits on)\s*[?.!]*$",
+                     re.I)
 _EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get|find|show me|label|cover|fill|pick out|pick|grab|"
                           rf"extract|isolate|take|pull out|copy|return|list)\s+"
                           rf"(?:(?:just|only|exactly|precisely)\s+)?(?:every|each|all(?: of)?(?: the)?|the|exactly the)\s+pixels?\s+"
@@ -812,8 +816,8 @@ _ANIMATE_LEAD = re.compile(
     rf"(?:(?:[\w'-]+\s+){{0,2}}?{_STILLS}\b\s*(?:of\s+(?:my|our|his|her|their|the|a|an)\s+[\w' -]+?\s+(?=to life\b))?)?"
     rf"(?:to life\s*)?|(?:make|get|let)\s+(?:this|the|my|it)\s*(?:{_STILLS}|"
     rf"scene)?\s+(?:move|moving|be moving|come alive|come to life|alive|animated|dynamic)\s*|(?:turn|make|convert|transform)\s+(?:this|the|my|it|that|them|"
-    rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:short\s+)?(?:video|clip|"
-    rf"animation|gif|movie)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
+    rf"the result)\s*{_STILLS}?\s+(?:into|to)\s+|(?:make|create|generate|produce|render)\s+(?:an?\s+)?(?:(?:short|quick|little|looping|looped|seamless|"
+    rf"subtle|slow)\s+)*(?:video|clip|animation|gif|movie|loop)\s+(?:out of|from|of|using|based on)\s+(?:this|the|my|it|that)\s*{_STILLS}?\s*)"
     r"(?:(?:into|as|to)\s+)?(?:an?\s+)?(?:(?:short|quick|little|[\w-]+[- ]second)\s+)*"
     r"(?:(?:video|clip|animation|gif|movie|film)\b\s*)?"
     r"(?:(?:so that|so|such that|where|in which|with|showing|of|that shows|to show|and make|making)\s+|[:,\-–—]\s*)"
@@ -821,7 +825,8 @@ _ANIMATE_LEAD = re.compile(
     r"^(?:(?:please|now|then|and|can you)\s+)*(?:give|add)\s+(?:this|the|my|it)\s*(?:image|picture|photo|pic)?\s+(?:some\s+)?"
     r"(?:motion|movement|life|animation)\s*(?:[:,-]|with|so that|so|where)\s*(?P<p2>.+)$|"
     r"^(?:(?:please|now|then|and|also)\s+)*animate\s+(?P<p3>(?:the|a|an|some|his|her|its|their)\s+(?!(?:image|picture|photo|pic|"
-    r"result|painting|drawing|one|still)\b)[\w' -]+?\s+[\w-]+ing\b.*)$",
+    r"result|painting|drawing|one|still)\b)[\w' -]+?\s+[\w-]+ing\b.*)$|"
+    r"^(?:(?:please|now|then|and|also)\s+)*animate\s+(?:it|this|that|them|the result)\s+(?P<p4>(?!using\b)[a-z-]+ing\b.*)$",
     re.I)
 
 
@@ -858,8 +863,17 @@ _SENTENCES = re.compile(r"^(?P<a>.+?)[.?!]+\s+(?P<b>\S.*)$")
 def motion_follows(command: str, sentence: str) -> bool:
     """An animation asked for without its motion, then a sentence that describes one ("Can you make this picture
     move?" + "The boat rocking gently on the waves."): the sentence is the motion."""
-    return bool(_ANIMATION_CUE.search(command)) and bool(_MOTION_SENTENCE.match(sentence.strip())) \
+    described = _MOTION_SENTENCE.match(sentence.strip()) or _SCENE_SENTENCE.match(sentence.strip())
+    return bool(_ANIMATION_CUE.search(command)) and bool(described) \
         and _ANIMATE_LEAD.match(POLITE.sub("", command.strip())) is None
+
+
+_SCENE_SENTENCE = re.compile(r"^(?:the|a|an|his|her|its|their|my|our)\s+(?:[\w'-]+\s+){0,3}?"
+                             r"(?!(?:is|was|has|does|looks|seems|feels|needs|means)\b)[a-z]+s\s+(?!(?:it|this|that|them)\b)"
+                             r"[^?]*[.!]?$", re.I)
+"""A sentence that says what a thing does, present tense ("the train pulls out of the station and the pigeons scatter"):
+after an animation asked without its motion, that is the motion (a command starts with its verb; a question ends
+with "?")."""
 
 
 def animation_prompt(clause: str) -> str | None:
@@ -872,7 +886,7 @@ def animation_prompt(clause: str) -> str | None:
         text = f"{two.group('a')}: {two.group('b')}"
     found = _ANIMATE_LEAD.match(POLITE.sub("", text))
     if found is not None:
-        motion = _HAVE_IT.sub("", found.group("p") or found.group("p2") or found.group("p3"))
+        motion = _HAVE_IT.sub("", found.group("p") or found.group("p2") or found.group("p3") or found.group("p4"))
         return _GEN_TAIL.sub("", motion).strip(" ,:;") or None
     found = _MAKE_MOVE.match(text) or _ZH_MOVE.match(text)
     if found is not None and not _MEDIUM_ITSELF.match(found.group("t")):
@@ -937,6 +951,20 @@ _REPEAT = re.compile(r"^(?:(?:now|ok(?:ay)?|and|then|please|also)\s+)*(?:(?:do|a
                      r"the\s+(?:other|second|first|last)\s+(?:one|image|photo|picture|pic|video|clip)\s+(?:too|as well|also)\b|"
                      r"^(?:对|把)?(?:第.(?:张|个|段).{0,4}?)?"
                      r"(?:也|同样)(?:这样|一样)?(?:做|处理|来)?|^(?:同样|一样)", re.I)
+
+
+_WANTED_MADE = re.compile(r"^(?P<lead>.*?)\b(?:wants?|would (?:like|love)|needs?|asked (?:me )?for|is hoping for|loves?)\s+"
+                          r"(?P<what>an?\s+(?:(?:short|quick|little|funny|cute|nice)\s+)*(?:video|clip|animation|picture|image|"
+                          r"photo|drawing|painting|illustration|poster|cartoon)\s+(?:of|showing|with|where)\s+[^.!?]+?)\s*[.!]+\s+"
+                          r"(?:(?:so\s+)?(?:can|could|would|will)\s+(?:you|u)\s+)?(?:please\s+)?(?:make|create|do|draw|generate|render|"
+                          r"produce|paint)\s+(?:it|one|that|this)(?:\s+for\s+(?:me|her|him|them|us))?(?:\s+please)?\s*[?.!]*$", re.I)
+
+
+def wanted_made(text: str) -> str:
+    """A request that names what to make in the sentence before it ("My niece wants a video of a snowman skiing.
+    Can you make it?") as one request ("make a video of a snowman skiing"); any other text as it is."""
+    found = _WANTED_MADE.match(text.strip())
+    return f"make {found.group('what')}" if found else text
 
 
 def asks_repeat(clause: str) -> bool:
@@ -1167,7 +1195,8 @@ def restyle_request(clause: str) -> str | None:
     """The style in "restyle it as a 1980s polaroid" (a verb that only ever restyles), or in "turn this snowy street
     photo into an anime scene" / "turn the drawing into a realistic photo" (a medium named with words before it, then
     "into" a style; a medium word that ends the style is no part of it); None otherwise."""
-    found = _RESTYLE_VERB.match(clause.strip()) or _INTO_STYLE.match(clause.strip())
+    clause = _MEDIUM_OF.sub(r"\g<m>", clause.strip())  # "restyle this photo of the science fair as ...": the photo
+    found = _RESTYLE_VERB.match(clause) or _INTO_STYLE.match(clause)
     if found is not None and found.re is _INTO_STYLE and found.group("s2"):
         return found.group("s2")  # "turn that into a woodblock print"
     if found is None or _STYLE_NOT.match(found.group("s")):
@@ -1178,6 +1207,8 @@ def restyle_request(clause: str) -> str | None:
     return _MEDIUM_LAST.sub("", found.group("s")) if found.re is _INTO_STYLE else found.group("s")
 
 
+_MEDIUM_OF = re.compile(r"\b(?P<m>(?:this|the|my)\s+(?:image|picture|photo|pic|video|clip|footage))\s+of\s+(?:the|my|our|a|an)\s+"
+                        r"[\w' -]+?(?=\s+(?:as|into|like)\s)", re.I)
 _AND_THEN = re.compile(r"\b(?:and|then|with|where|so)\b|,", re.I)
 _MADE_MOVING = re.compile(r"\b(?:video|clip|movie|gif|film|footage|cinemagraph)s?$", re.I)
 
