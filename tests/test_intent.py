@@ -66,11 +66,13 @@ def test_the_training_path_fits_saves_and_loads_a_head_that_reads_new_wordings(m
     assert head.read(model.encoder, "what breed is this dog", ("image",), False).p == pytest.approx(float(p.max()), abs=1e-6)
 
 
-def test_a_request_to_find_then_a_reason_is_one_location(model):
-    text = "Point at the exit sign. The inspector needs to know where it is."
-    planned = _plan(text)
-    assert [(i.task, i.command, i.inputs) for i in planned] == [("ground", "the exit sign", ["u0"])]
-    assert [i.task for i in _plan(text, threshold=9)] != ["ground"]  # the rules alone read the reason as a second call
+def test_a_box_said_then_a_request_to_follow_is_one_track(model):
+    text = "On frame 0, the puppy is at (90, 200) to (180, 420). Track the puppy through the rest of the video."
+    planned = _plan(text, kind="video")
+    assert [(i.task, i.command, i.region.box) for i in planned] == [("track", "the puppy", (90, 200, 180, 420))]
+    assert [i.task for i in _plan(text, threshold=9, kind="video")] != ["track"]  # the rules alone: a question too
+    found = _plan("Point at the exit sign. The inspector needs to know where it is.")
+    assert [(i.task, i.command, i.inputs) for i in found] == [("ground", "the exit sign", ["u0"])]
     lost = _plan("I lost my earbuds somewhere on this couch. Can you find them?")
     assert [(i.task, i.command, i.inputs) for i in lost] == [("ground", "my earbuds", ["u0"])]
 

@@ -1828,3 +1828,109 @@ def test_a_later_edit_naming_the_tracked_thing_in_fewer_words_acts_on_its_masks(
     ((_, _, command, region, _, _),) = _plan(lite, "Now remove the dog from the clip.", ("video",), tracked,
                                              said=["Track the brown horse in this video."], media=[masks])
     assert (command, region) == ("the dog", None)  # another thing is not the horse's masks
+
+
+def test_chinese_also_with_a_change_of_its_own_is_that_change_not_a_repeat(lite):
+    edited = MediaInfo("o1", "image", *SIZE, source="expert", parents=("u1",))
+    replaced = [CallInfo(1, "c1", "edit_image", "天空", "done", "o1", "expert", "replace")]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "第一张也改成黑白的", ("image", "image"), replaced,
+                                             said=["把第二张图的天空换成晚霞"], media=[edited])
+    assert (task, op, inputs, args) == ("edit_image", "restyle", ["u0"], {"style": "黑白"})
+    ((_, op, _, _, inputs, _),) = _plan(lite, "第一张也一样", ("image", "image"), replaced,
+                                        said=["把第二张图的天空换成晚霞"], media=[edited])
+    assert (op, inputs) == ("replace", ["u0"])  # 也 alone repeats
+
+
+@pytest.mark.parametrize("text, task, op, command, args", [
+    ("再加一只小猫进去", "edit_image", "add", "", {"new": "一只小猫"}),
+    ("加一只趴在沙发上的狗", "edit_image", "add", "", {"new": "一只趴在沙发上的狗"}),
+    ("让灯笼一闪一闪的", "animate_image", None, "灯笼一闪一闪的", {}),
+    ("让叶子慢慢飘落下来", "animate_image", None, "叶子慢慢飘落下来", {}),
+    ("让汽车变成银色", "edit_image", "recolor", "汽车", {"color": "银色"}),
+])
+def test_chinese_additions_with_where_and_let_sentences(lite, text, task, op, command, args):
+    ((got_task, got_op, got, _, inputs, got_args),) = _plan(lite, text)
+    assert (got_task, got_op, got, inputs, got_args) == (task, op, command, ["u0"], args)
+
+
+def test_a_sentence_that_ends_with_an_exclamation_is_its_own_clause(lite):
+    ((task, _, command, _, inputs, _),) = _plan(lite, "Graduation day at last! Cut out my cap in the first photo",
+                                                ("image", "image"))
+    assert (task, command, inputs) == ("segment", "my cap", ["u0"])
+
+
+def test_a_mask_made_on_the_other_medium_is_not_the_region_of_an_edit_on_this_one(lite):
+    masks = [MediaInfo("o1", "mask", *SIZE, source="sam", parents=("u0",)),
+             MediaInfo("o2", "mask", *SIZE, source="sam", parents=("u1",))]
+    cut = [CallInfo(1, "c1", "segment", "my hair", "done", "o1", "sam"), CallInfo(2, "c1", "segment", "my hair", "done", "o2", "sam")]
+    ((task, op, command, region, inputs, _),) = _plan(lite, "Make the hair in the first picture copper red", ("image", "image"),
+                                                       cut, said=["cut out my hair in the first photo", "now the other"],
+                                                       media=masks)
+    assert (task, op, command, region, inputs) == ("edit_image", "recolor", "the hair", None, ["u0"])
+
+
+@pytest.mark.parametrize("text, op", [
+    ("also add a tabby kitten to the still picture from the start", "add"),
+    ("Actually, go back to the still picture from the start and make the barn blue.", "recolor"),
+    ("Can you also take the still picture from before and redo it in claymation style?", "restyle"),
+])
+def test_the_still_picture_from_before_a_video_is_the_still_made(lite, text, op):
+    made = [MediaInfo("o1", "image", *SIZE, source="sd"), MediaInfo("o2", "video", *SIZE, frames=48, source="svd",
+                                                                    parents=("o1",))]
+    done = [CallInfo(1, "c1", "generate_image", "a red barn", "done", "o1", "sd"),
+            CallInfo(2, "c1", "animate_image", "clouds rolling", "done", "o2", "svd")]
+    ((task, got_op, _, _, inputs, _),) = _plan(lite, text, (), done, said=["make a red barn", "animate it"], media=made)
+    assert (task, got_op, inputs) == ("edit_image", op, ["o1"])
+
+
+def test_what_about_the_original_asks_about_the_upload(lite):
+    made = [MediaInfo("o1", "image", *SIZE, source="expert", parents=("u0",))]
+    done = [CallInfo(1, "c1", "edit_image", "", "done", "o1", "expert", "restyle")]
+    ((task, _, _, _, inputs, _),) = _plan(lite, "What about the original, is it sharp enough to print?", ("image",), done,
+                                          said=["make it look like a poster"], media=made)
+    assert (task, inputs) == ("answer", ["u0"])
+
+
+def test_a_thing_added_where_the_user_drew_keeps_only_the_thing(lite):
+    inp = PlannerInput(text="add a paper lantern where I drew the box", messages=[], media=[MediaInfo("u0", "image", *SIZE)],
+                       new_media=["u0"], region=Region(box=(300, 40, 380, 140)), region_media="u0")
+    (inv,) = lite.plan(inp).invocations
+    assert (inv.task, inv.op, inv.args["new"], inv.region.box) == ("edit_image", "add", "a paper lantern", (300, 40, 380, 140))
+
+
+def test_an_action_after_a_move_is_not_its_motion(lite):
+    planned = _plan(lite, "Make the scarf light green, move the cake to the left, and then animate it with snow falling.")
+    assert [(p[0], p[1]) for p in planned] == [("edit_image", "recolor"), ("edit_image", "move"), ("animate_image", None)]
+    assert planned[2][2] == "snow falling"
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("I think I left my ticket on one of the seats. Where is it in this photo?", "ground", "my ticket"),
+    ("Point at the kettle that's still steaming.", "ground", "the kettle that's still steaming"),
+    ("would you call this jacket navy or black", "answer", None),
+])
+def test_lost_things_pointing_and_opinions(lite, text, task, command):
+    ((got_task, _, got, _, inputs, _),) = _plan(lite, text)
+    assert (got_task, inputs) == (task, ["u0"]) and (command is None or got == command)
+
+
+def test_the_motion_after_a_question_asking_for_an_animation_stays(lite):
+    ((task, _, command, _, _, _),) = _plan(
+        lite, "This is my daughter's room. Could you bring the photo to life? the fairy lights blinking and the curtains swaying")
+    assert (task, command) == ("animate_image", "the fairy lights blinking and the curtains swaying")
+
+
+def test_a_chinese_thing_named_after_a_written_box_is_the_target(lite):
+    ((task, _, command, region, inputs, _),) = _plan(lite, "从第5帧开始跟踪(10,20,110,220)里的人", ("video",))
+    assert (task, command, region.box, region.frames, inputs) == ("track", "人", (10, 20, 110, 220), (5, 5), ["u0"])
+    ((_, _, command, _, _, _),) = _plan(lite, "跟踪(10,20,110,220)里的东西", ("video",))
+    assert command == ""  # the box's own words name nothing
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("Point at the bus stop sign, I honestly can't spot it.", "ground", "the bus stop sign"),
+    ("A pigeon photobombed my wedding photo. Remove the pigeon?", "edit_image", "the pigeon"),
+])
+def test_a_remark_after_or_a_story_before_the_request(lite, text, task, command):
+    ((got_task, _, got, _, inputs, _),) = _plan(lite, text)
+    assert (got_task, got, inputs) == (task, command, ["u0"])

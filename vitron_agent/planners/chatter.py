@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import re
 
+from .phrasing import motion_follows
+
 __all__ = ["is_filler", "without_chatter"]
 
 _ACTION = re.compile(
@@ -113,6 +115,10 @@ _LOOK_AT = re.compile(r"^(?:(?:ok(?:ay)?|so|now|hey|and)[,\s]+)*(?:please\s+)?(?
                       r"\s*[.:!;,]+\s+(?=\S)", re.I)
 """A first sentence that only points at one of the media ("Look at the second photo. Any guess which city that skyline
 is?"): the request after it is on that medium, as "In the second photo, ..." says it."""
+_HAPPENED_TO_MINE = re.compile(r"^(?P<s>[^.!?]*\b(?:my|our)\s+(?:[\w'-]+\s+){0,2}(?:photo|picture|pic|video|clip|shot|footage|"
+                               r"selfie|snap)s?\b[^.!?]*)[.!]+\s+(?=\S)", re.I)
+"""A first sentence that tells what happened to the user's picture ("A seagull photobombed my harbour video."): the story
+before the request."""
 _EXCLAIMED = re.compile(r"^(?P<s>[a-z][\w' -]{2,60}?)\s*!+\s+(?=(?:what|which|who|where|how|is|are|can|could|do|does)\b)", re.I)
 """A first phrase with no verb, exclaimed, before a question ("rooftop view from my new apartment!! what's that tall
 tower ...?"): it only sets the scene."""
@@ -142,6 +148,11 @@ _FILLER = re.compile(r"^(?:(?:please|pls|plz|(?:thanks|thank you|thx|ty)(?:\s+(?
 def is_filler(clause: str) -> bool:
     """Whether ``clause`` is only politeness, praise or filler words, which no expert is called for."""
     return bool(_FILLER.match(clause.strip()))
+
+
+_CHEER = re.compile(r"^(?P<s>[^.!?]+)!+\s+(?=\S)")
+"""A first sentence that ends with "!" ("Graduation day at last! ..."): no part of the request when it names no action
+(nor motion: "Bring this image to life! Clouds drifting ..." is the request)."""
 
 
 _GREETING = re.compile(r"^(?:good\s+(?:morning|afternoon|evening|day)|hi|hello|hey|hiya|greetings)(?:\s+there)?\s*[!.,]+\s+(?=\S)",
@@ -256,6 +267,8 @@ def _after_question(text: str) -> str:
     if (not rest or "?" in rest or _ASKS_ANYTHING.search(rest) or _ASKS_ANYTHING.search(text[:cut])
             or re.search(r"\bwhere\b", text[:cut], re.I)):  # "where is ...? it's somewhere in the photo": a find
         return text
+    if motion_follows(text[:cut], rest):  # "Could you bring the photo to life? the mobile spinning slowly": its motion
+        return text
     return text[:cut + 1]
 
 
@@ -288,10 +301,12 @@ _LOST = re.compile(r"\b(?:i|we)\s+(?:can't|cant|cannot|can not|couldn't|couldnt|
 question, about that thing, whatever the sentence says before it."""
 
 
-_DROPPED = re.compile(r"\b(?:i|we)\s+(?:lost|dropped|misplaced|left)\s+(?P<t>(?:the|my|our|his|her|their)\s+[^.!?,]+?)\s+"
+_DROPPED = re.compile(r"\b(?:i|we)\s+(?:(?:must|might|may)\s+have\s+)?(?:lost|dropped|misplaced|left)\s+"
+                      r"(?P<t>(?:the|my|our|his|her|their)\s+[^.!?,]+?)\s+"
                       r"(?:somewhere\s+)?(?:in|on|near|under|behind|around|by|inside|at)\s+[^.!?]*?[.!,]+\s+(?:so\s+)?"
-                      r"(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:please\s+)?(?:find|spot|locate)\s+(?:it|them)"
-                      r"(?:\s+for\s+(?:me|us))?(?:\s+please)?\s*[?.!]*\s*$", re.I)
+                      r"(?:(?:(?:can|could|would)\s+(?:you|u)\s+)?(?:please\s+)?(?:find|spot|locate)\s+(?:it|them)"
+                      r"(?:\s+for\s+(?:me|us))?(?:\s+please)?|where\s+(?:is|are)\s+(?:it|they)(?:\s+in\s+(?:the|this)\s+"
+                      r"(?:photo|picture|image|pic|shot))?)\s*[?.!]*\s*$", re.I)
 """Something the user lost in the picture, then "can you find it?" ("I dropped my car key somewhere in the engine bay,
 can you find it?"): finding that thing."""
 
@@ -320,6 +335,12 @@ def without_chatter(text: str) -> str:
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]
+    told = _HAPPENED_TO_MINE.match(out)
+    if told and not _ACTION.search(told.group("s")) and _ACTION.search(out[told.end():]):
+        out = out[told.end():]  # "A seagull photobombed my harbour video. Remove the seagull?"
+    cheer = _CHEER.match(out)
+    if cheer and not _VERB.search(cheer.group("s")) and not _MOTION.search(cheer.group("s")) and _ACTION.match(out[cheer.end():]):
+        out = out[cheer.end():]  # "Graduation day at last! Cut out my cap ...": the exclamation asks for nothing
     goal = _GOAL.match(out)
     if goal and _ACTION.match(out[goal.end():]):
         out = out[goal.end():]

@@ -331,7 +331,8 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
                          r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
                          r"(?:the\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request)\b|"
                          rf"{GO_BACK.pattern}", re.I)
-_IN_ORIGINAL = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so|next)[,\s]+)*(?:(?:back\s+)?(?:in|on|to|for)\s+)(?:the|my|our)\s+"
+_IN_ORIGINAL = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so|next)[,\s]+)*(?:(?:back\s+)?(?:in|on|to|for)\s+|(?:what|how)\s+about\s+)"
+                          r"(?:the|my|our)\s+"
                           r"original(?:\s+(?:image|picture|photo|pic|video|clip|one|upload|shot))?\s*[,:]?\s*", re.I)
 _IN_ORIGINAL_END = re.compile(r"[\s,]+(?:in|on)\s+(?:the|my|our)\s+original(?:\s+(?:image|picture|photo|pic|video|clip|one|"
                               r"upload|shot))?(?=\s*[.!?]*$)", re.I)
@@ -460,6 +461,14 @@ a medium word that ends it ("a Studio| Ghibli scene" -> "a Studio Ghibli")."""
 
 _PARTICLE_END = re.compile(r"(?<=\w)\s+(?:off|out|away)$", re.I)
 """The particle of a phrasal verb that the tagger took into the object ("the cup off" in "take the cup off the table")."""
+_ZH_INTO = re.compile(r"(?<=[\u3400-\u9fff])(?:放|加)?(?:进去|进来|上去|上来)(?:吧|了)?$")
+_ZH_LET = re.compile(r"^(?:请|帮我|再|然后|接着)*让")
+_ZH_LET_BECOME = re.compile(r"^(?P<lead>(?:请|帮我|再|然后|接着)*)让(?P<t>[^，,。让]+?)(?P<v>变成|变为|换成|改成)")
+_WHERE_DRAWN = re.compile(r"\s+(?:(?:right\s+)?where\s+(?:I|we|i've|ive)\s+(?:drew|drawn|marked|boxed|circled|put)"
+                          r"(?:\s+(?:the|a|my)\s+(?:box|rectangle|square|circle|frame))?|(?:in|inside|into|within)\s+(?:the|my)\s+"
+                          r"(?:box|rectangle|square|area|region|selection)(?:\s+(?:I|we)\s+(?:drew|marked|made))?)\s*[.!]*$", re.I)
+_ZH_IN_BOX_THING = re.compile(r"^[^把将]*框(?:里|中|内)的(?!(?:东西|物体|目标|对象|部分|内容|区域))(?P<t>[^，,。！!吧]+?)[吧。！!]*$")
+"""A Chinese thing named after the box, the verb before it ("跟踪框里的人"), not the box's own words (框里的东西)."""
 _ZH_MEASURES = "只个辆张把棵条台本块位些朵幅束杯段片座头匹件顶盏株盆碗双副支架艘根"
 _ZH_POINTED = re.compile(rf"^(?:这|那)(?:[{_ZH_MEASURES}])?(?=\S)")
 """这/那 and their measure word before a Chinese thing ("那只狗" -> "狗"): pointing, not part of the name."""
@@ -639,6 +648,24 @@ def _as_last_edited(inp: PlannerInput) -> PlannerInput:
     return replace(inp, new_media=[last.output])
 
 
+_STILL_BEFORE = re.compile(r"(?:\b(?:go back to|take|use|grab|on|to|in|for|with)\s+)?\bthe\s+(?:first\s+)?still(?:\s+(?:picture|image|photo|"
+                           r"pic|one|version|frame))?(?:\s+from\s+(?:before|the start|the beginning|earlier)|\s+(?:we|you|I)\s+"
+                           r"(?:made|started with|had)(?:\s+(?:first|before|earlier))?)(?:\s*,?\s*and\b)?", re.I)
+"""The still picture a thread made before its video ("go back to the still picture from the start and ...")."""
+
+
+def _on_still(inp: PlannerInput, text: str) -> tuple[PlannerInput, str]:
+    """A later turn that goes back to the thread's still picture after a video was made from it: the request on the
+    latest still made (or the attached one), without those words."""
+    found = _STILL_BEFORE.search(text) if not inp.new_media else None
+    stills = [m.id for m in inp.media if m.kind == "image" and m.source != "user"] or \
+             [m.id for m in inp.media if m.kind == "image"]
+    if found is None or not stills or len(text) <= len(found.group()):
+        return inp, text
+    rest = " ".join((text[:found.start()] + " " + text[found.end():]).split()).strip(" ,")
+    return replace(inp, new_media=stills[-1:]), rest
+
+
 def _root(inp: PlannerInput, media_id: str | None) -> str | None:
     """The user's medium an output was made from, following its parents."""
     seen: set[str] = set()
@@ -790,6 +817,7 @@ class LitePlanner:
         text, written = _mark_written_boxes(inp)
         text = without_chatter(wanted_made(text))  # "..., need to mark it for the safety report by tonight"
         inp, text = _on_original(inp, text)
+        inp, text = _on_still(inp, text)
         invocations: list[Invocation] = []
         reasons: list[str] = []
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
@@ -891,6 +919,7 @@ class LitePlanner:
 
     def _read_clause(self, model: Any, clause: str, inp: PlannerInput, earlier: list[Invocation],
                      reasons: list[str]) -> list[Invocation]:
+        clause = _ZH_LET_BECOME.sub(r"\g<lead>把\g<t>\g<v>", clause)  # "让猫变成橘色" is "把猫变成橘色"
         if _RECOLOUR_START.match(clause):  # "Recolor the kayak yellow in this video": the medium is known already
             clause = _MEDIUM_TAIL.sub(r"\g<end>", clause)
         restated = _RESTATED.match(clause.strip())
@@ -997,7 +1026,8 @@ class LitePlanner:
             return [Invocation(task=last, command=again)]
         if _CJK.search(clause) and chinese_animates(clause):  # "把结果做成动画，花瓣飘落": the image made or attached moves
             return [self._animation(chinese_motion(clause) or "", inp, earlier)]
-        motion = animation_prompt(clause) if _ANIMATE_VERB.match(clause) and inp.region is None else None
+        lets = _CJK.search(clause) and _ZH_LET.match(clause)  # "让星星灯一闪一闪的": the lights twinkle
+        motion = animation_prompt(clause) if (_ANIMATE_VERB.match(clause) or lets) and inp.region is None else None
         if motion and (latest_kind(inp) == "image" or any(inv.task in ("generate_image", "edit_image") for inv in earlier)
                        or (not inp.new_media and any(m.kind == "image" for m in inp.media))):
             return [self._animation(motion, inp, earlier)]  # "animate the result with leaves blowing"
@@ -1233,6 +1263,9 @@ class LitePlanner:
             named = named_in_box(clause)
             if named:
                 spans["target"] = named
+        boxed = _ZH_IN_BOX_THING.search(clause) if _CJK.search(clause) and inp.region is not None else None
+        if boxed and not spans.get("target") and task in (*_ACTS_ON_REGION, "ground") and op != "add":
+            spans["target"] = boxed.group("t")  # "从第5帧开始跟踪框里的人": the person in the box
         if _CJK.search(clause) and task in ("segment", "ground", "track", "edit_image") and op != "restyle":
             read = chinese_object(clause)  # the tagger misses bare nouns ("把狗换成猫") and cuts others short
             if read:  # the words between the verb and its particle, whole (the tagger's span may straddle them)
@@ -1291,10 +1324,15 @@ class LitePlanner:
             args = {"op": op, **{k: spans[k] for k in _OP_ARGS.get(op, ()) if k in spans}}
             if "new" in args:
                 args["new"] = _INSTEAD.sub("", args["new"]) or args["new"]  # "add a tiny top hat instead"
+                args["new"] = _ZH_INTO.sub("", args["new"]) or args["new"]  # "再加一只小狗进去": 进去 is where, not what
+                if inp.region is not None:  # "add a paper lantern where I drew the box": the box is where
+                    args["new"] = _WHERE_DRAWN.sub("", args["new"]) or args["new"]
             if "direction" in args:
                 headed = _ZH_HEADING.search(clause) if _CJK.search(clause) else None
                 args["direction"] = direction_word(headed.group("d") if headed else args["direction"])  # 往右: not 左边的
         target = "" if op == "restyle" else spans.get("target", "")
+        if op == "add" and target and args.get("new") and target in args["new"]:
+            target = ""  # "加一只坐在椅子上的猫": the chair is part of what is added, not where
         doing = _DOING_THERE.search(clause) if op == "add" and args.get("new") else None
         if doing and args["new"].lower().endswith(doing.group("ing").lower()) and target:
             args["new"], target = f"{args['new']} {doing.group('place')}", ""  # "a cat sleeping on a bench": all new
@@ -1323,6 +1361,9 @@ class LitePlanner:
             same_thing = True  # in its own words ("the horse" after "the brown horse")
         if source == "output" or (background and region is None):
             found = latest_referent(inp, earlier)
+            if (found is not None and inp.new_media and found[0].ref not in {e.id for e in earlier}
+                    and _root(inp, found[0].ref) not in inp.new_media):
+                found = None  # "make the hair in the first picture copper red": not the mask made on the second
             if (found is not None and target and found[1] and not _names_less(target, found[1])
                     and not background and not same_thing):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found

@@ -406,6 +406,8 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"\s+(?:of|for)\s+{_T}{_END}",
     rf"^(?:is|are)\s+there\s+{_T}\s*[?,.]?\s*(?:and\s+)?(?:if so,?\s+)?where(?:\s+(?:is it|are they|exactly))?{_END}",
     rf"^(?:can you\s+)?(?:point|direct|guide)\s+me\s+(?:to|towards)\s+{_T}{_END}",
+    rf"^(?:point|gesture)\s+(?:at|to|towards)\s+(?P<t>(?:the|a|an|my|our|his|her|their|this|that|any|some)\s+[^,;.!?]+?)"
+    rf"(?:\s*[,;]\s+(?:i|we)\b.*)?{_END}",
     rf"^(?:(?:can|could|do)\s+(?:you|u)\s+)?(?:see|spot|find)\s+{_T}[?,.]*\s+(?:and\s+)?(?:(?:if so|please),?\s+)?"
     rf"(?:(?:show|tell) me\s+)?where\b.*$",
     rf"^(?:(?:give|get|show|tell) me|what(?:'s| is))\s+{_T}'s\s+(?:exact\s+|precise\s+)?(?:position|location|coordinates|"
@@ -608,6 +610,11 @@ def _task_label(body: str, on_video: bool) -> Rewritten | None:
     return Rewritten(verb + target, target, task)
 
 
+_CALL_IT = re.compile(r"^(?:would|do|did|should|could)\s+(?:you|we|i|people|most people)\s+(?:call|say|consider|count|classify|"
+                      r"describe)\s+(?:this|that|it|these|those|the|my|our)\b", re.I)
+"""An opinion asked about the picture, question mark or not ("would you call this haircut a bob or a lob")."""
+
+
 def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     """``clause`` in the templates' words: location and pixel questions as commands, qualifiers dropped,
     uncommon verbs as common ones. Other clauses come back unchanged."""
@@ -621,7 +628,8 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     labelled = _task_label(body, on_video)
     if labelled is not None:
         return labelled
-    if _KIND_OF.match(body) or _READS.match(body) or _SAYS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body):
+    if (_KIND_OF.match(body) or _READS.match(body) or _SAYS.match(body) or _TWO_SIDED.search(body) or _WRITES.match(body)
+            or _CALL_IT.match(text)):
         return Rewritten(text, None, "answer")
     found = _BY_BOXING.match(body)
     each = found and re.fullmatch(r"(?:each|every)(?:\s+one)?(?:\s+of\s+them)?", found.group("t").strip(), re.I)
@@ -840,7 +848,9 @@ _MAKE_MOVE = re.compile(rf"^(?:(?:please|can you|could you|would you|now|then|an
                         rf"(?:\s+(?:in|on|of)\s+(?:this|the|my)\s+(?:image|picture|photo|pic|still|scene))?\s+"
                         rf"(?P<v>{_MOTION}\b.*?)\s*[.!?]*$", re.I)
 _ZH_MOVE = re.compile(r"^(?:请|帮我)?让(?:这张|这幅)?(?:图片?|照片|画面|图像)?(?:里|中|上)?的?(?P<t>[^，,。]+?)"
-                      r"(?P<v>(?:飘|动|飞|转|流|摇|跳|跑|游|闪|摆|晃|飘动|流动|转动|飞舞|摇摆|闪烁)\S*?起来|动起来)[吧。！!]*$")
+                      r"(?P<v>(?:飘|动|飞|转|流|摇|跳|跑|游|闪|摆|晃|飘动|流动|转动|飞舞|摇摆|闪烁)\S*?起来|动起来|"
+                      r"一(?P<r>[闪晃摇跳动眨飘])一(?P=r)的?|(?:慢慢|轻轻|缓缓)?(?:飘落|落下|飘下|流下|升起|飘散|转圈|摇摆|闪烁|飘动|"
+                      r"流动|飞舞|摆动|眨眼|旋转)(?:下来|起来|着)?)[吧。！!]*$")
 
 
 _MEDIUM_ITSELF = re.compile(r"^(?:it|this|that|(?:this|the|my|that) (?:image|picture|photo|pic|still|scene|one)|"
@@ -864,7 +874,9 @@ def motion_follows(command: str, sentence: str) -> bool:
     """An animation asked for without its motion, then a sentence that describes one ("Can you make this picture
     move?" + "The boat rocking gently on the waves."): the sentence is the motion."""
     described = _MOTION_SENTENCE.match(sentence.strip()) or _SCENE_SENTENCE.match(sentence.strip())
-    return bool(_ANIMATION_CUE.search(command)) and bool(described) \
+    commands = re.match(r"(?:(?:and|then|now|also)\s+)*(?:animate|generate|create|render|remove|replace|add|recolou?r|"
+                        r"restyle|segment|track|find|cut|erase|delete|swap)\b", sentence.strip(), re.I)
+    return bool(_ANIMATION_CUE.search(command)) and bool(described) and commands is None \
         and _ANIMATE_LEAD.match(POLITE.sub("", command.strip())) is None
 
 
@@ -950,7 +962,9 @@ _REPEAT = re.compile(r"^(?:(?:now|ok(?:ay)?|and|then|please|also)\s+)*(?:(?:do|a
                      r"(?:now\s+)?the\s+same)\b(?:\s+(?:to|on|for|with)\b)?|^(?:(?:now|and|then|ok(?:ay)?)\s+)*(?:(?:for|to|on)\s+)?"
                      r"the\s+(?:other|second|first|last)\s+(?:one|image|photo|picture|pic|video|clip)\s+(?:too|as well|also)\b|"
                      r"^(?:对|把)?(?:第.(?:张|个|段).{0,4}?)?"
-                     r"(?:也|同样)(?:这样|一样)?(?:做|处理|来)?|^(?:同样|一样)", re.I)
+                     r"(?:也|同样)(?!.*(?:改成|变成|换成|转成|调成|弄成|做成)\S)(?:这样|一样)?(?:做|处理|来)?|^(?:同样|一样)", re.I)
+"""The last action again on another medium; in Chinese 也 alone, not 也 with a change of its own ("第一张也改成黑白的" asks
+for black and white, whatever the last edit was)."""
 
 
 _WANTED_MADE = re.compile(r"^(?P<lead>.*?)\b(?:wants?|would (?:like|love)|needs?|asked (?:me )?for|is hoping for|loves?)\s+"

@@ -83,7 +83,7 @@ _RULES: tuple[_Rule, ...] = (
     _Rule("generate_image", _r(r"^(?:draw|paint|imagine|sketch|illustrate)\s+(?P<p>.+)$")),
 )
 _QUESTION = _r(r"^(?:what|who|how|why|which|when|is|are|does|do|can|describe|caption|tell me|count)\b|\?\s*$")
-CLAUSE_SPLIT = re.compile(r"\s*(?:;|\s*(?:->|=>|→)\s*(?:and\s+)?(?:then\s+)?|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z])|[，,；。]?\s*然后|；)\s*", re.I)
+CLAUSE_SPLIT = re.compile(r"\s*(?:;|\s*(?:->|=>|→)\s*(?:and\s+)?(?:then\s+)?|,?\s*and then\s+|,?\s*then\s+|\.\s+(?=[A-Za-z])|!+\s+(?=[A-Za-z])|[，,；。]?\s*然后|；)\s*", re.I)
 
 
 class RuleBasedPlanner:
