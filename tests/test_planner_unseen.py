@@ -1934,3 +1934,35 @@ def test_a_chinese_thing_named_after_a_written_box_is_the_target(lite):
 def test_a_remark_after_or_a_story_before_the_request(lite, text, task, command):
     ((got_task, _, got, _, inputs, _),) = _plan(lite, text)
     assert (got_task, got, inputs) == (task, command, ["u0"])
+
+
+def test_a_written_box_in_named_coordinates_keeps_the_verbs_task(lite):
+    ((task, _, command, region, inputs, _),) = _plan(lite, "Locate the stapler within x=380 y=40 to x=600 y=200")
+    assert (task, command, region.box, inputs) == ("ground", "the stapler", (380, 40, 600, 200), ["u0"])
+
+
+@pytest.mark.parametrize("text, task, command", [
+    ("Is the chef using a knife or a peeler in this pic", "answer", None),
+    ("where did they hang the first-aid kit", "ground", "the first-aid kit"),
+    ("where have they parked the van?", "ground", "the van"),
+    ("just the teapot, nothing else, as a mask", "segment", "the teapot"),
+    ("杯子的坐标是多少？", "ground", "杯子"),
+])
+def test_either_or_questions_where_they_put_things_and_masks_said_at_the_end(lite, text, task, command):
+    ((got_task, _, got, _, inputs, _),) = _plan(lite, text)
+    assert (got_task, inputs) == (task, ["u0"]) and (command is None or got == command)
+
+
+def test_a_caption_before_a_request_and_a_colour_named_as_a_colour(lite):
+    planned = _plan(lite, "Garage sale pic. Find all the lamps and then erase them.")
+    assert [(p[0], p[1]) for p in planned] == [("ground", None), ("edit_image", "remove")]
+    (cut, tinted) = _plan(lite, "Cut out the pug and then give it a pink color.")
+    assert (tinted[0], tinted[1], tinted[5]) == ("edit_image", "recolor", {"color": "pink"})
+
+
+@pytest.mark.parametrize("text", ["把他换成一只大熊猫", "把她换成一只大熊猫", "把它换成一只大熊猫"])
+def test_a_chinese_pronoun_after_a_track_is_the_tracked_masks(lite, text):
+    masks = MediaInfo("o1", "mask_video", *SIZE, frames=48, source="sam2", parents=("u0",))
+    tracked = [CallInfo(1, "c1", "track", "穿10号球衣的球员", "done", "o1", "sam2")]
+    ((task, op, _, region, _, args),) = _plan(lite, text, ("video",), tracked, said=["跟踪一下穿10号球衣的球员"], media=[masks])
+    assert (task, op, region, args["new"]) == ("edit_video", "replace", Region(ref="o1"), "大熊猫")

@@ -150,9 +150,10 @@ def is_filler(clause: str) -> bool:
     return bool(_FILLER.match(clause.strip()))
 
 
-_CHEER = re.compile(r"^(?P<s>[^.!?]+)!+\s+(?=\S)")
-"""A first sentence that ends with "!" ("Graduation day at last! ..."): no part of the request when it names no action
-(nor motion: "Bring this image to life! Clouds drifting ..." is the request)."""
+_CHEER = re.compile(r"^(?P<s>[^.!?]+)!+\s+(?=\S)|^(?P<c>(?:[\w'-]+\s+){0,3}[\w'-]+)\s*\.+\s+(?=\S)")
+"""A first sentence that ends with "!" ("Graduation day at last! ..."), or a caption of a few words ("Grocery run pic."):
+no part of the request when it names no action (nor motion: "Bring this image to life! Clouds drifting ..." is the
+request)."""
 
 
 _GREETING = re.compile(r"^(?:good\s+(?:morning|afternoon|evening|day)|hi|hello|hey|hiya|greetings)(?:\s+there)?\s*[!.,]+\s+(?=\S)",
@@ -339,7 +340,9 @@ def without_chatter(text: str) -> str:
     if told and not _ACTION.search(told.group("s")) and _ACTION.search(out[told.end():]):
         out = out[told.end():]  # "A seagull photobombed my harbour video. Remove the seagull?"
     cheer = _CHEER.match(out)
-    if cheer and not _VERB.search(cheer.group("s")) and not _MOTION.search(cheer.group("s")) and _ACTION.match(out[cheer.end():]):
+    said = cheer.group("s") or cheer.group("c") if cheer else ""
+    if (cheer and not _VERB.search(said) and not _MOTION.search(said) and "WRITTENBOX" not in said
+            and _ACTION.match(out[cheer.end():])):  # a box written as its own sentence is the question's region
         out = out[cheer.end():]  # "Graduation day at last! Cut out my cap ...": the exclamation asks for nothing
     goal = _GOAL.match(out)
     if goal and _ACTION.match(out[goal.end():]):

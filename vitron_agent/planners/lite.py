@@ -169,7 +169,8 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
     """("recolor", spans), or ("replace", spans with ``new``) when the colour word follows an article:
     "turn the apple into an orange" names a new thing, not a colour; "make the bin a matte black", "an emerald green"
     (a finish or shade before the colour) stay colours."""
-    found = re.search(r"\b(?:an?)\s+" + re.escape(spans["color"]) + r"\b", clause, re.I)
+    found = re.search(r"\b(?:an?)\s+" + re.escape(spans["color"]) + r"\b(?!\s+(?:colou?r|shade|tint|hue|tone)\b)", clause,
+                      re.I)  # "give it a pink color" is still a colour
     if found is None or len(spans["color"].split()) > 1:
         return "recolor", spans
     spans = {k: v for k, v in spans.items() if k != "color"}
@@ -877,8 +878,10 @@ class LitePlanner:
         if (intent is None or intent.p < self.intent_threshold or intent.task not in _LOOKING
                 or intent.label == _label(invocations) or (not invocations and intent.task == "answer")):
             return invocations
+        written = bool(find_written_boxes(inp.text, None))  # the head reads the numbers as words: "within x=380 y=40 ..."
         if len(invocations) == 1 and (intent.task == "answer") == (invocations[0].task == "answer") and not (
-                {intent.task, invocations[0].task} == {"ground", "segment"} and intent.p >= _SHAPE_NOT_BOXES):
+                {intent.task, invocations[0].task} == {"ground", "segment"} and intent.p >= _SHAPE_NOT_BOXES
+                and not written):
             return invocations  # boxes or a mask: the rules' verbs and the sets' conventions, unless the head is surer
         if len(invocations) > 1 and intent.p < _ONE_OF_SEVERAL:
             return invocations  # "do you see a ladder? if yes, find it": asked, then acted on
@@ -1348,7 +1351,10 @@ class LitePlanner:
         if target and not _CJK.search(target):
             target = _PARTICLE_END.sub("", target) or target  # "take the cup off the table": "off" goes with "take"
         if is_pronoun(target):
-            target = "" if latest_referent(inp, earlier) is not None else _edited_last(earlier)
+            referent = latest_referent(inp, earlier)
+            target = "" if referent is not None else _edited_last(earlier)
+            if referent is not None and source == "none" and inp.region is None and op not in ("add", "restyle"):
+                source = "output"  # "把他换成一只大熊猫" after tracking him: his masks, whatever the heads read
         region = inp.region if source == "box" else None
         background = op == "replace" and bool(_BACKGROUND.match(target)) or bool(_SELECTION.fullmatch(target))
         again = latest_referent(inp, earlier) if source == "none" and target and inp.region is None else None

@@ -394,7 +394,7 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"^where\s+(?:in|on|at|under|behind|inside|near|along|across)\s+(?:the|this|my|that)\s+[\w' -]+?\s+(?:is|are)\s+"
     rf"(?P<t>(?:the|a|an|my|our|his|her|their|any|some)\s+.+?){_END}",
     rf"^where(?:'s|s)?(?:\s+(?:exactly|precisely|abouts|the heck|the hell|on earth|in the world))?(?:\s+(?:is|are))?(?:\s+(?:exactly|precisely))?\s+"
-    rf"(?!(?:is|are|does|do|did|can|could|was|were|in|on|should|would)\b){_T}{_END}",
+    rf"(?!(?:is|are|does|do|did|can|could|was|were|in|on|should|would|have|has)\b){_T}{_END}",
     rf"^where\s+(?:can|could|do|would)\s+(?:i|you|we)\s+(?:find|see|spot|locate)\s+{_T}{_END}",
     rf"^(?:(?:can|could|would) you\s+)?(?:tell|show|point(?:\s+out)?) me\s+(?:exactly\s+|precisely\s+)?where\s+{_T}\s+(?:is|are)"
     rf"(?:\s+(?:located|positioned|placed|situated|sitting|standing|hiding))?(?:\s+in (?:the|this) {_MEDIUM_WORDS})?"
@@ -406,6 +406,8 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"\s+(?:of|for)\s+{_T}{_END}",
     rf"^(?:is|are)\s+there\s+{_T}\s*[?,.]?\s*(?:and\s+)?(?:if so,?\s+)?where(?:\s+(?:is it|are they|exactly))?{_END}",
     rf"^(?:can you\s+)?(?:point|direct|guide)\s+me\s+(?:to|towards)\s+{_T}{_END}",
+    rf"^where\s+(?:did|do|does|have|has)\s+(?:they|you|we|i|he|she|someone|somebody|people)\s+(?:hang|hung|put|place|placed|"
+    rf"leave|left|park|parked|store|stored|keep|kept|set|mount|mounted|install|installed|hide|hid|hidden)\s+{_T}{_END}",
     rf"^(?:point|gesture)\s+(?:at|to|towards)\s+(?P<t>(?:the|a|an|my|our|his|her|their|this|that|any|some)\s+[^,;.!?]+?)"
     rf"(?:\s*[,;]\s+(?:i|we)\b.*)?{_END}",
     rf"^(?:(?:can|could|do)\s+(?:you|u)\s+)?(?:see|spot|find)\s+{_T}[?,.]*\s+(?:and\s+)?(?:(?:if so|please),?\s+)?"
@@ -473,7 +475,7 @@ _ONLY_THING = re.compile(rf"^(?:(?:please|pls|now|can you|could you)\s+)*(?:(?:i
                          rf"{_T},?\s+"
                          rf"(?:and\s+)?(?:(?:no|without(?:\s+the)?|not the)\s+background|nothing\s+else)"
                          r"(?:,?\s+(?:pixel[- ](?:accurate|perfect|precise|exact)(?:ly)?|precisely|exactly|cleanly|neatly|please|"
-                         r"pls|thanks))*\s*[.!?]*$", re.I)
+                         r"pls|thanks|as an?\s+(?:mask|cutout|cut-out|png|transparent png)))*\s*[.!?]*$", re.I)
 """Asking for one thing and nothing else ("give me just the goldfish, nothing else", "just the lamp, no background",
 "select just the bowl, nothing else"):
 its mask; said after a cut-out of the same thing, the same cut-out."""
@@ -552,7 +554,8 @@ _ZH_QUALIFIERS = re.compile(r"(?:(?:非常|很|尽量|要)?(?:精确|精准|仔�
 _ZH_LOCATION = (re.compile(r"^(?:请问|请你|请|麻烦)?(?:你)?(?:帮我|给我)?(?:告诉我|看看|看一下|找找|找一下|查一下|瞧瞧)?(?P<t>.+?)(?:去哪了|去哪儿了|去哪里了|跑哪去了|跑到哪(?:里|儿)?了?|在哪里|在哪儿|在哪|的位置在哪里?|在什么位置|在什么地方|在(?:图片?|照片|画面|视频|图像)(?:里|中|上)?的?"
                            r"(?:哪里|哪儿|什么位置|什么地方|哪个位置|哪个地方))(?:呢|啊|呀|嘞|哇)?[？?。！!]*$"),
                 re.compile(r"^(?:请问|请你|请|麻烦)?(?:帮我|给我)?(?:告诉我|给我|给出|标出|指出|说出|找出|求出|输出|标记出?|框出)(?P<t>.+?)的(?:位置|坐标|框|边界框)+"
-                           r"(?:是多少|在哪|变化|的变化|轨迹|怎么变)?[？?。！!]*$"))
+                           r"(?:是多少|在哪|变化|的变化|轨迹|怎么变)?[？?。！!]*$"),
+                re.compile(r"^(?:请问|请你|请|麻烦)?(?P<t>[^，,。？?]+?)的(?:位置|坐标|具体位置|具体坐标)(?:是多少|是什么|在哪里?|在哪儿)[？?。！!]*$"))
 _ZH_THANKS = re.compile(r"[，,。.！!\s]*(?:谢谢|多谢|感谢|麻烦了|辛苦了)(?:你|您)?(?:啦|了|哈|啊|呀)?[。.！!~～]*$")
 """Thanks after a Chinese request ("...的坐标，谢谢。"): no part of it."""
 _ZH_OVER_TIME = re.compile(r"(?:在)?(?:每一?帧|每个画面|每一刻)(?:里|中|上)?都?|一直|始终")
@@ -611,8 +614,10 @@ def _task_label(body: str, on_video: bool) -> Rewritten | None:
 
 
 _CALL_IT = re.compile(r"^(?:would|do|did|should|could)\s+(?:you|we|i|people|most people)\s+(?:call|say|consider|count|classify|"
-                      r"describe)\s+(?:this|that|it|these|those|the|my|our)\b", re.I)
-"""An opinion asked about the picture, question mark or not ("would you call this haircut a bob or a lob")."""
+                      r"describe)\s+(?:this|that|it|these|those|the|my|our)\b|^(?:is|are|was|were|does|do|did|has|have)\s+"
+                      r"(?:the|this|that|these|those|it|he|she|they|my|our|his|her)\b[^.!]*?\s+or\s+[^.!]+$", re.I)
+"""An opinion or an either-or asked about the picture, question mark or not ("would you call this haircut a bob or a lob",
+"Is the barber using clippers or scissors in this pic")."""
 
 
 def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
