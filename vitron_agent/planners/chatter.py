@@ -199,6 +199,14 @@ def _scene_end(text: str) -> int:
     exclaimed = _EXCLAIMED.match(rest)
     if exclaimed and not _VERB.search(exclaimed.group("s")) and not _ACTION.search(exclaimed.group("s")):
         return start + exclaimed.end()
+    told = _HAPPENED_TO_MINE.match(rest)
+    if told and not _ACTION.search(told.group("s")) and _ACTION.search(rest[told.end():]):
+        return start + told.end()  # "A seagull photobombed my harbour video. Remove the seagull?"
+    cheer = _CHEER.match(rest)
+    said = cheer.group("s") or cheer.group("c") if cheer else ""
+    if (cheer and not _VERB.search(said) and not _MOTION.search(said) and "WRITTENBOX" not in said
+            and _ACTION.match(rest[cheer.end():])):  # a box written as its own sentence is the question's region
+        return start + cheer.end()  # "Graduation day at last! Cut out my cap ...": the exclamation asks for nothing
     purpose = _FOR_WHAT.match(rest)
     if purpose and _ASKING.match(rest[purpose.end():]) and not _VERB.search(rest[:purpose.end()]):
         return start + purpose.end()
@@ -336,14 +344,6 @@ def without_chatter(text: str) -> str:
     lead = _LEAD.match(out)
     if lead and lead.end() < len(out):
         out = out[lead.end():]
-    told = _HAPPENED_TO_MINE.match(out)
-    if told and not _ACTION.search(told.group("s")) and _ACTION.search(out[told.end():]):
-        out = out[told.end():]  # "A seagull photobombed my harbour video. Remove the seagull?"
-    cheer = _CHEER.match(out)
-    said = cheer.group("s") or cheer.group("c") if cheer else ""
-    if (cheer and not _VERB.search(said) and not _MOTION.search(said) and "WRITTENBOX" not in said
-            and _ACTION.match(out[cheer.end():])):  # a box written as its own sentence is the question's region
-        out = out[cheer.end():]  # "Graduation day at last! Cut out my cap ...": the exclamation asks for nothing
     goal = _GOAL.match(out)
     if goal and _ACTION.match(out[goal.end():]):
         out = out[goal.end():]
