@@ -1966,3 +1966,12 @@ def test_a_chinese_pronoun_after_a_track_is_the_tracked_masks(lite, text):
     tracked = [CallInfo(1, "c1", "track", "穿10号球衣的球员", "done", "o1", "sam2")]
     ((task, op, _, region, _, args),) = _plan(lite, text, ("video",), tracked, said=["跟踪一下穿10号球衣的球员"], media=[masks])
     assert (task, op, region, args["new"]) == ("edit_video", "replace", Region(ref="o1"), "大熊猫")
+
+
+@pytest.mark.parametrize("text, command", [
+    ("remove the vase right behind it", "the vase right behind it"),
+    ("wipe out the person walking behind", "the person walking behind"),
+    ("isolate the person on the right", "the person on the right"),
+])
+def test_an_object_the_tagger_stopped_on_a_preposition_runs_on_to_its_end(lite, text, command):
+    assert _plan(lite, text)[-1][2] == command

@@ -1257,9 +1257,9 @@ class LitePlanner:
             spans["new"] = thing  # "add a flying crane in the sky": the tagger cut the added thing short
         if op == "add" and not _CJK.search(clause):
             place = added_to(clause)
-            said = spans.get("target", "").lower()
-            if place and place.lower() not in spans.get("new", "").lower() and (not said or said.endswith(
-                    " " + place.lower())):  # "kite up in the sky": the place alone, without the words before it
+            tagged, where = _same_words(spans.get("target", "")), _same_words(place or "")
+            if place and place.lower() not in spans.get("new", "").lower() and (not tagged or tagged == where or tagged.endswith(
+                    " " + where)):  # "kite up in the sky": the place alone, without the words before it
                 spans["target"] = place
         if (not _CJK.search(clause) and task in (*_ACTS_ON_REGION, "ground") and not spans.get("target") and inp.region is not None
                 and op != "add"):

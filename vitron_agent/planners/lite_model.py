@@ -296,12 +296,15 @@ def read_spans(text: str, tags: list[str], offsets: list[tuple[int, int]]) -> di
     return {k: _whole_phrase(text, a, b) for k, (a, b) in spans.items()}
 
 
-_DANGLING = re.compile(r"\b(?:the|a|an|this|that|my|these|those|some|all|every|each)\s*$", re.I)
+_DANGLING = re.compile(r"\b(?:the|a|an|this|that|my|these|those|some|all|every|each|on|in|at|by|of|to|behind|beside|near|next|"
+                       r"under|over|above|below|from|with|into|onto)\s*$|(?<!\bthe)(?<!\bfar)\s+(?:right|just|directly)\s*$", re.I)
+"""Words a phrase cannot end on while the text goes on: a determiner, a preposition, "right" before one ("the vase
+right behind| it", "a dog running on| the beach"): the tagger stopped inside the phrase."""
 _NEXT_WORD = re.compile(r"\s*[\w'-]+")
 
 
 def _whole_phrase(text: str, a: int, b: int) -> str:
-    """``text[a:b]``, run on to the word's end and to the next word while it ends in a determiner; a Chinese
+    """``text[a:b]``, run on to the word's end and to the next word while it ends in a determiner or a preposition; a Chinese
     phrase without the particles around it ("把车" -> "车", "是熊猫" -> "熊猫": grammar, never the object)."""
     while b < len(text) and (text[b].isalnum() and not CJK.match(text[b])) and text[b - 1].isalnum():
         b += 1
