@@ -68,7 +68,7 @@ def planner_input(row: dict[str, Any]):
                         region=region, region_media="u0" if region else None, history=history)
 
 
-_STYLE_WORD = re.compile(r"(?:\s+(?:style|look|vibe|aesthetic|effect|filter)|的?(?:风格|效果))$")
+_STYLE_WORD = re.compile(r"(?:\s+(?:style|look|vibe|aesthetic|effect|filter)|的?(?:风格|风|效果))$")
 
 
 def same_arg(name: str, expected: Any, got: Any) -> bool:

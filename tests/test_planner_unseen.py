@@ -5,6 +5,8 @@ sets written in that form."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from langchain_core.messages import HumanMessage
 
@@ -1975,3 +1977,64 @@ def test_a_chinese_pronoun_after_a_track_is_the_tracked_masks(lite, text):
 ])
 def test_an_object_the_tagger_stopped_on_a_preposition_runs_on_to_its_end(lite, text, command):
     assert _plan(lite, text)[-1][2] == command
+
+
+def test_a_question_about_the_picture_after_a_find_reads_the_picture_a_count_reads_the_boxes(lite):
+    boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
+    found = [CallInfo(1, "c1", "ground", "the front entrance", "done", "o1", "expert")]
+    ((task, _, _, _, inputs, _),) = _plan(lite, "What does the banner above the entrance say?", history=found,
+                                          media=[boxes], said=["Where's the front entrance in this pic?"])
+    assert (task, inputs) == ("answer", ["u0"])
+    ((task, _, _, _, inputs, _),) = _plan(lite, "how many did you find?", history=found, media=[boxes],
+                                          said=["Where's the front entrance in this pic?"])
+    assert (task, inputs) == ("answer", ["o1"])
+
+
+def test_the_original_named_as_what_to_make_over_is_the_upload(lite):
+    masks = MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u0",))
+    cut = [CallInfo(1, "c1", "segment", "the thing I boxed", "done", "o1", "expert")]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "Make the original photo pixel art.", history=cut, media=[masks],
+                                              said=["Cut out the thing I boxed."])
+    assert (task, op, inputs, args) == ("edit_image", "restyle", ["u0"], {"style": "pixel art"})
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("Count the pottery wheels and put a box around each one.", ("image",), [("ground", "the pottery wheels")]),
+    ("find the cups and draw a box around each of them", ("image",), [("ground", "the cups")]),
+    ("Pixel by pixel, which region of the image is the clownfish?", ("image",), [("segment", "the clownfish")]),
+    ("I need a clean mask of the bouquet of tulips she's holding.", ("image",),
+     [("segment", "the bouquet of tulips she's holding")]),
+    ("Change the food truck's color to green in the video.", ("video",), [("edit_video", "the food truck")]),
+    ("There's a sign zip-tied to the railing on this pier. Can you read me what it says?", ("image",), [("answer", None)]),
+    ("Three things for this shot: remove the IV pole, turn the whole picture into a pencil drawing, and then animate it "
+     "so the curtains sway.", ("image",), [("edit_image", "the IV pole"), ("edit_image", ""), ("animate_image", None)]),
+    ("First take out the plastic bag floating in the tank, then recolor the coral pink.", ("image",),
+     [("edit_image", "the plastic bag floating in the tank"), ("edit_image", "the coral")]),
+    ("给这束玫瑰做一个精确的蒙版，我要拿去做贺卡。", ("image",), [("segment", "玫瑰")]),
+    ("第一张照片里的陶瓷花瓶帮我抠出来", ("image",), [("segment", "陶瓷花瓶")]),
+    ("把这张葡萄园照片里的拖拉机去掉", ("image",), [("edit_image", "拖拉机")]),
+])
+def test_counts_shown_as_boxes_lists_purposes_and_places_in_the_photo(lite, text, kinds, expected):
+    planned = _plan(lite, text, kinds)
+    assert [(p[0], p[2]) if expected[i][1] is not None else (p[0], None) for i, p in enumerate(planned)] == expected
+
+
+def test_the_steps_of_a_list_stack_and_a_pronoun_after_a_cut_from_the_box_is_that_mask(lite):
+    (removed, styled, moving) = _plan(lite, "First take out the bag, then turn it into a pencil drawing and animate it so "
+                                           "the curtains sway.")
+    assert (removed[1], styled[1], styled[4], moving[4]) == ("remove", "restyle", ["c1"], ["c2"])
+    users = [MediaInfo("u0", "image", *SIZE)]
+    inp = PlannerInput(text="Cut out what's in my box and then move it up.", messages=[HumanMessage("x")], media=users,
+                       new_media=["u0"], region=Region(box=(250, 260, 400, 420)), region_media="u0")
+    (cut, moved) = lite.plan(inp).invocations
+    assert cut.region.box == (250, 260, 400, 420) and moved.region == Region(ref=cut.id) and moved.args["direction"] == "up"
+    inp = replace(inp, text="我框的这个东西,帮我抠出来,边缘要精细一点")
+    assert [i.task for i in lite.plan(inp).invocations] == ["segment"]
+
+
+def test_a_thing_placed_in_a_written_box_then_named_again_is_one_edit_in_that_box(lite):
+    ((task, op, command, region, inputs, args),) = _plan(
+        lite, "In this clip, on frame 0 the kite is at [0.4, 0.05, 0.55, 0.2] (normalized). Recolor the kite yellow for "
+              "the whole video.", ("video",))
+    assert (task, op, command, region.box, region.frames, args) == (
+        "edit_video", "recolor", "the kite", (256.0, 24.0, 352.0, 96.0), (0, 0), {"color": "yellow"})

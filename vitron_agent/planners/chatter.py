@@ -101,6 +101,14 @@ _FOR_WHAT = re.compile(r"^for\s+(?:a|an|my|our|the|this|his|her|their)\s+(?!(?:[
 """What the result is for, before the request ("For a blog post I'm writing about slow mornings, create ...", "For my
 science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
+_LIST_LEAD = re.compile(r"^(?:(?:i have|i've got|got|here are)\s+)?(?:a\s+)?(?:few|couple(?:\s+of)?|two|three|four|five|\d)\s+"
+                        r"(?:quick\s+|small\s+|little\s+)?(?:things|requests|edits|changes|steps|tasks|jobs)\b[^.:;!?]{0,60}:\s*(?=\S)", re.I)
+_THERE_IS = re.compile(r"^(?P<s>there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+[^.!?]+?)"
+                       r"[.!]+\s+(?=\S)", re.I)
+_ASKS_ABOUT_IT = re.compile(r"^(?:(?:can|could|would)\s+(?:you|u)\s+(?:please\s+)?(?:read|tell|translate|explain|describe)|"
+                            r"(?:what|which|who|why|how|when)\b|(?:is|are|does|do)\s+(?:it|they|that|this)\b)", re.I)
+"""A question after a sentence that only says a thing is there: the thing is what the question is about, not a
+find."""
 _ASKING = re.compile(rf"(?:(?:please|pls|can you|could you|would you|just)\s+)*(?:{_ACTION.pattern}|make|give|show|sketch|"
                      r"get rid of|take (?:out|away)|clean up)\b", re.I)
 """What starts a request ("create ...", "can you make ...")."""
@@ -210,6 +218,12 @@ def _scene_end(text: str) -> int:
     purpose = _FOR_WHAT.match(rest)
     if purpose and _ASKING.match(rest[purpose.end():]) and not _VERB.search(rest[:purpose.end()]):
         return start + purpose.end()
+    listed = _LIST_LEAD.match(rest)
+    if listed:  # "Three things for this waiting room shot: remove ...": the list is the request
+        return start + listed.end()
+    there = _THERE_IS.match(rest)
+    if there and not _VERB.search(there.group("s")) and _ASKS_ABOUT_IT.match(rest[there.end():]):
+        return start + there.end()  # "There's a sign zip-tied to the railing. Can you read me what it says?"
     return start
 
 
@@ -242,7 +256,7 @@ sentence with one after it, keeps the sentence after it ("Can you make this pict
 
 _ZH_ASKS_ANYTHING = re.compile(r"[？?]|帮|把|将|请|给我|生成|画|做|改|换|去掉|删|分割|框|跟踪|追踪|抠|标|找|圈|移|加|变|哪|吗|什么|怎么|多少|几")
 _ZH_WHERE = re.compile(r"哪里|哪儿|在哪(?![个种些一年国座])|位置|坐标")
-_ZH_PURPOSE = re.compile(r"[，,]\s*(?:我)?(?:要|是|准备|打算|想)?(?:用在|用于|用来|拿来|放在|发到|发在)[^，,。！!？?]*[。！!]*$"
+_ZH_PURPOSE = re.compile(r"[，,]\s*(?:我)?(?:要|是|准备|打算|想)?(?:用在|用于|用来|拿来|拿去|放在|发到|发在)[^，,。！!？?]*[。！!]*$"
                          r"|[，,]\s*(?:我|我们)(?:想|要|打算|准备)(?:数一下|数数|数一数|统计一下|发|打印|分享|做成|当)[^，,。！!？?]*[。！!]*$")
 """A Chinese purpose after the request ("，要用在出租广告里", "，我想数一下有几只"): why, not what."""
 _ZH_HEARSAY = re.compile(r"^(?:但|可是|不过|而且)?[\u4e00-\u9fff]{1,4}(?:说|讲|告诉我|跟我说)")

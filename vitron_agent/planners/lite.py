@@ -184,6 +184,16 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
     return "replace", spans
 
 
+_BOXES_ON_EACH = re.compile(r"^(?:(?:an?\s+|one\s+)?(?:bounding\s+)?(?:box(?:es)?|rectangles?)\s+(?:on|around|over)\s+(?:them(?:\s+all)?\b)?)?"
+                            r"(?:each(?:\s+one)?|every\s+one|(?:each|all)\s+of\s+them)?$", re.I)
+"""A find that only says how to show what the clause before named ("... and put a box around each one")."""
+_OBJECT_PRONOUN = re.compile(r"\b(?:it|them|him|her)\b|[它他她]们?", re.I)
+_SEQUENCE_LEAD = re.compile(r"^(?:first(?:ly)?|first of all|to (?:start|begin)(?: with)?|finally|lastly|after that|afterwards)\b"
+                            r"(?!\s+(?:image|photo|picture|pic|video|clip|one|frame|shot|of|time)\b)[\s,:]*", re.I)
+"""Where a step comes in the list ("First take out the bag, then ..."): the step is the same without it."""
+_COUNT_LEAD = re.compile(r"^(?:count|tally|number)\s+(?:all\s+)?(?=(?:the|my|all|every|each|these|those)\b)", re.I)
+_ITS_COLOR = re.compile(r"(?<=\w)'s\s+(?:colou?rs?|paint(?:\s+job)?|shade|hue)$", re.I)
+"""A recoloured thing named by its colour ("the food truck's color"): the thing is what changes colour."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MARK = re.compile(r"\bWRITTENBOX(\d+)\b")
 _MARK_WORDS = re.compile(r"(?:,?\s+(?:(?:he|she|it|they)(?:'s|'re|\s+is|\s+are)|hes|shes|theyre))?"
@@ -214,6 +224,11 @@ _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w'
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
+_IS_AT_NAMED = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears)\s+"
+                          r"(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)"
+                          r"(?:\s*\([^)]*\))?\s*[,;.]\s*(?P<act>.+)$", re.I)
+"""The same, then an action that names the thing again ("on frame 0 the kite is at [...] (normalized). Recolor the kite
+yellow")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我|在(?:整个|这个|这段|整段|全)?(?:视频|画面|片子)(?:里|中)?)*"
                           r"(?:(?:把|将)(?:它们|他们|她们|它|他|她)[^，,。]+|(?:一直|持续|全程|始终)?(?:跟踪|追踪|分割|抠出|找到|框出|去掉|删掉|删除)(?:一下)?(?:它们|他们|她们|它|他|她)?"
                           r"(?:下去|到底|到最后|到结束|出来|掉)?))"
@@ -339,6 +354,9 @@ _IN_ORIGINAL_END = re.compile(r"[\s,]+(?:in|on)\s+(?:the|my|our)\s+original(?:\s
                               r"upload|shot))?(?=\s*[.!?]*$)", re.I)
 """A later turn that acts on the upload again ("and in the original photo, change ...", "... in the original
 picture"), not on what the last turn made."""
+_ORIGINAL_NAMED = re.compile(r"\b(?P<v>make|turn|restyle|convert|render|repaint|redo|stylize|stylise)\s+(?:the|my|our)\s+"
+                             r"original\s+(?P<m>image|picture|photo|pic|video|clip|shot)\b", re.I)
+"""The upload named as the object of a later turn ("make the original photo pixel art"): read as "this photo"."""
 _NO_LONGER = re.compile(r"[,;]\s*(?:no|without|minus)\s+(?:the\s+)?[\w -]+?\s*[.!]*$", re.I)
 """What the version gone back to lacks, said again after the action (", no watercolor")."""
 
@@ -418,6 +436,11 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
+    named = _IS_AT_NAMED.match(text) if not found else None
+    again = re.search(rf"\b{re.escape(named.group('t'))}\b", named.group("act"), re.I) if named else None
+    if named and again:  # "on frame 0 the kite is at [...]. Recolor the kite yellow": the kite in that box
+        lead, act = named.group("lead").strip(" ,"), named.group("act")
+        text = f"{lead + ', ' if lead else ''}{act[:again.end()]} in {named.group('b')}{act[again.end():]}"
     found = _BOX_ONLY.match(text)
     if found:
         text = f"{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
@@ -522,8 +545,8 @@ def _said_again(inv: Invocation, earlier: list[Invocation]) -> bool:
     last = earlier[-1] if earlier else None
     if last is None or inv.task != last.task or inv.task not in ("segment", "ground", "track"):
         return False
-    if inv.region is not None:
-        return inv.region.ref == last.id and not inv.command
+    if inv.region is not None:  # on what the call before made, or on the same box ("我框的这个东西,帮我抠出来")
+        return not inv.command and (inv.region.ref == last.id or inv.region == last.region and inv.inputs == last.inputs)
     said, before = _same_words(inv.command or "").split(), _same_words(last.command or "").split()
     return inv.inputs == last.inputs and set(said) <= set(before)
 
@@ -630,12 +653,15 @@ def _on_original(inp: PlannerInput, text: str) -> tuple[PlannerInput, str]:
     """A later turn that names the upload again ("and in the original photo, change the leather strap to tan"): the
     request on that upload, without those words and without the masks made since."""
     original = _IN_ORIGINAL.match(text) or _IN_ORIGINAL_END.search(text)
+    named = _ORIGINAL_NAMED.search(text) if original is None else None  # "Make the original photo pixel art."
     users = [m.id for m in inp.media if m.source == "user"]
     made = [m.id for m in inp.media if m.source != "user"]
-    if original is None or not users or not made or inp.new_media or len(text) <= len(original.group()):
+    if (original or named) is None or not users or not made or inp.new_media or original and len(text) <= len(original.group()):
         return inp, text
     inp = replace(inp, new_media=[_root(inp, made[-1]) or users[-1]],
                   history=[c for c in inp.history if c.task not in ("segment", "ground", "track")])
+    if named is not None:
+        return inp, f"{text[:named.start()]}{named.group('v')} this {named.group('m')}{text[named.end():]}"
     return inp, (text[:original.start()] + " " + text[original.end():]).strip(" ,")
 
 
@@ -845,6 +871,14 @@ class LitePlanner:
                 for inv in self._read_clause(model, one, one_inp, seen, reasons):
                     if in_result and inv.task in ("ground", "segment", "track") and inv.region is None:
                         inv = inv.model_copy(update={"inputs": made[-1:]})
+                    last = invocations[-1] if invocations else None
+                    counted = _COUNT_LEAD.match(last.command or "") if last is not None and last.task == "answer" else None
+                    if last is not None and inv.task == "ground" and inv.command and _BOXES_ON_EACH.match(inv.command):
+                        if counted:  # "count the wheels and put a box around each one": boxes on what was counted
+                            invocations[-1] = last.model_copy(update={
+                                "task": "ground", "command": clean_phrase(last.command[counted.end():])})
+                        if counted or last.task in ("ground", "segment", "track"):
+                            continue
                     if _said_again(inv, invocations):
                         continue
                     if _same_question(inv, invocations):  # "read the sign for me. what language is it even in?"
@@ -1060,7 +1094,7 @@ class LitePlanner:
             place = chinese_place(clause)
             return [self._act("edit_image", "add", "none", {"new": added, **({"target": place} if place else {})},
                               clause, inp, earlier)]
-        clause = model.correct(clause.strip())
+        clause = model.correct(_SEQUENCE_LEAD.sub("", clause.strip()) or clause.strip())  # "First take out the bag"
         rewritten = rewrite_clause(clause, latest_kind(inp) == "video")
         text = rewritten.text
         try:
@@ -1309,9 +1343,12 @@ class LitePlanner:
         if made and speaks_of_result(said):
             return Invocation(task="answer", command=command, inputs=made[-1:])
         if not earlier and not inp.new_media and inp.region is None:
-            outputs = [m.id for m in inp.media if m.source != "user"]
+            outputs = [m for m in inp.media if m.source != "user"]
+            marks = outputs[-1] if outputs and outputs[-1].kind == "boxes" and outputs[-1].parents else None
+            if marks is not None and not _COUNTS_OUTPUT.search(said):  # "what does the banner above the entrance
+                return Invocation(task="answer", command=command, inputs=[marks.parents[0]])  # say?" after a find
             if outputs:
-                return Invocation(task="answer", command=command, inputs=outputs[-1:])
+                return Invocation(task="answer", command=command, inputs=[outputs[-1].id])
         if len(inp.new_media) > 1 and inp.region is None and _TWO_MEDIA.search(said):
             return Invocation(task="answer", command=command, inputs=inp.new_media[:1])  # "which of these two ... has"
         return Invocation(task="answer", command=command, inputs=latest_input(inp))
@@ -1350,11 +1387,17 @@ class LitePlanner:
             target = trim_target(complete_target(target, clause) if target.endswith("'s") else target)
         if target and not _CJK.search(target):
             target = _PARTICLE_END.sub("", target) or target  # "take the cup off the table": "off" goes with "take"
+        if op == "recolor" and target:  # "change the food truck's color to green": the truck
+            target = _ITS_COLOR.sub("", target) or target
         if is_pronoun(target):
             referent = latest_referent(inp, earlier)
             target = "" if referent is not None else _edited_last(earlier)
             if referent is not None and source == "none" and inp.region is None and op not in ("add", "restyle"):
                 source = "output"  # "把他换成一只大熊猫" after tracking him: his masks, whatever the heads read
+        named_it = is_pronoun(target) or not target and _OBJECT_PRONOUN.search(clause)
+        made_here = latest_referent(inp, earlier) if named_it and source == "box" and op not in ("add", "restyle") else None
+        if made_here is not None and made_here[0].ref in {e.id for e in earlier}:
+            source = "output"  # "cut out what's in my box and then move it up": the mask just made from the box
         region = inp.region if source == "box" else None
         background = op == "replace" and bool(_BACKGROUND.match(target)) or bool(_SELECTION.fullmatch(target))
         again = latest_referent(inp, earlier) if source == "none" and target and inp.region is None else None

@@ -486,6 +486,9 @@ _SHOW_ONLY = re.compile(r"^(?:(?:can|could)\s+(?:you|u)\s+)?(?:show me|let me se
 _ZH_SHOW_ONLY = re.compile(r"^(?:请|麻烦)?(?:你)?(?:帮我)?(?:只|就只|单独)(?:给我看|给我显示|显示|看|留下|保留|要)(?P<t>[^，,。！!]+?)"
                            r"(?:就行了?|就好了?|就可以了?|就够了|一个)?(?:吧|呗)?[。！!]*$")
 """The same in Chinese ("只给我看那只小狗就行", "只保留那辆红车")."""
+_TAKE_OUT = re.compile(r"^take\s+out\s+(?P<t>(?:the|a|an|that|this|those|these|my|our|all the|every)\s+[^,;]+?)"
+                       r"(?:\s+(?:from|in)\s+(?:the|this|my)\s+(?:image|picture|photo|pic|shot|scene))?\s*[.!]*$", re.I)
+"""Taking a thing out of the picture, with nothing about keeping it, removes it ("take out the plastic bag")."""
 _DISAPPEAR = re.compile(rf"^(?:make|let|have)\s+{_T}\s+(?:disappear|vanish|go away|be gone|fade away|invisible)\b.*$", re.I)
 _KIND_OF = re.compile(r"^(?:identify|recogni[sz]e|name|determine|figure out|work out|guess|classify)\s+(?:the|this|that|its|his|"
                       r"her|their)\s+(?:[\w-]+\s+){0,2}?(?:species|breed|kind|type|model|make|brand|variety|genre|make and model)"
@@ -645,7 +648,7 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
         return _ruled(find + found.group("t"), found.group("t"))
     found = _AREA_QUESTION.match(body)
     if found and _plain_object(found.group("t")):
-        verb = "segment " if _WANTS_MASK.search(body) else find
+        verb = "segment " if _WANTS_MASK.search(text) else find  # "pixel by pixel, which region ... is X?"
         target = re.sub(r"^(?:a\s+)?part\s+of\s+", "", found.group("t"), flags=re.I)
         return _ruled(verb + target, target)
     for pattern in _LOCATION:
@@ -670,6 +673,9 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     found = _OFF_BACKGROUND.match(body) or _OFF_BACKGROUND.match(whole)  # "isolate the violin from the background"
     if found and _plain_object(found.group("t")):
         return _ruled("segment " + found.group("t"), found.group("t"))
+    found = _TAKE_OUT.match(body)
+    if found and _plain_object(found.group("t")):
+        return _ruled("remove " + found.group("t"), found.group("t"))
     found = _MOVES_IN_VIDEO.match(body)
     if found and _plain_object(found.group("t")):
         return _ruled(("track " if on_video else "find ") + found.group("t"), found.group("t"))

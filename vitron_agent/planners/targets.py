@@ -69,7 +69,9 @@ def trim_target(phrase: str) -> str:
 _CONTINUES = re.compile(r"^(?:\s+from\s+the\s+(?:left|right|top|bottom|front|back)|'s\s+[\w-]+|\s+of\s+[\w' -]+|"
                         r"\s+(?:in|on|at|near|under|behind|beside|above|below|inside|next to)\s+"
                         r"(?:the|a|an|his|her|their|its)\s+[\w' -]+|\s+[\w-]+ing\s+(?:in|on|at|with|by|near|under|behind|inside|across|"
-                        r"along|around|over|through)\s+(?:the|a|an|some|his|her|their|its)\s+[\w' -]+|\s+[\w-]+)$", re.I)
+                        r"along|around|over|through)\s+(?:the|a|an|some|his|her|their|its)\s+[\w' -]+|\s+[\w-]+|"
+                        r"\s+(?:that\s+)?(?:she|he|they|i|we|you)(?:'s|'re|'m|\s+is|\s+are|\s+was|\s+were|\s+am)\s+[\w-]+ing"
+                        r"(?:\s+(?:on|in|at|with|by|near|under|over)\s+[\w' -]+)?)$", re.I)
 _NOT_CONTINUED = re.compile(r"\b(?:box|boxed|drew|drawn|marked|selected|and|or|then|into|to|as|so|with|it|them|please|"
                             r"pls|for|again|too|also|first|instead|now|here|there|red|blue|green|yellow|white|black|"
                             r"[\w-]+ly|[\w-]+ed|gone|out|off|away)\b"
@@ -121,10 +123,10 @@ def complete_target(target: str, clause: str) -> str:
     return trim_target(target)
 
 
-_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:位于|处于|在)?(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?|(?:这个|这段|这张|这幅)?(?:视频|照片|图片|图|画面)(?:里|中|上)?的(?=\S))+")
+_ZH_LEAD = re.compile(r"^(?:所有的?|全部的?|每一?(?:个|只|辆|位|张|条|朵|棵|头|匹|件|块|座|名|把|台)|里面的?|里头的?|上面的?|其中的?|有没有|是否有|(?:位于|处于|在)?(?:这个|那个|这|那)?(?:区域|框|范围|位置|地方)(?:里|中|内|上)?的(?=\S)|(?:这|那)?(?:里|儿|边)的(?=\S)|(?:这个)?(?:区域|框|范围)(?:里|中|内)的?|(?:这个|这段|这张|这幅)?(?:视频|照片|图片|图|画面)(?:里|中|上)?的(?=\S)|(?:第[一二三四两1-4](?:张|段|个)|这张|那张|这段|那段)?[\u4e00-\u9fff]{0,4}?(?:照片|图片|视频|画面)(?:里|中|上)的(?=\S))+")
 INSTRUMENT_ZH = (r"用(?:一个|一些)?(?:红|绿|蓝|黄|白|黑|彩)?色?的?(?:方框|矩形框?|框框|边框|框|遮罩|掩码|蒙版|mask|线条|线)")
 """What a Chinese request marks with, between the object and its verb ("把自行车都用红框标出来": 用红框)."""
-_ZH_TAIL = re.compile(rf"(?:一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|在(?:这张|这个|这段|这幅)?(?:照片|图片|图|画面|视频|画)(?:里|中|上|内)|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
+_ZH_TAIL = re.compile(rf"(?:帮我|给我|帮忙|麻烦你?|一样|同样|照样|都|也|全部|全都|一下|分别|各自|具体|大概|到底|究竟|现在|目前|{INSTRUMENT_ZH}|在(?:这张|这个|这段|这幅)?(?:照片|图片|图|画面|视频|画)(?:里|中|上|内)|的(?:轮廓|边缘|外形|形状|位置|坐标))+$")
 
 
 def zh_trim(phrase: str) -> str:
