@@ -85,12 +85,18 @@ def same_arg(name: str, expected: Any, got: Any) -> bool:
     return normalise(str(got)) == normalise(str(expected))
 
 
+_ILLUSTRATION_OF = re.compile(r"^(?:an?\s+)?illustration\s+of\s+")
+
+
 def _same_target(row: dict[str, Any], command: str) -> bool:
     """The phrase, compared without case, punctuation and leading determiners. An animation's command is its
-    prompt, which keeps the motion asked for: "make the flag wave" -> "the flag wave" names "the flag"."""
+    prompt, which keeps the motion asked for: "make the flag wave" -> "the flag wave" names "the flag". A generation
+    prompt may keep a leading "an illustration of" (these sets drop it as the medium; the planner keeps it as style)."""
     got, want = normalise(command), normalise(row["target"])
     if row["task"] == "animate_image" and want:
         return got == want or got.startswith(want + " ") or (bool(_CJK_CHAR.search(want)) and got.startswith(want))
+    if row["task"] in ("generate_image", "generate_video"):  # "an illustration of" is kept as the picture's style
+        return normalise(_ILLUSTRATION_OF.sub("", got)) == normalise(_ILLUSTRATION_OF.sub("", want))
     return got == want
 
 

@@ -2038,3 +2038,68 @@ def test_a_thing_placed_in_a_written_box_then_named_again_is_one_edit_in_that_bo
               "the whole video.", ("video",))
     assert (task, op, command, region.box, region.frames, args) == (
         "edit_video", "recolor", "the kite", (256.0, 24.0, 352.0, 96.0), (0, 0), {"color": "yellow"})
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("Two shots from the climbing gym. In the second one, what color is the hold the climber is reaching for?",
+     ("image", "image"), [("answer", None, ["u1"])]),
+    ("Somewhere in this photo of the laundromat floor is my lost earring. Box the earring for me.", ("image",),
+     [("ground", "the earring", ["u0"])]),
+    ("lift the bishop off the board, I want to make a sticker of it", ("image",), [("segment", "the bishop", ["u0"])]),
+    ("Locate all the pint glasses.", ("image",), [("ground", "the pint glasses", ["u0"])]),
+    ("First locate the puppy next to the tent, then replace it with a raccoon. My kids will find it hilarious.", ("image",),
+     [("ground", "the puppy next to the tent", ["u0"]), ("edit_image", None, [])]),
+    ("I need a mask of the green recycling bin. Nothing else, just the mask.", ("image",),
+     [("segment", "the green recycling bin", ["u0"])]),
+    ("Extract the vintage lamp. Just the lamp, nothing else.", ("image",), [("segment", "the vintage lamp", ["u0"])]),
+    ("Just got the car back from the car wash. Is there any spot they missed on the hood?", ("image",),
+     [("answer", None, ["u0"])]),
+    ("Can this photo come alive? Waterfall pouring, mist rising from the pool.", ("image",),
+     [("animate_image", "Waterfall pouring, mist rising from the pool", ["u0"])]),
+    ("Which part of the frame is the cash register in - left, right or middle?", ("image",),
+     [("ground", "the cash register", ["u0"])]),
+    ("Quickly select just the cocktail with the paper umbrella in it, pixel-perfect if you can.", ("image",),
+     [("segment", "the cocktail with the paper umbrella in it", ["u0"])]),
+    ("Take out the traffic cone in box (505, 330, 560, 440).", ("image",), [("edit_image", "the traffic cone", ["u0"])]),
+    ("Give this picture of the kids' classroom a crayon drawing style", ("image",), [("edit_image", None, ["u0"])]),
+])
+def test_captions_lost_things_surfaces_asides_and_questions_that_ask_for_motion(lite, text, kinds, expected):
+    planned = _plan(lite, text, kinds)
+    assert [(p[0], p[2] if want[1] is not None else None, p[4]) for p, want in zip(planned, expected)] == expected
+    assert len(planned) == len(expected)
+
+
+def test_a_generation_keeps_an_illustration_as_its_style_and_a_box_written_as_is_a_thing_is_its_region(lite):
+    ((task, _, prompt, _, _, _),) = _plan(lite, "For our brewery's flyer I need an illustration of a hop cone wearing a "
+                                                "tiny crown, vintage label style.", ())
+    assert (task, prompt) == ("generate_image", "an illustration of a hop cone wearing a tiny crown, vintage label style")
+    ((task, _, command, region, _, _),) = _plan(
+        lite, "we filmed the market stalls this morning. on frame 40, x=0.6 y=0.3 to x=0.95 y=0.8 is a fish vendor, can "
+              "you follow him through the clip?", ("video",))
+    assert (task, command, region.box, region.frames) == ("track", "a fish vendor", (384.0, 144.0, 608.0, 384.0), (40, 40))
+    ((task, _, command, region, _, _),) = _plan(lite, "帮我在[0, 0, 320, 240]里找出所有的网球")
+    assert (task, command, region.box) == ("ground", "网球", (0.0, 0.0, 320.0, 240.0))
+
+
+def test_a_box_drawn_on_the_edited_version_the_photo_named_and_the_first_round_in_chinese(lite):
+    edited = MediaInfo("o2", "image", *SIZE, source="expert", parents=("u0",))
+    boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
+    done = [CallInfo(1, "c1", "ground", "the coin slots", "done", "o1", "expert"),
+            CallInfo(2, "c1", "edit_image", "the coin slots", "done", "o2", "expert", "recolor")]
+    users = [MediaInfo("u0", "image", *SIZE)]
+    inp = PlannerInput(text="and remove whatever is in this box from that edited version", messages=[HumanMessage("x")],
+                       media=[*users, boxes, edited], new_media=[], history=done, region=Region(box=(400, 300, 560, 460)),
+                       region_media="u0")
+    (removed,) = lite.plan(inp).invocations
+    assert (removed.args["op"], removed.inputs, removed.region.box) == ("remove", ["o2"], (400, 300, 560, 460))
+    mask = MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u1",))
+    cut = [CallInfo(1, "c1", "segment", "the ceramic owl", "done", "o1", "expert")]
+    ((task, op, command, region, inputs, _),) = _plan(lite, "Now replace the owl in the second photo with a glass vase.",
+                                                      ("image", "image"), cut, media=[mask])
+    assert (task, op, command, region, inputs) == ("edit_image", "replace", "the owl", None, ["u1"])
+    made = [MediaInfo("o1", "image", *SIZE, source="expert"), MediaInfo("o2", "video", *SIZE, frames=48, source="expert",
+                                                                         parents=("o1",))]
+    steps = [CallInfo(1, "c1", "generate_image", "一只小猪", "done", "o1", "expert"),
+             CallInfo(2, "c1", "animate_image", "小猪转圈", "done", "o2", "expert")]
+    ((task, _, command, _, inputs, args),) = _plan(lite, "把第一轮生成的那张图里小猪的裙子改成蓝色", (), steps, media=made)
+    assert (task, command, inputs, args) == ("edit_image", "小猪的裙子", ["o1"], {"color": "蓝色"})

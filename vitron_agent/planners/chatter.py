@@ -38,12 +38,16 @@ _STORY = (
     r"|(?:this|it|that|they|these)\s+(?:was|were)\s+(?:taken|shot|snapped|filmed|photographed|recorded)\b"
 
     r"|(?:i|we)\s+(?:keep|kept|forgot|forget|always|never|was wondering|were wondering)\b"
+    r"|(?:thinking|planning|hoping)\s+(?:of|to|about)\b"
 )
 _ALWAYS_STORY = re.compile(
     r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
     r"|(?:the\s+)?(?:edges?|details?|quality|accuracy|precision|outline|borders?)\s+(?:really\s+|do\s+|does\s+)?"
     r"(?:matters?|counts?|is important|are important)\b"
     r"|just the (?:mask|cutout|cut-out|outline|selection)(?:\s+(?:for now|please|pls|thanks))*\s*$"
+    r"|(?:nothing else|that's all|thats all|that's it|thats it)\s*$"
+    r"|(?:just|only)\s+(?:the|that|this|my)\s+[\w'-]+(?:\s+[\w'-]+)?\s*$"
+    r"|(?:my|our)\s+(?:[\w']+\s+){1,2}?(?:will|would|might|gonna|are going to|is going to)\s+(?:love|like|find|enjoy|laugh|get|be)\b"
     r"|(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:make|draw|create|generate|render|do)\s+(?:me\s+)?(?:one|that one|"
     r"something like that)(?:\s+(?:for me|please|pls))*\s*$)", re.I)
 """Sentences that are story whatever words they hold ("the outline really matters", "just the mask for now": the
@@ -87,10 +91,12 @@ background ...", "to make the car pop, blur the background"): the action alone i
 
 _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
-    r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
+    r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
     r"caught|drew|spent|lost|left|met|sent|ran|wrote|built|dug|grew|won)\s+[^.!?]*?|(?:this|here|it)(?:'s|\s+is|\s+are|\s+was)\s+"
     r"(?:my|our|a|an|the|from|taken|shot|filmed)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
-    r"we are)\s+[^.!?]*?)[.!]+\s+(?=\S)", re.I)
+    r"we are)\s+[^.!?]*?|(?:two|three|four|a couple of|a few|some|\d)\s+(?:shots|photos|pictures|pics|images|clips|videos)\s+"
+    r"(?:from|of|at)\s+[^.!?]*?|somewhere\s+in\s+[^.!?]*?|just\s+(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|got|took|came|shot|made|found|bought)\s+[^.!?]*?)"
+    r"[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
 those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall.",
 "Here's my desk at work.", "This is my phone video of the match.", "This is from my phone at the beach.",
@@ -132,8 +138,8 @@ _EXCLAIMED = re.compile(r"^(?P<s>[a-z][\w' -]{2,60}?)\s*!+\s+(?=(?:what|which|wh
 tower ...?"): it only sets the scene."""
 
 
-_REFERS_BACK = re.compile(r"\b(?:find|where(?:'s|\s+is|\s+are)|track|follow|spot|locate)\s+(?:it|them|he|she|him|her|they)\b",
-                          re.I)
+_REFERS_BACK = re.compile(r"\b(?:where(?:'s|\s+is|\s+are)\s+(?:it|he|she|they)|(?:find|track|follow|spot|locate)\s+(?:it|them|"
+                          r"him|her))\b", re.I)
 """A request whose thing is only named in the scene before it ("I lost my sunglasses on this blanket. Can you find
 them?"): the scene stays, as it says what "them" is."""
 

@@ -208,7 +208,8 @@ _THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s
                        r"(?P<rest>.*)$", re.I)
 """A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
 _BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|area|rectangle|bbox|patch|zone)\s+)?(?P<b>WRITTENBOX\d+)"
-                      r"\s+(?:has|contains|holds|shows)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then)\s+)*"
+                      r"\s+(?:has|contains|holds|shows|is)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then|can you|"
+                      r"could you)\s+)*"
                       r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
 _BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(?:box|bbox|bounding box|region|area|rectangle|"
@@ -393,7 +394,7 @@ def _removal_of(thing: str, inp: PlannerInput) -> str | None:
 
 
 _STEPS = {"two": 2, "three": 3, "four": 4}
-_NTH = {"刚才": -1, "刚刚": -1, "之前": -1, "前面": -1, "上次": -1, "最开始": 0, "最早": 0, "一开始": 0, "original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
+_NTH = {**{f"第{n}{unit}": i for i, n in enumerate("一二三") for unit in "轮次步版"}, "刚才": -1, "刚刚": -1, "之前": -1, "前面": -1, "上次": -1, "最开始": 0, "最早": 0, "一开始": 0, "original": 0, "first": 0, "second": 1, "third": 2, "last": -1, "latest": -1, "previous": -1, "earlier": -1}
 _COUNTS_OUTPUT = re.compile(r"\bhow (?:many|long|often|much)\b|\bcount\b|\b(?:you|u)\b|几|多少|多久|多长", re.I)
 """Questions about an output as a whole ("how many did you find?", "how long is she on screen?")."""
 _COUNTS_FOUND = re.compile(r"\bhow many\s+(?:there|you|u|of them|they|are there|did|were)\b|\bcount (?:them|those|these)\b|"
@@ -411,6 +412,11 @@ _NOTATION = re.compile(r"\s*[(（](?:(?:in|as|using|with)\s+)?(?:[\w-]+\s+){0,3}
 the request."""
 _IN_THE_BOX = re.compile(r"\bin the box\b|框里", re.I)
 """What ``_with_written_box`` leaves where a box was written: a question with it asks about that box."""
+
+
+def _joined(lead: str) -> str:
+    """The words before a rewritten box sentence, joined to it as a sentence of their own or as a phrase."""
+    return "" if not lead else f"{lead} " if lead[-1] in ".!?" else f"{lead}, "
 
 
 def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
@@ -435,12 +441,12 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     found = _THERE_IS.match(text) or _BOX_HAS.match(text) or _IS_AT.match(text)
     if found:
         lead = found.group("lead").strip(" ,")
-        text = f"{lead + ', ' if lead else ''}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
+        text = f"{_joined(lead)}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
     named = _IS_AT_NAMED.match(text) if not found else None
     again = re.search(rf"\b{re.escape(named.group('t'))}\b", named.group("act"), re.I) if named else None
     if named and again:  # "on frame 0 the kite is at [...]. Recolor the kite yellow": the kite in that box
         lead, act = named.group("lead").strip(" ,"), named.group("act")
-        text = f"{lead + ', ' if lead else ''}{act[:again.end()]} in {named.group('b')}{act[again.end():]}"
+        text = f"{_joined(lead)}{act[:again.end()]} in {named.group('b')}{act[again.end():]}"
     found = _BOX_ONLY.match(text)
     if found:
         text = f"{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
@@ -665,6 +671,15 @@ def _on_original(inp: PlannerInput, text: str) -> tuple[PlannerInput, str]:
     return inp, (text[:original.start()] + " " + text[original.end():]).strip(" ,")
 
 
+def _box_on_result(inp: PlannerInput) -> PlannerInput:
+    """A box drawn with words that put it on the last output ("remove whatever is in this box from that edited
+    version"): on that output, when it is a picture made from the medium the box came with."""
+    pictures = [m.id for m in inp.media if m.source != "user" and m.kind in ("image", "video")]
+    if inp.region is None or not pictures or _root(inp, pictures[-1]) != _root(inp, inp.region_media):
+        return inp
+    return replace(inp, region_media=pictures[-1], new_media=[pictures[-1]])
+
+
 def _as_last_edited(inp: PlannerInput) -> PlannerInput:
     """A medium named again right after the last turn edited it: its edited version (edits stack; "the original
     second photo" is read by ``_on_original`` instead)."""
@@ -864,7 +879,7 @@ class LitePlanner:
                 readings = [(clause_inp, placed)]
             elif not made and not clause_inp.new_media and any(m.source != "user" for m in clause_inp.media):
                 placed, in_result_before = without_result_place(clause)  # "now track the hoverboard in the new version":
-                readings = [(clause_inp, placed)] if in_result_before else readings  # the latest output, as always
+                readings = [(_box_on_result(clause_inp), placed)] if in_result_before else readings  # the latest output
             for one_inp, one in readings:
                 seen = [i for i in invocations if not both or i.task not in ("edit_image", "edit_video")
                         or _made_from(i, invocations) in one_inp.new_media]  # each image's edits stack on that image
@@ -1049,7 +1064,7 @@ class LitePlanner:
             if picked and steps:  # "take the result from two steps back and turn it into ...": the action after it
                 clause = re.split(r"\s+and\s+", clause[nth.end():], maxsplit=1)[-1].strip()
             if picked and (nth.group("b") or nth.group("zb")):  # "go back to the first picture and add a hat": only the action is left
-                clause = clause[nth.end():]
+                clause = ("把" if nth.group("ba") else "") + clause[nth.end():]  # "把第一轮生成的那张图里小猪的裙子改成蓝色"
             if picked and nth.group("s"):  # "turn the picture from the first step into a sketch": "it", picked above
                 clause = f"{clause[:nth.start()]}it{clause[nth.end():]}"
         made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
@@ -1387,6 +1402,8 @@ class LitePlanner:
             target = trim_target(complete_target(target, clause) if target.endswith("'s") else target)
         if target and not _CJK.search(target):
             target = _PARTICLE_END.sub("", target) or target  # "take the cup off the table": "off" goes with "take"
+        if target and inp.region is not None:  # "take out the traffic cone in box (505, 330, 560, 440)": the box is the region
+            target = re.sub(r"\s+(?:in|inside|within)\s+the\s+box$", "", target, flags=re.I) or target
         if op == "recolor" and target:  # "change the food truck's color to green": the truck
             target = _ITS_COLOR.sub("", target) or target
         if is_pronoun(target):
@@ -1394,6 +1411,8 @@ class LitePlanner:
             target = "" if referent is not None else _edited_last(earlier)
             if referent is not None and source == "none" and inp.region is None and op not in ("add", "restyle"):
                 source = "output"  # "把他换成一只大熊猫" after tracking him: his masks, whatever the heads read
+        if source == "none" and inp.region is not None and op != "add" and _IN_THE_BOX.search(clause):
+            source = "box"  # "帮我在[0, 0, 320, 240]里找出所有的网球": things looked for inside the box written
         named_it = is_pronoun(target) or not target and _OBJECT_PRONOUN.search(clause)
         made_here = latest_referent(inp, earlier) if named_it and source == "box" and op not in ("add", "restyle") else None
         if made_here is not None and made_here[0].ref in {e.id for e in earlier}:
@@ -1405,7 +1424,8 @@ class LitePlanner:
         if again is not None and again[0].ref in {e.id for e in earlier} and _same_words(again[1]) == _same_words(target):
             source = "output"  # "cut out the cup, then make the cup red": the mask just made
         elif (again is not None and again[0].ref not in {e.id for e in earlier} and task in ("edit_image", "edit_video")
-              and op not in ("add", "restyle") and _is_mask(inp, again[0].ref) and _head(again[1]) == _head(target)):
+              and op not in ("add", "restyle") and _is_mask(inp, again[0].ref) and _head(again[1]) == _head(target)
+              and not (inp.new_media and inp.history)):  # "... the owl in the second photo": the photo named, by words
             source = "output"  # a later turn names the thing an earlier one cut out or tracked: "make that armchair red"
             same_thing = True  # in its own words ("the horse" after "the brown horse")
         if source == "output" or (background and region is None):

@@ -296,6 +296,7 @@ def read_spans(text: str, tags: list[str], offsets: list[tuple[int, int]]) -> di
     return {k: _whole_phrase(text, a, b) for k, (a, b) in spans.items()}
 
 
+_DETERMINER_BEFORE = re.compile(r"\b(?:the|a|an|my|our|your|this|that|these|those|some|every|each|his|her|their|its)\s+$", re.I)
 _DANGLING = re.compile(r"\b(?:the|a|an|this|that|my|these|those|some|all|every|each|on|in|at|by|of|to|behind|beside|near|next|"
                        r"under|over|above|below|from|with|into|onto)\s*$|(?<!\bthe)(?<!\bfar)\s+(?:right|just|directly)\s*$", re.I)
 """Words a phrase cannot end on while the text goes on: a determiner, a preposition, "right" before one ("the vase
@@ -330,6 +331,8 @@ these is read as it ("segmnet" -> "segment", "remvoe" -> "remove", "fnd" -> "fin
 
 
 _SORTED_KEYWORDS = sorted(KEYWORDS)
+_NOUN_KEYWORDS = frozenset("mask cutout image picture photo video clip animation style color colour background foreground left "
+                           "right bottom center centre".split())
 
 
 def _one_edit_apart(a: str, b: str) -> bool:
@@ -366,7 +369,9 @@ class LiteModel:
             lower = word.lower()
             if len(lower) < 3 or lower in self.vocabulary or lower in KEYWORDS or (word.isupper() and len(word) <= 4):
                 return word
-            return next((k for k in _SORTED_KEYWORDS if _one_edit_apart(lower, k)), word)
+            nouns_only = bool(_DETERMINER_BEFORE.search(text, 0, found.start()))  # "all the pint glasses": after its
+            return next((k for k in _SORTED_KEYWORDS if _one_edit_apart(lower, k)  # determiner a word is a noun ("the
+                         and (not nouns_only or k in _NOUN_KEYWORDS)), word)  # vidoe"), never a misspelt verb
 
         return re.sub(r"[A-Za-z]+", fix, text)
 

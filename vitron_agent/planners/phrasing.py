@@ -253,7 +253,8 @@ GO_BACK = re.compile(r"^(?:(?:hmm+|ok(?:ay)?|actually|wait|no|so|and|now|oh)[,\s
                      r"earlier|second|third|last)(?:\s+(?:picture|image|photo|pic|one|version|result|output|drawing|painting)\b|"
                      r"(?<=original)(?=[\s,.;]|$))"
                      r"(?:\s*(?:,|and|then))*\s*|"
-                     r"^(?:还是|就|再)?(?:用|拿|回到|在|对)?(?P<zb>刚才|刚刚|之前|前面|上次|最开始|最早|一开始)[^，,。？?]*?的那(?:一)?(?:张|幅|个|版)"
+                     r"^(?:还是|就|再)?(?:用|拿|回到|在|对|(?P<ba>把))?(?P<zb>刚才|刚刚|之前|前面|上次|最开始|最早|一开始|第[一二三](?:轮|次|步|版))"
+                     r"[^，,。？?]*?的那(?:一)?(?:张|幅|个|版)"
                      r"(?:图片?|照片|结果|图像)?(?:上|里)?[，,\s]*", re.I)
 """Going back to an earlier result before acting on it ("actually go back to the first picture and add a hat", "go back
 to the very first version", "go back to the original and ..."; "刚才换完背景的
@@ -438,6 +439,9 @@ _OFF_BACKGROUND = re.compile(r"^(?:lift|pull|peel|take|separate|detach|isolate|e
                              r"(?:\s*[,;:\-–]\s*.*|\s+(?:so|for|because|to|as)\b.*)?\s*[.!?]*$", re.I)
 """Taking a thing off its background (or away from everything else) keeps the thing: its mask ("lift the sneaker off the background, I want to
 reuse it"), whatever follows (a purpose) aside."""
+_LIFT_OFF = re.compile(r"^(?:lift|peel|pluck|pry)\s+(?P<t>(?:the|a|an|my|our|this|that|his|her|their)\s+[^,;]+?)\s+(?:off|from)\s+"
+                       r"(?:the|its|his|her|their|this|that)\s+[\w-]+(?:\s*[,;:\-–]\s*.*|\s+(?:so|for|because|to|as)\b.*)?\s*[.!?]*$", re.I)
+"""Lifting a thing off what it lies on keeps the thing ("lift the bishop off the board, I want a sticker of it"): its mask."""
 _MOVES_IN_VIDEO = re.compile(rf"^where\s+(?:does|do|did)\s+{_T}\s+(?:go|move|run|end up|walk|travel|head|drive|fly|swim)"
                              rf"\b.*$", re.I)
 _OVER_TIME = re.compile(r"\b(?:each|every|all)\s+frames?\b|\bthroughout\b|\bover time\b|\bthe whole (?:clip|video)\b|"
@@ -458,7 +462,7 @@ _EVERY_PIXEL = re.compile(rf"^(?:mark|select|highlight|colou?r|paint|give me|get
                           rf"which (?:are|is))\s+{_T}\s*[?.!]*$", re.I)
 _AREA_QUESTION = re.compile(rf"^(?:in\s+)?(?:which|what)\s+(?:part|region|area|portion|section|pixels)\s+(?:of\s+(?:the|this|my)\s+"
                             rf"{_MEDIUM_WORDS}\s+)?(?:is|are)\s+(?:(?:covered|taken up|occupied|filled)\s+by\s+)?{_T}"
-                            rf"(?:\s+(?:in|on))?\s*[?.!]+\s*(?P<rest>.*)$", re.I)
+                            rf"(?:\s+(?:in|on))?(?:\s*[-–—,:]\s*[\w ,]+?\s+or\s+[\w ]+)?\s*[?.!]+\s*(?P<rest>.*)$", re.I)
 _WANTS_MASK = re.compile(r"\b(?:mask|pixels?|segment(?:ation)?|outline|silhouette|cut ?out|exact shape)\b", re.I)
 _WANTS_SEPARATED = re.compile(rf"^(?:i\s+(?:want|need|would like)|i'd like|get|give me|have)\s+{_T}\s+(?:separated|cut out|isolated|"
                               rf"extracted|masked(?: out)?|segmented|lifted out|pulled out|on (?:its|his|her|their) own|by (?:itself|himself|herself|"
@@ -670,7 +674,8 @@ def rewrite_clause(clause: str, on_video: bool) -> Rewritten:
     if found and _plain_object(found.group("t")):
         verb = "pick" if found.group("v").lower() == "pick" else "cut"  # "lift the pineapple out of this shot": its mask
         return _ruled(f"{verb} out {found.group('t')}", found.group("t"))
-    found = _OFF_BACKGROUND.match(body) or _OFF_BACKGROUND.match(whole)  # "isolate the violin from the background"
+    found = (_OFF_BACKGROUND.match(body) or _OFF_BACKGROUND.match(whole)  # "isolate the violin from the background"
+             or _LIFT_OFF.match(body))
     if found and _plain_object(found.group("t")):
         return _ruled("segment " + found.group("t"), found.group("t"))
     found = _TAKE_OUT.match(body)
@@ -758,7 +763,7 @@ _GEN_LEAD = re.compile(
 _GEN_MEDIUM = re.compile(r"^(?:(?:an?|some|one|the)\s+)?(?:(?:brand[- ])?new\s+|short\s+|quick\s+|little\s+|brief\s+|"
                          r"(?:\d+|[a-z]+)[- ]?(?:second|sec|s|minute)s?(?:[- ]long)?\s+|(?:high[- ]resolution|hd|4k)\s+|"
                          r"time[- ]?lapse\s+|slow[- ]motion\s+|animated\s+|still\s+)*"
-                         r"(?:image|picture|pic|photo|photograph|illustration|video|vid|clip|animation|gif|movie|film|"
+                         r"(?:image|picture|pic|photo|photograph|video|vid|clip|animation|gif|movie|film|"
                          r"footage|video clip)s?\s*"
                          r"(?:of|showing|where|depicting|about|in which|that shows|with|featuring|:)\s+", re.I)
 _GEN_TAIL = re.compile(r"(?:[\s,]+(?:please|pls|plz|for me|thanks|thank you|if you can|if possible))+\s*[.!?]*$|[\s.!?]+$", re.I)
@@ -985,11 +990,18 @@ _WANTED_MADE = re.compile(r"^(?P<lead>.*?)\b(?:wants?|would (?:like|love)|needs?
                           r"produce|paint)\s+(?:it|one|that|this)(?:\s+for\s+(?:me|her|him|them|us))?(?:\s+please)?\s*[?.!]*$", re.I)
 
 
+_CAN_IT_MOVE = re.compile(rf"^(?:can|could)\s+(?P<m>(?:this|the|my|our|that)\s+{_STILLS})\s+(?=(?:come alive|come to life|move|"
+                          rf"be animated)\b)", re.I)
+
+
 def wanted_made(text: str) -> str:
     """A request that names what to make in the sentence before it ("My niece wants a video of a snowman skiing.
-    Can you make it?") as one request ("make a video of a snowman skiing"); any other text as it is."""
+    Can you make it?") as one request ("make a video of a snowman skiing"), a picture asked whether it can move as asked
+    to ("Can this photo come alive?" -> "Can you make this photo come alive?"); any other text as it is."""
     found = _WANTED_MADE.match(text.strip())
-    return f"make {found.group('what')}" if found else text
+    if found:
+        return f"make {found.group('what')}"
+    return _CAN_IT_MOVE.sub(r"Can you make \g<m> ", text.strip(), count=1)  # "Can this photo come alive? Waterfall ..."
 
 
 def asks_repeat(clause: str) -> bool:
@@ -1091,7 +1103,10 @@ _OF_IT = re.compile(r"\s+(?:from|in|on|of|off|inside)\s+(?:it|that|this|them|the
 
 
 def without_it(target: str) -> str:
-    """A target without the earlier output it lies in ("the wheels from it" -> "the wheels")."""
+    """A target without the earlier output it lies in ("the wheels from it" -> "the wheels"); "in it" after a thing
+    "with" another is where that other thing is ("the cocktail with the paper umbrella in it")."""
+    if re.search(r"\bwith\s+\S+.*\s(?:in|on|inside)\s+(?:it|them)$", target, re.I):
+        return target
     return _OF_IT.sub("", target).strip() or target
 
 
@@ -1147,7 +1162,7 @@ _RESTYLE_ATTACHED = re.compile(
     r"^(?:(?:please|pls|now|then|and|also|first|can you|could you|would you|i want you to|i'd like you to|let's)\s+)*"
     r"(?:make|turn|convert|render|restyle|stylize|stylise|change|transform|redo|redraw|repaint|give)\s+"
     r"(?:(?:this|the|my|that|our)\s+(?:whole\s+|entire\s+)?(?:video|clip|footage|film|movie|image|picture|photo|pic)"
-    r"(?:\s+of\s+(?:my|our|the|his|her|their)\s+[\w' -]+?(?=\s+(?:look|feel)\s))?|it)\s+"  # "this photo of my bike"
+    r"(?:\s+of\s+(?:my|our|the|his|her|their)\s+[\w' -]+?(?=\s+(?:(?:look|feel)\s|an?\s)))?|it)\s+"  # "this photo of my bike"
     r"(?:(?:look|feel)\s+)?(?:(?:like|into|to|as|in)\s+)?(?:(?:the\s+)?style\s+of\s+)?(?P<s>.+?)"
     r"(?:\s+(?:style|look|vibe|feel|effect|filter))?\s*[.!?]*$", re.I)
 _RESTYLE_VERB = re.compile(

@@ -115,6 +115,9 @@ def complete_target(target: str, clause: str) -> str:
         return (target + titled.group()).strip()
     if _BESIDE_IT.match(rest):  # "the pole next to it": placed by the thing named before, which is no part of the plan
         return (target + rest).strip()
+    held = re.match(r"\s+(?:in|on|inside|on top of)\s+(?:it|them)(?=\s*(?:[,;.!?]|$))", rest, re.I)
+    if held and re.search(r"\bwith\s+\S", target):
+        return target + held.group()  # "the cocktail with the paper umbrella in it": the umbrella is in the cocktail
     if _CONTINUES.match(rest) and not _NOT_CONTINUED.search(rest) and whole == (target + rest).strip():
         return whole
     kept = whole[len(target):] if whole.lower().startswith(target.lower()) else ""
