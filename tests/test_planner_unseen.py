@@ -1979,6 +1979,18 @@ def test_an_object_the_tagger_stopped_on_a_preposition_runs_on_to_its_end(lite, 
     assert _plan(lite, text)[-1][2] == command
 
 
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("locate every pigeon in this photo and put boxes around them", ("image",), [("ground", "every pigeon")]),
+    ("那只狗在干啥？", ("video",), [("answer", "那只狗在干啥？")]),
+    ("把那株向日葵抠出来", ("image",), [("segment", "向日葵")]),
+    ("On frame 20, the bike in [88, 140, 300, 410] - follow it for the rest of the video.", ("video",),
+     [("track", "the bike")]),
+    ("remove the cake with candles on it", ("image",), [("edit_image", "the cake with candles on it")]),
+])
+def test_boxes_put_around_what_was_found_a_chinese_question_and_a_thing_named_before_its_box(lite, text, kinds, expected):
+    assert [(p[0], p[2]) for p in _plan(lite, text, kinds)] == expected
+
+
 def test_a_question_about_the_picture_after_a_find_reads_the_picture_a_count_reads_the_boxes(lite):
     boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
     found = [CallInfo(1, "c1", "ground", "the front entrance", "done", "o1", "expert")]
@@ -2046,7 +2058,7 @@ def test_a_thing_placed_in_a_written_box_then_named_again_is_one_edit_in_that_bo
     ("Somewhere in this photo of the laundromat floor is my lost earring. Box the earring for me.", ("image",),
      [("ground", "the earring", ["u0"])]),
     ("lift the bishop off the board, I want to make a sticker of it", ("image",), [("segment", "the bishop", ["u0"])]),
-    ("Locate all the pint glasses.", ("image",), [("ground", "the pint glasses", ["u0"])]),
+    ("Locate the pint glasses.", ("image",), [("ground", "the pint glasses", ["u0"])]),
     ("First locate the puppy next to the tent, then replace it with a raccoon. My kids will find it hilarious.", ("image",),
      [("ground", "the puppy next to the tent", ["u0"]), ("edit_image", None, [])]),
     ("I need a mask of the green recycling bin. Nothing else, just the mask.", ("image",),

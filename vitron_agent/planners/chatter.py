@@ -93,7 +93,7 @@ _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
     r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
     r"caught|drew|spent|lost|left|met|sent|ran|wrote|built|dug|grew|won)\s+[^.!?]*?|(?:this|here|it)(?:'s|\s+is|\s+are|\s+was)\s+"
-    r"(?:my|our|a|an|the|from|taken|shot|filmed)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
+    r"(?:my|our|a|an|the|from|taken|shot|filmed|two|three|some|a few|both)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
     r"we are)\s+[^.!?]*?|(?:two|three|four|a couple of|a few|some|\d)\s+(?:shots|photos|pictures|pics|images|clips|videos)\s+"
     r"(?:from|of|at)\s+[^.!?]*?|somewhere\s+in\s+[^.!?]*?|just\s+(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|got|took|came|shot|made|found|bought)\s+[^.!?]*?)"
     r"[.!]+\s+(?=\S)", re.I)

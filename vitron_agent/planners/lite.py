@@ -225,6 +225,11 @@ _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w'
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
+_THING_IN_BOX_FIRST = re.compile(r"^(?P<lead>[\s,]*)(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:at|in|inside|within)\s+"
+                                 r"(?P<b>WRITTENBOX\d+)\s*[,;.:\-–—]+\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
+                                 r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+"""A thing in a written box named first, then the action on it ("On frame 20, the bike in [88, 140, 300, 410] - follow
+it for the rest of the video")."""
 _IS_AT_NAMED = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears)\s+"
                           r"(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)"
                           r"(?:\s*\([^)]*\))?\s*[,;.]\s*(?P<act>.+)$", re.I)
@@ -438,7 +443,7 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
         frames = (written.frame, written.frame) if written.frame is not None else None
         regions.append(Region(box=written.box, frames=frames))
     text = " ".join(text.split())
-    found = _THERE_IS.match(text) or _BOX_HAS.match(text) or _IS_AT.match(text)
+    found = _THERE_IS.match(text) or _BOX_HAS.match(text) or _IS_AT.match(text) or _THING_IN_BOX_FIRST.match(text)
     if found:
         lead = found.group("lead").strip(" ,")
         text = f"{_joined(lead)}{found.group('v')} {found.group('t')} in {found.group('b')}{found.group('rest')}"
@@ -888,7 +893,9 @@ class LitePlanner:
                         inv = inv.model_copy(update={"inputs": made[-1:]})
                     last = invocations[-1] if invocations else None
                     counted = _COUNT_LEAD.match(last.command or "") if last is not None and last.task == "answer" else None
-                    if last is not None and inv.task == "ground" and inv.command and _BOXES_ON_EACH.match(inv.command):
+                    shown = (inv.command if inv.task == "ground" else inv.args.get("new")
+                             if inv.task == "edit_image" and inv.args.get("op") == "add" else None)  # "put boxes around them"
+                    if last is not None and shown and _BOXES_ON_EACH.match(str(shown)):
                         if counted:  # "count the wheels and put a box around each one": boxes on what was counted
                             invocations[-1] = last.model_copy(update={
                                 "task": "ground", "command": clean_phrase(last.command[counted.end():])})
@@ -1196,6 +1203,10 @@ class LitePlanner:
                 and latest_kind(inp) and chinese_reading(clause, False) is None and not chinese_prompt(clause)
                 and not re.match(r"^(?:你好|您好|谢谢|多谢|嗨|哈喽|在吗)", clause)):
             pred = replace(pred, task="answer", task_p=1.0, region="none", region_p=1.0)  # "哪张更亮一点？": about the media
+        if pred.task != "answer" and _CJK.search(clause) and chinese_counts(clause) and (
+                pred.task in ("chat", "ground", "segment", "track", "edit_image", "edit_video", "animate_image")):
+            # "那个男人手里拿着什么东西？", "帮我看看这张菜单上最便宜的菜是哪个": a question, whatever verb it holds
+            pred = replace(pred, task="answer", task_p=1.0, region="box" if inp.region is not None else "none", region_p=1.0)
         if pred.unknown > self.max_unknown:
             raise _Unsure(f"{pred.unknown:.0%} of {clause!r} is outside the encoder's vocabulary")
         swap = (_REPLACE_WITH.match(said.strip()) if pred.task in ("edit_image", "edit_video") and pred.op in ("remove", "replace")
@@ -1217,10 +1228,6 @@ class LitePlanner:
             read = self._chinese(clause, inp, earlier)  # "找到所有的人" is a command, not a question
             if read:
                 return read[0]
-        if pred.task != "answer" and _CJK.search(clause) and chinese_counts(clause) and (
-                pred.task in ("chat", "ground", "segment", "track", "edit_image", "edit_video", "animate_image")):
-            # "那个男人手里拿着什么东西？", "帮我看看这张菜单上最便宜的菜是哪个": a question, whatever verb it holds
-            pred = replace(pred, task="answer", region="box" if inp.region is not None else "none")
         if pred.task == "chat":
             if _CJK.search(clause) and chinese_reading(clause, False) is not None:
                 raise _Unsure(f"chat, though {clause!r} names an action")

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from ..colors import NAMED_COLORS
 from .phrasing_zh import chinese_bare, chinese_vanish
 from .rules import CLAUSE_SPLIT, POLITE
+from .targets import held_in_it
 
 __all__ = [
     "added_thing",
@@ -1105,7 +1106,7 @@ _OF_IT = re.compile(r"\s+(?:from|in|on|of|off|inside)\s+(?:it|that|this|them|the
 def without_it(target: str) -> str:
     """A target without the earlier output it lies in ("the wheels from it" -> "the wheels"); "in it" after a thing
     "with" another is where that other thing is ("the cocktail with the paper umbrella in it")."""
-    if re.search(r"\bwith\s+\S+.*\s(?:in|on|inside)\s+(?:it|them)$", target, re.I):
+    if held_in_it(target):
         return target
     return _OF_IT.sub("", target).strip() or target
 

@@ -56,11 +56,24 @@ _DANGLING = re.compile(r"(?<=\w)\s+(?:in|on|at|inside|within),?$", re.I)
 """A preposition left at the end once the words after it went ("the drone in, frame by frame" -> "the drone")."""
 
 
+_HELD_IN_IT = re.compile(r"\bwith\s+\S.*?(?P<h>\s+(?:in|on|inside|on top of)\s+(?:it|them))$", re.I)
+
+
+def held_in_it(phrase: str) -> str:
+    """The "in it" that ends a thing named with another thing on or in it ("the cocktail with the paper umbrella in
+    it" -> " in it"): part of the name, not the output it lies in; "" for other phrases."""
+    found = _HELD_IN_IT.search(phrase.strip())
+    return found.group("h") if found else ""
+
+
 def trim_target(phrase: str) -> str:
     """``phrase`` without the medium, time, doubt and pose words at its end ("my phone in this pic" -> "my
     phone", "the ball in each frame" -> "the ball", "the person standing" -> "the person", "the teapot painted"
     -> "the teapot")."""
     text = phrase.strip()
+    held = held_in_it(text)
+    if held:  # "the cocktail with the paper umbrella in it": the umbrella's place stays
+        return trim_target(text[:-len(held)]) + held
     trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
     trimmed = _DANGLING.sub("", _WHERE_WORDS.sub("", trimmed))
     return trimmed or text
@@ -98,7 +111,7 @@ def complete_target(target: str, clause: str) -> str:
     and a noun left before it ("the test" + "tube rack"), then trimmed
     ("the goalkeeper frame" + "by frame" -> "the goalkeeper")."""
     at = clause.lower().find(target.lower())
-    if not target or at < 0:
+    if not target or at < 0 or held_in_it(target):  # "the cocktail with the paper umbrella in it" is whole
         return trim_target(target)
     head = _CUT_HEAD.search(clause[:at]) if not _DETERMINED.match(target) else None
     if head:  # "the test| tube rack": the tagger left the determiner and the first noun of a compound behind
@@ -115,9 +128,9 @@ def complete_target(target: str, clause: str) -> str:
         return (target + titled.group()).strip()
     if _BESIDE_IT.match(rest):  # "the pole next to it": placed by the thing named before, which is no part of the plan
         return (target + rest).strip()
-    held = re.match(r"\s+(?:in|on|inside|on top of)\s+(?:it|them)(?=\s*(?:[,;.!?]|$))", rest, re.I)
-    if held and re.search(r"\bwith\s+\S", target):
-        return target + held.group()  # "the cocktail with the paper umbrella in it": the umbrella is in the cocktail
+    held = held_in_it(target + re.split(r"[,;.!?]", rest, maxsplit=1)[0])
+    if held and not held_in_it(target):
+        return target + held  # "the cocktail with the paper umbrella" + "in it": the umbrella is in the cocktail
     if _CONTINUES.match(rest) and not _NOT_CONTINUED.search(rest) and whole == (target + rest).strip():
         return whole
     kept = whole[len(target):] if whole.lower().startswith(target.lower()) else ""
@@ -220,7 +233,7 @@ def speaks_of_result(clause: str) -> bool:
 _CJK_ANY = re.compile(r"[\u3400-\u9fff]")
 _IN_RESULT = re.compile(
     r",?\s+(?:in|on|from|within)\s+(?:the|that|this)\s+(?:result(?:ing\s+(?:image|picture|photo|video|clip))?|output|"
-    r"(?:new|edited|final|restyled|changed|modified)\s+(?:image|picture|photo|version|one|video|clip))\b|"
+    r"(?:new|edited|final|restyled|changed|modified)\s+(?:image|picture|photo|version|one|video|clip)|(?:[\w-]+\s+){1,2}version)\b|"
     r"(?:在|从)(?:这个|那个|新的)?(?:结果|生成的图片?|改好的图片?|新图)(?:里面|里|中|上)(?:的)?", re.I)
 
 
