@@ -2115,3 +2115,48 @@ def test_a_box_drawn_on_the_edited_version_the_photo_named_and_the_first_round_i
              CallInfo(2, "c1", "animate_image", "小猪转圈", "done", "o2", "expert")]
     ((task, _, command, _, inputs, args),) = _plan(lite, "把第一轮生成的那张图里小猪的裙子改成蓝色", (), steps, media=made)
     assert (task, command, inputs, args) == ("edit_image", "小猪的裙子", ["o1"], {"color": "蓝色"})
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("Find the telescope and draw a box around it.", ("image",), [("ground", "the telescope")]),
+    ("box every car with its headlights on", ("image",), [("ground", "every car with its headlights on")]),
+    ("bring this mural to life - the painted birds flap their wings and fly off the wall", ("image",),
+     [("animate_image", "the painted birds flap their wings and fly off the wall")]),
+    ("make this photo look like a page from a comic book", ("image",), [("edit_image", None)]),
+    ("There's a smudge from my dirty lens near the top. Please erase the smudge at x=500 y=30 to x=600 y=110.", ("image",),
+     [("edit_image", "the smudge")]),
+    ("On frame 30 the yellow buoy is roughly at (300,210,360,270). Follow the yellow buoy through the rest of the video.",
+     ("video",), [("track", "the yellow buoy")]),
+    ("Separate my dog from the background. He's the only animal in the shot.", ("image",), [("segment", "my dog")]),
+    ("Mark where the cough syrup bottles are on the shelf, please.", ("image",), [("ground", "the cough syrup bottles")]),
+    ("Hi! Could you give this video a vintage 8mm film look? It's from my cousin's wedding at the drive-in.", ("video",),
+     [("edit_video", None)]),
+    ("where is the ball in each frame of this rally", ("video",), [("track", "the ball")]),
+    ("My brother photobombed the recital pic. He's roughly in [480, 90, 630, 470]. Can you remove that area?", ("image",),
+     [("edit_image", None)]),
+    ("Replace the cardboard box with a suitcase and after that move the suitcase to the left", ("image",),
+     [("edit_image", "the cardboard box"), ("edit_image", "the suitcase")]),
+    ("让照片里的荷花在微风中轻轻摇摆", ("image",), [("animate_image", "照片里的荷花在微风中轻轻摇摆")]),
+])
+def test_boxes_around_it_stories_after_a_request_rough_boxes_and_whole_styles(lite, text, kinds, expected):
+    planned = _plan(lite, text, kinds)
+    assert [(p[0], p[2] if want[1] is not None else None) for p, want in zip(planned, expected)] == expected
+    assert len(planned) == len(expected)
+
+
+def test_a_question_on_the_box_after_a_story_an_original_named_mid_sentence_and_another_thing_too(lite):
+    users = [MediaInfo("u0", "image", *SIZE)]
+    inp = PlannerInput(text="found this at the junkyard, what is the thing I put a box around?", messages=[HumanMessage("x")],
+                       media=users, new_media=["u0"], region=Region(box=(212, 140, 356, 290)), region_media="u0")
+    (asked,) = lite.plan(inp).invocations
+    assert (asked.task, asked.region.box) == ("answer", (212, 140, 356, 290))
+    styled = MediaInfo("o1", "video", *SIZE, frames=48, source="expert", parents=("u0",))
+    done = [CallInfo(1, "c1", "edit_video", "", "done", "o1", "expert", "restyle")]
+    ((task, op, command, _, inputs, _),) = _plan(lite, "Swap the rusty van in the original for a shiny red pickup", ("video",),
+                                                 done, media=[styled])
+    assert (task, op, command, inputs) == ("edit_video", "replace", "the rusty van", ["u0"])
+    mask = MediaInfo("o1", "mask", *SIZE, source="expert", parents=("u0",))
+    cut = [CallInfo(1, "c1", "segment", "the mannequin", "done", "o1", "expert")]
+    ((task, _, command, _, inputs, _),) = _plan(lite, "and the dress form in the second one too", ("image", "image"), cut,
+                                                said=["isolate the mannequin in the first picture"], media=[mask])
+    assert (task, command, inputs) == ("segment", "the dress form", ["u1"])

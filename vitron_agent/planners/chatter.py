@@ -39,6 +39,8 @@ _STORY = (
 
     r"|(?:i|we)\s+(?:keep|kept|forgot|forget|always|never|was wondering|were wondering)\b"
     r"|(?:thinking|planning|hoping)\s+(?:of|to|about)\b"
+    r"|(?:it's|its|it is|this is|that's|thats|they're|theyre|these are)\s+(?:from|of|at)\s+(?:my|our|a|an|the|last|this)\b"
+    r"|(?:he's|hes|she's|shes|it's|its)\s+the\s+only\b"
 )
 _ALWAYS_STORY = re.compile(
     r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
@@ -109,6 +111,8 @@ science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
 _LIST_LEAD = re.compile(r"^(?:(?:i have|i've got|got|here are)\s+)?(?:a\s+)?(?:few|couple(?:\s+of)?|two|three|four|five|\d)\s+"
                         r"(?:quick\s+|small\s+|little\s+)?(?:things|requests|edits|changes|steps|tasks|jobs)\b[^.:;!?]{0,60}:\s*(?=\S)", re.I)
+_TOLD_FIRST = re.compile(r"^(?P<s>[^,.!?;]+),\s+(?=\S)")
+"""A first comma phrase, which may only tell a story ("found this at the junkyard, ...")."""
 _THERE_IS = re.compile(r"^(?P<s>there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+[^.!?]+?)"
                        r"[.!]+\s+(?=\S)", re.I)
 _ASKS_ABOUT_IT = re.compile(r"^(?:(?:can|could|would)\s+(?:you|u)\s+(?:please\s+)?(?:read|tell|translate|explain|describe)|"
@@ -191,6 +195,15 @@ def _wished_first(text: str) -> int:
     return wish.end() if re.search(rf"\b{re.escape(head)}s?\b", text[wish.end():], re.I) else 0
 
 
+def _named_again(there: str, rest: str) -> bool:
+    """True when the request after "There's a smudge from my lens near the top." names the thing again ("erase the
+    smudge ..."): the sentence only introduced it."""
+    named = re.match(r"there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+(?P<w>[\w-]+)(?:\s+(?P<w2>[\w-]+))?",
+                     there, re.I)
+    words = [w for w in (named.group("w"), named.group("w2")) if w] if named else []
+    return any(re.search(rf"\b(?:the|that|this|those|these)\s+(?:[\w-]+\s+)?{re.escape(w)}s?\b", rest, re.I) for w in words)
+
+
 def _scene_end(text: str) -> int:
     """Where the request starts after a first sentence or phrase that only sets the scene or says what it is for
     (after a greeting, up to two such sentences: "Good afternoon. I photographed an exhibit. Could you ...")."""
@@ -228,8 +241,13 @@ def _scene_end(text: str) -> int:
     if listed:  # "Three things for this waiting room shot: remove ...": the list is the request
         return start + listed.end()
     there = _THERE_IS.match(rest)
-    if there and not _VERB.search(there.group("s")) and _ASKS_ABOUT_IT.match(rest[there.end():]):
+    if there and not _VERB.search(there.group("s")) and (_ASKS_ABOUT_IT.match(rest[there.end():]) or _named_again(
+            there.group("s"), rest[there.end():])):
         return start + there.end()  # "There's a sign zip-tied to the railing. Can you read me what it says?"
+    told = _TOLD_FIRST.match(rest)
+    after = rest[told.end():] if told else ""
+    if told and _story(told.group("s")) and (_ASKS_ABOUT_IT.match(after) or _ASKING.match(after)):
+        return start + told.end()  # "found this at the junkyard, what is the thing I put a box around?"
     return start
 
 

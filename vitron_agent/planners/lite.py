@@ -184,7 +184,7 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
     return "replace", spans
 
 
-_BOXES_ON_EACH = re.compile(r"^(?:(?:an?\s+|one\s+)?(?:bounding\s+)?(?:box(?:es)?|rectangles?)\s+(?:on|around|over)\s+(?:them(?:\s+all)?\b)?)?"
+_BOXES_ON_EACH = re.compile(r"^(?:(?:an?\s+|one\s+)?(?:bounding\s+)?(?:box(?:es)?|rectangles?)\s+(?:on|around|over)\s+(?:them(?:\s+all)?\b|it\b|him\b|her\b)?)?"
                             r"(?:each(?:\s+one)?|every\s+one|(?:each|all)\s+of\s+them)?$", re.I)
 """A find that only says how to show what the clause before named ("... and put a box around each one")."""
 _OBJECT_PRONOUN = re.compile(r"\b(?:it|them|him|her)\b|[它他她]们?", re.I)
@@ -219,19 +219,25 @@ _BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(
 """A sentence that only gives a box, then an action on "that" ("box coordinates: left 30, top 40, right 220, bottom 300.
 Please cut that out."): the action on what the box holds."""
 _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?|something|someone|somebody)\s+(?:(?:is|are|sits|"
-                    r"stands|appears|shows up)\s+(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
+                    r"stands|appears|shows up)\s+(?:(?:roughly|about|approximately|around|somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
                     r"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+"
                     r"(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
+_PRONOUN_AT = re.compile(r"^(?P<lead>.*?)\b(?:he|she|they|it)(?:'s|'re|\s+is|\s+are)\s+(?:(?:roughly|about|approximately|around|"
+                         r"somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*"
+                         r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|"
+                         r"(?:that|this)(?:\s+(?:area|region|spot|part|bit|section|one))?)\b(?P<rest>.*)$", re.I)
+"""Someone named before, said to be in a written box, then an action on "that area" ("My brother photobombed the pic.
+He's roughly in [480, 90, 630, 470]. Can you remove that area?"): the action on what the box holds."""
 _THING_IN_BOX_FIRST = re.compile(r"^(?P<lead>[\s,]*)(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:at|in|inside|within)\s+"
                                  r"(?P<b>WRITTENBOX\d+)\s*[,;.:\-–—]+\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                                  r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """A thing in a written box named first, then the action on it ("On frame 20, the bike in [88, 140, 300, 410] - follow
 it for the rest of the video")."""
 _IS_AT_NAMED = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears)\s+"
-                          r"(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)"
+                          r"(?:(?:roughly|about|approximately|around|somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)"
                           r"(?:\s*\([^)]*\))?\s*[,;.]\s*(?P<act>.+)$", re.I)
 """The same, then an action that names the thing again ("on frame 0 the kite is at [...] (normalized). Recolor the kite
 yellow")."""
@@ -296,6 +302,10 @@ _QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|s
 _OWN_RESULT = re.compile(r"\b(?P<m>the\s+(?:first|1st|second|2nd|third|3rd|other|last)\s+(?:one|image|photo|picture|pic|video|clip))"
                          r"(?:'s|s')\s+(?:result|edit|output|version|new version|edited version)\b", re.I)
 """The output made from a medium named by its place ("the first one's result")."""
+_ALSO_THING = re.compile(r"^(?:and|also|plus|now)\s+(?P<t>(?:the|a|an|my|that|those|these)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$",
+                         re.I)
+"""A later turn that names only another thing ("and the dress form in the second one too"): the last action again,
+on it."""
 _SAME_FOR = re.compile(r"^.*?\bsame(?:\s+thing)?\s+(?:for|to|with|on)\s+(?P<t>(?:the|a|an|my|that|those|these)\s+"
                        r"(?!(?:other|first|second|third|last|next)\b)(?![\w' -]*\b(?:image|photo|picture|pic|video|clip|one|result)s?\s*$)"
                        r"[\w' -]+?)(?:\s+(?:too|as well|also|please|pls))*"
@@ -321,6 +331,8 @@ _REPLACE_WITH = re.compile(r"^(?:(?:please|pls|can you|could you|would you|now|t
                            r"(?:[\s,]+(?:please|pls|thanks|for me))*[\s.!?]*$", re.I)
 """A clause that says both what goes and what comes in ("replace the chalkboard with a big smart screen"): a
 replacement, even when the op head reads only the removal."""
+_NOT_A_NOUN = frozenset("in on at of from to into onto by near behind under over above below beside inside this that these those "
+                        "it them the a an my our his her their its and or".split())
 _NEW_MEDIUM_TAIL = re.compile(r"[\s,]+(?:in|on|from|throughout|across)\s+(?:this|that|the|my|our|each|every|all)\s+"
                               r"(?:[\w'-]+\s+){0,2}?(?:video|clip|footage|film|photo|picture|image|pic|shot|version|one|frames?)\b.*$"
                               r"|,\s*(?:my|our|his|her|their|she|he|they|i|we)\b.*$", re.I)
@@ -357,9 +369,9 @@ _IN_ORIGINAL = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so|next)[,\s]+)*(
                           r"(?:the|my|our)\s+"
                           r"original(?:\s+(?:image|picture|photo|pic|video|clip|one|upload|shot))?\s*[,:]?\s*", re.I)
 _IN_ORIGINAL_END = re.compile(r"[\s,]+(?:in|on)\s+(?:the|my|our)\s+original(?:\s+(?:image|picture|photo|pic|video|clip|one|"
-                              r"upload|shot))?(?=\s*[.!?]*$)", re.I)
+                              r"upload|shot))?(?=\s*[.!?]*$|\s+(?:for|with|into|to|by)\s)", re.I)
 """A later turn that acts on the upload again ("and in the original photo, change ...", "... in the original
-picture"), not on what the last turn made."""
+picture", "swap the van in the original for ..."), not on what the last turn made."""
 _ORIGINAL_NAMED = re.compile(r"\b(?P<v>make|turn|restyle|convert|render|repaint|redo|stylize|stylise)\s+(?:the|my|our)\s+"
                              r"original\s+(?P<m>image|picture|photo|pic|video|clip|shot)\b", re.I)
 """The upload named as the object of a later turn ("make the original photo pixel art"): read as "this photo"."""
@@ -452,9 +464,10 @@ def _mark_written_boxes(inp: PlannerInput) -> tuple[str, list[Region]]:
     if named and again:  # "on frame 0 the kite is at [...]. Recolor the kite yellow": the kite in that box
         lead, act = named.group("lead").strip(" ,"), named.group("act")
         text = f"{_joined(lead)}{act[:again.end()]} in {named.group('b')}{act[again.end():]}"
-    found = _BOX_ONLY.match(text)
+    found = _BOX_ONLY.match(text) or _PRONOUN_AT.match(text)
     if found:
-        text = f"{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
+        lead = found.groupdict().get("lead") or ""
+        text = f"{_joined(lead.strip(' ,'))}{found.group('v')} the object in {found.group('b')}{found.group('rest')}"
     found = _ZH_THERE_IS.match(text)
     if found:
         said = found.group("t").strip()
@@ -989,6 +1002,11 @@ class LitePlanner:
                                      (second[0].task, second[0].args.get("op"))):
                 return second  # the first half said only the effect, or the same edit in vaguer words
             del reasons[:]
+        several = sum(m.source == "user" and m.kind in ("image", "video") for m in inp.media) > 1
+        also = (_ALSO_THING.match(clause) if several and inp.history and not earlier and medium_ordinal(clause)[0] is not None
+                else None)  # the other medium named: the old repeat ("and the bike too") keeps its own medium
+        if also and task_spec(inp.history[-1].task).names_target:  # "and the dress form in the second one too"
+            clause = f"do the same for {also.group('t')}"
         repeat = asks_repeat(clause) and another_with(clause, "") is None  # "same again but at night": a change, read below
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
         if OWN_BACKGROUND.search(clause):  # "replace the background of the second photo": not behind a thing cut out before
@@ -1213,7 +1231,11 @@ class LitePlanner:
                 else None)
         if swap and rule_task != "remove":  # "replace the wall behind the shelf with exposed brick", "... with a big| screen"
             new = _NEW_MEDIUM_TAIL.sub("", swap.group("n")) or swap.group("n")  # "... for a zebra in this footage"
-            pred = replace(pred, op="replace", op_p=1.0, spans={**pred.spans, "new": new})
+            tagged, named = pred.spans.get("target", "").strip(), swap.group("t").strip()
+            more = named[len(tagged):].split() if tagged and named.lower().startswith(tagged.lower()) else []
+            whole = 0 < len(more) <= 2 and not any(w.lower() in _NOT_A_NOUN for w in more) and "WRITTENBOX" not in named
+            pred = replace(pred, op="replace", op_p=1.0, spans={**pred.spans, "new": new, **({"target": named} if whole else {})})
+            # "replace the cardboard| box with a suitcase": the tagger stopped before the last noun
         medium = generation_medium(said) if pred.task not in ("chat", "generate_image", "generate_video") and not inp.media and not earlier else None
         if medium and asks_to_generate(said):  # "Can you generate a bold retro illustration of ..., teal palette?": nothing
             pred = replace(pred, task=f"generate_{medium}", task_p=1.0, region="none", region_p=1.0)  # to ask about or edit
@@ -1284,6 +1306,10 @@ class LitePlanner:
                 spans["target"] = motion
         if "style" in spans:
             spans["style"] = style_phrase(_whole_style(spans["style"], said))
+            said_style = (restyle_of_attached(said) or "") if attached else ""
+            before = said_style[:-len(spans["style"])] if said_style.lower().endswith(spans["style"].lower()) else ""
+            if re.search(r"\w\s+(?:from|of)\s+$", before):  # "look like a page from| a comic book": the page is the style
+                spans["style"] = style_phrase(said_style)
         op = pred.op
         whole = _NEW_THING.search(said) if op == "replace" and spans.get("new") and not _CJK.search(said) else None
         cut_short = bool(whole) and whole.group("n").lower().startswith(spans["new"].lower())

@@ -420,7 +420,8 @@ _LOCATION = tuple(re.compile(p, re.I) for p in (
     rf"(?:has|contains|shows|holds|is|are)\s+{_T}(?:\s+in)?{_END}",
 ))
 _WHERE_AFTER_VERB = re.compile(rf"^(?:find|locate|show|point out|spot|mark|detect|see|highlight|indicate|box|circle|tell me)\s+(?:me\s+|for me\s+)?where\s+{_T}\s+"
-                               rf"(?:is|are)(?:\s+(?:located|positioned|placed|sitting|standing|hiding))?{_END}", re.I)
+                               rf"(?:is|are)(?:\s+(?:located|positioned|placed|sitting|standing|hiding))?"
+                               rf"(?:\s+(?:on|in|at|under|behind|near|inside|along|by)\s+(?:the|this|my|that|our)\s+[\w' -]+?)?{_END}", re.I)
 _TRACK_WHERE = re.compile(rf"^(?:track|follow|trace|watch)\s+where\s+{_T}\s+(?:goes|go|moves|move|is|are|travels|runs|walks|"
                           rf"drives|flies|heads)\b.*$", re.I)
 _OUT_OF = re.compile(r"^(?P<v>cut|carve|lift|pull|pick)\s+(?P<t>.+?)\s+out(?:\s+(?:of|from)\s+(?:the|this|my)\s+(?:image|"
@@ -833,7 +834,7 @@ def generation_prompt(clause: str) -> str | None:
 
 
 _STILLS = (r"(?:image|picture|photo|pic|still|drawing|painting|illustration|result|one|portrait|scene|landscape|shot|"
-           r"snapshot|selfie|artwork|poster|sketch|render|frame|version|output)")
+           r"snapshot|selfie|artwork|poster|sketch|render|frame|version|output|mural|postcard|print|canvas|photograph)")
 """What an animation request may call the picture it animates ("bring this portrait to life - ...")."""
 _ANIMATE_LEAD = re.compile(
     rf"^(?:.*?\b(?:animate|bring)\s*(?:this|the|my|that|it|our)?\s*(?:(?:first|second|last|latest|new|edited|final|attached|"
@@ -864,7 +865,7 @@ _MOTION = (r"(?:move|moves|wave|waves|flow|flows|drift|drifts|sway|sways|ripple|
 _MAKE_MOVE = re.compile(rf"^(?:(?:please|can you|could you|would you|now|then|and)\s+)*(?:make|let|get)\s+(?P<t>.+?)"
                         rf"(?:\s+(?:in|on|of)\s+(?:this|the|my)\s+(?:image|picture|photo|pic|still|scene))?\s+"
                         rf"(?P<v>{_MOTION}\b.*?)\s*[.!?]*$", re.I)
-_ZH_MOVE = re.compile(r"^(?:请|帮我)?让(?:这张|这幅)?(?:图片?|照片|画面|图像)?(?:里|中|上)?的?(?P<t>[^，,。]+?)"
+_ZH_MOVE = re.compile(r"^(?:请|帮我)?让(?:这张|这幅)?(?P<t>(?:(?:图片?|照片|画面|图像)(?:里|中|上)的)?[^，,。]+?)"
                       r"(?P<v>(?:飘|动|飞|转|流|摇|跳|跑|游|闪|摆|晃|飘动|流动|转动|飞舞|摇摆|闪烁)\S*?起来|动起来|"
                       r"一(?P<r>[闪晃摇跳动眨飘])一(?P=r)的?|(?:慢慢|轻轻|缓缓)?(?:飘落|落下|飘下|流下|升起|飘散|转圈|摇摆|闪烁|飘动|"
                       r"流动|飞舞|摆动|眨眼|旋转)(?:下来|起来|着)?)[吧。！!]*$")

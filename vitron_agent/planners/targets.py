@@ -25,7 +25,7 @@ _TRAILING = re.compile(
     r"(?<!center\s)(?<!centre\s)(?<!top\s)(?<!bottom\s)of|within|throughout|during|across|over|for)\s+(?:the|this|my|that|our|each|every|all)\s+"
     rf"(?:[\w-]+\s+){{0,2}}?{_MEDIUM}s?(?:\s+(?:of|in)\s+(?:the|this|my|that)\s+{_MEDIUM})?"
     r"|(?:in|on|at)\s+(?:each|every|all|any)\s+(?:frame|moment|point|second|time|instant)s?(?:\s+(?:of|in)\s+"
-    rf"(?:the|this|my)\s+{_MEDIUM})?"
+    rf"(?:the|this|my)\s+(?:{_MEDIUM}|[\w-]+))?"  # "in each frame of this rally"
     r"|(?:in|on)\s+(?:this|that|the)\s+one|(?:in|on|inside|within)\s+(?:it|them|there)"
     r"|(?:in|on|from|of)\s+(?:this|that|the)\s+(?:(?:new|last|latest|edited|previous|earlier|[\w-]+ed)\s+)?"
     r"(?:version|result|output|edit|copy)"  # "the buoy from that version": which picture, not the thing
@@ -75,7 +75,8 @@ def trim_target(phrase: str) -> str:
     if held:  # "the cocktail with the paper umbrella in it": the umbrella's place stays
         return trim_target(text[:-len(held)]) + held
     trimmed = _LEADING.sub("", _TRAILING.sub("", _SECOND_SENTENCE.sub("", text))).strip(" ,.?!")
-    trimmed = _DANGLING.sub("", _WHERE_WORDS.sub("", trimmed))
+    lit = re.search(r"\bwith\s+(?:its|his|her|their|the)\s+[\w-]+(?:\s+[\w-]+)?\s+(?:on|off)$", trimmed, re.I)
+    trimmed = _WHERE_WORDS.sub("", trimmed) if lit else _DANGLING.sub("", _WHERE_WORDS.sub("", trimmed))  # "with its headlights on"
     return trimmed or text
 
 
