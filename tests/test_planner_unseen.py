@@ -2160,3 +2160,39 @@ def test_a_question_on_the_box_after_a_story_an_original_named_mid_sentence_and_
     ((task, _, command, _, inputs, _),) = _plan(lite, "and the dress form in the second one too", ("image", "image"), cut,
                                                 said=["isolate the mannequin in the first picture"], media=[mask])
     assert (task, command, inputs) == ("segment", "the dress form", ["u1"])
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("Could you please locate the pottery wheel that's closest to the window? I want to book that one next time.",
+     ("image",), [("ground", "the pottery wheel that's closest to the window")]),
+    ("Got this at the flea market. What is in the box [0.25, 0.1, 0.6, 0.55]?", ("image",), [("answer", None)]),
+    ("That's my daughter in the region x=210 y=90 to x=330 y=440. Could you cut out that region for me?", ("image",),
+     [("segment", "")]),
+    ("The first one is my street today, the second is from last year. Remove the delivery van from the first one.",
+     ("image", "image"), [("edit_image", "the delivery van")]),
+    ("select exactly the pixels of the bunsen burner, be careful around the hose", ("image",), [("segment", "the bunsen burner")]),
+    ("There's a smudge on the lens in this shot. Erase the region x=12 y=30 to x=88 y=95 please.", ("image",),
+     [("edit_image", "")]),
+    ("There's a crack in the wall. Can you remove it?", ("image",), [("edit_image", "a crack in the wall")]),
+    ("生成一张玉米迷宫上空飘着热气球的图片，然后让热气球慢慢升起来", (), [("generate_image", "玉米迷宫上空飘着热气球"),
+                                                    ("animate_image", "热气球慢慢升起来")]),
+])
+def test_which_one_stories_and_boxes_named_as_regions(lite, text, kinds, expected):
+    planned = _plan(lite, text, kinds)
+    assert [(p[0], p[2] if want[1] is not None else None) for p, want in zip(planned, expected)] == expected
+    assert len(planned) == len(expected)
+
+
+def test_a_background_swap_on_the_other_picture_or_after_an_edit_is_no_earlier_mask(lite):
+    (cut, swapped) = _plan(lite, "Cut out the lobby fountain from the first picture, and in the second picture change the "
+                                 "background to a starry night.", ("image", "image"))
+    assert (cut[4], swapped[1], swapped[3], swapped[4]) == (["u0"], "replace", None, ["u1"])
+    ((_, _, _, _, _, new),) = _plan(lite, "swap the background for a snowy mountain view, this lobby is so boring")
+    assert new == {"new": "a snowy mountain view"}
+    boxes = MediaInfo("o1", "boxes", *SIZE, source="expert", parents=("u0",))
+    edited = MediaInfo("o2", "image", *SIZE, source="expert", parents=("u0",))
+    done = [CallInfo(1, "c1", "ground", "the bellhop", "done", "o1", "expert"),
+            CallInfo(2, "c1", "edit_image", "", "done", "o2", "expert", "remove")]
+    ((task, op, command, region, inputs, _),) = _plan(lite, "Then change the background to a tropical garden.", ("image",),
+                                                      done, media=[boxes, edited])
+    assert (task, op, command, region, inputs) == ("edit_image", "replace", "the background", None, [])  # the latest picture

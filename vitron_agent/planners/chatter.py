@@ -41,6 +41,7 @@ _STORY = (
     r"|(?:thinking|planning|hoping)\s+(?:of|to|about)\b"
     r"|(?:it's|its|it is|this is|that's|thats|they're|theyre|these are)\s+(?:from|of|at)\s+(?:my|our|a|an|the|last|this)\b"
     r"|(?:he's|hes|she's|shes|it's|its)\s+the\s+only\b"
+    r"|(?:this|that|it|the)\s+(?:[\w-]+\s+)?(?:is|was|looks|feels)\s+(?:so|really|too|very|kinda|kind of|pretty|super)\s+[\w-]+\s*$"
 )
 _ALWAYS_STORY = re.compile(
     r"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:(?:thanks|thank you|thx|ty|cheers|lol|haha|hehe|appreciate it)\b"
@@ -48,6 +49,7 @@ _ALWAYS_STORY = re.compile(
     r"(?:matters?|counts?|is important|are important)\b"
     r"|just the (?:mask|cutout|cut-out|outline|selection)(?:\s+(?:for now|please|pls|thanks))*\s*$"
     r"|(?:nothing else|that's all|thats all|that's it|thats it)\s*$"
+    r"|(?:please\s+)?be\s+(?:careful|gentle|precise)\b"
     r"|(?:just|only)\s+(?:the|that|this|my)\s+[\w'-]+(?:\s+[\w'-]+)?\s*$"
     r"|(?:my|our)\s+(?:[\w']+\s+){1,2}?(?:will|would|might|gonna|are going to|is going to)\s+(?:love|like|find|enjoy|laugh|get|be)\b"
     r"|(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:make|draw|create|generate|render|do)\s+(?:me\s+)?(?:one|that one|"
@@ -96,7 +98,9 @@ _SCENE = re.compile(
     r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
     r"caught|drew|spent|lost|left|met|sent|ran|wrote|built|dug|grew|won)\s+[^.!?]*?|(?:this|here|it)(?:'s|\s+is|\s+are|\s+was)\s+"
     r"(?:my|our|a|an|the|from|taken|shot|filmed|two|three|some|a few|both)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
-    r"we are)\s+[^.!?]*?|(?:two|three|four|a couple of|a few|some|\d)\s+(?:shots|photos|pictures|pics|images|clips|videos)\s+"
+    r"we are)\s+[^.!?]*?|(?:got|found|bought|took|shot|snapped|picked up)\s+(?:this|these|it|them)\s+[^.!?]*?|"
+    r"(?:the\s+)?(?:first|second|1st|2nd|top|bottom|left|right)\s+(?:one|image|photo|picture|pic)\s+(?:is|was|shows)\s+[^.!?]*?|"
+    r"(?:two|three|four|a couple of|a few|some|\d)\s+(?:shots|photos|pictures|pics|images|clips|videos)\s+"
     r"(?:from|of|at)\s+[^.!?]*?|somewhere\s+in\s+[^.!?]*?|just\s+(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|got|took|came|shot|made|found|bought)\s+[^.!?]*?)"
     r"[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
@@ -111,6 +115,7 @@ science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
 _LIST_LEAD = re.compile(r"^(?:(?:i have|i've got|got|here are)\s+)?(?:a\s+)?(?:few|couple(?:\s+of)?|two|three|four|five|\d)\s+"
                         r"(?:quick\s+|small\s+|little\s+)?(?:things|requests|edits|changes|steps|tasks|jobs)\b[^.:;!?]{0,60}:\s*(?=\S)", re.I)
+_IT = re.compile(r"\b(?:it|them|him|her)\b", re.I)
 _TOLD_FIRST = re.compile(r"^(?P<s>[^,.!?;]+),\s+(?=\S)")
 """A first comma phrase, which may only tell a story ("found this at the junkyard, ...")."""
 _THERE_IS = re.compile(r"^(?P<s>there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+[^.!?]+?)"
@@ -241,8 +246,9 @@ def _scene_end(text: str) -> int:
     if listed:  # "Three things for this waiting room shot: remove ...": the list is the request
         return start + listed.end()
     there = _THERE_IS.match(rest)
-    if there and not _VERB.search(there.group("s")) and (_ASKS_ABOUT_IT.match(rest[there.end():]) or _named_again(
-            there.group("s"), rest[there.end():])):
+    after_there = rest[there.end():] if there else ""
+    if there and not _VERB.search(there.group("s")) and (_ASKS_ABOUT_IT.match(after_there) or _named_again(
+            there.group("s"), after_there) or (_ASKING.match(after_there) and not _IT.search(after_there))):
         return start + there.end()  # "There's a sign zip-tied to the railing. Can you read me what it says?"
     told = _TOLD_FIRST.match(rest)
     after = rest[told.end():] if told else ""
@@ -324,6 +330,7 @@ _NAMED_THEN_IT = re.compile(
     r"(?:photo|picture|image|pic|shot|video|clip|footage))?\s+(?:looks?|is|seems?|feels?|was|are|ruins?|ruined|spoils?|"
     r"spoiled|wrecks?|distracts?|bothers?|annoys?|blocks?|clutters?)\s+[^.!?]*[.!]+\s+(?=\S)",
     re.I)
+_THERE_THEN_IT = re.compile(r"^there(?:'s|\s+is)\s+(?P<t>(?:a|an)\s+[\w'-]+(?:\s+[\w'-]+){0,5}?)\s*[.!]+\s+(?=\S)", re.I)
 _BACK_TO = r"\b(?:it|him|them)\b|\bher\b(?=\s*(?:[.!?,]|$))"
 """The pronoun that names the thing of the sentence before ("her" only where it cannot be "her hair")."""
 _MEDIUM_HEAD = re.compile(r"\b(?:photo|picture|image|pic|shot|video|clip|footage|colou?rs?|light(?:ing)?|quality)$", re.I)
@@ -332,7 +339,7 @@ _MEDIUM_HEAD = re.compile(r"\b(?:photo|picture|image|pic|shot|video|clip|footage
 def _named_then_it(text: str) -> str:
     """ "The rug in my office photo looks awful. Make it navy.": a first sentence that names a thing and judges it, then
     a request on "it"; the request, with "it" the thing named (not when the thing is the picture itself)."""
-    named = _NAMED_THEN_IT.match(text)
+    named = _NAMED_THEN_IT.match(text) or _THERE_THEN_IT.match(text)  # "There's a crack in the wall. Can you remove it?"
     rest = text[named.end():] if named else ""
     if named is None or _MEDIUM_HEAD.search(named.group("t")) or not _ASKING.match(rest):
         return text

@@ -187,6 +187,8 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
 _BOXES_ON_EACH = re.compile(r"^(?:(?:an?\s+|one\s+)?(?:bounding\s+)?(?:box(?:es)?|rectangles?)\s+(?:on|around|over)\s+(?:them(?:\s+all)?\b|it\b|him\b|her\b)?)?"
                             r"(?:each(?:\s+one)?|every\s+one|(?:each|all)\s+of\s+them)?$", re.I)
 """A find that only says how to show what the clause before named ("... and put a box around each one")."""
+_BOX_NAMED = re.compile(r"(?:that|this|the|my|your)\s+(?:region|area|box|rectangle|spot|selection|section|marked area|boxed area)",
+                        re.I)
 _OBJECT_PRONOUN = re.compile(r"\b(?:it|them|him|her)\b|[它他她]们?", re.I)
 _SEQUENCE_LEAD = re.compile(r"^(?:first(?:ly)?|first of all|to (?:start|begin)(?: with)?|finally|lastly|after that|afterwards)\b"
                             r"(?!\s+(?:image|photo|picture|pic|video|clip|one|frame|shot|of|time)\b)[\s,:]*", re.I)
@@ -225,12 +227,15 @@ _IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w'
                     r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
-_PRONOUN_AT = re.compile(r"^(?P<lead>.*?)\b(?:he|she|they|it)(?:'s|'re|\s+is|\s+are)\s+(?:(?:roughly|about|approximately|around|"
-                         r"somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*"
+_PRONOUN_AT = re.compile(r"^(?P<lead>.*?)\b(?:(?:he|she|they|it)(?:'s|'re|\s+is|\s+are)|(?:that's|thats|that is|this is|here's|here is)"
+                         r"\s+[\w' -]+?)\s+(?:(?:roughly|about|approximately|around|"
+                         r"somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:region|box|area|rectangle)\s+)?"
+                         r"(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*"
                          r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|"
                          r"(?:that|this)(?:\s+(?:area|region|spot|part|bit|section|one))?)\b(?P<rest>.*)$", re.I)
 """Someone named before, said to be in a written box, then an action on "that area" ("My brother photobombed the pic.
-He's roughly in [480, 90, 630, 470]. Can you remove that area?"): the action on what the box holds."""
+He's roughly in [480, 90, 630, 470]. Can you remove that area?", "That's my daughter in the region x=.. to x=... Could
+you cut out that region for me?"): the action on what the box holds."""
 _THING_IN_BOX_FIRST = re.compile(r"^(?P<lead>[\s,]*)(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:at|in|inside|within)\s+"
                                  r"(?P<b>WRITTENBOX\d+)\s*[,;.:\-–—]+\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
                                  r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
@@ -1444,6 +1449,8 @@ class LitePlanner:
             target = "" if referent is not None else _edited_last(earlier)
             if referent is not None and source == "none" and inp.region is None and op not in ("add", "restyle"):
                 source = "output"  # "把他换成一只大熊猫" after tracking him: his masks, whatever the heads read
+        if inp.region is not None and _BOX_NAMED.fullmatch(target):
+            target, source = "", "box"  # "Could you cut out that region for me?" after a box written or drawn
         if source == "none" and inp.region is not None and op != "add" and _IN_THE_BOX.search(clause):
             source = "box"  # "帮我在[0, 0, 320, 240]里找出所有的网球": things looked for inside the box written
         named_it = is_pronoun(target) or not target and _OBJECT_PRONOUN.search(clause)
@@ -1466,6 +1473,13 @@ class LitePlanner:
             if (found is not None and inp.new_media and found[0].ref not in {e.id for e in earlier}
                     and _root(inp, found[0].ref) not in inp.new_media):
                 found = None  # "make the hair in the first picture copper red": not the mask made on the second
+            made_on = next((e.inputs for e in earlier if found is not None and e.id == found[0].ref), None)
+            if background and made_on and inp.new_media and made_on[0] not in inp.new_media:
+                found = None  # "cut out the fountain from the first picture, and in the second change the background"
+            last = inp.history[-1] if inp.history else None
+            if (background and found is not None and not earlier and last is not None
+                    and last.task in ("edit_image", "edit_video") and found[0].ref != last.output):
+                found = None  # "Then change the background ..." after an edit: the edited picture, not older boxes
             if (found is not None and target and found[1] and not _names_less(target, found[1])
                     and not background and not same_thing):
                 found = None  # "find the dog and segment the cat": the cat is named, not the dog found

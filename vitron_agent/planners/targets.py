@@ -96,6 +96,8 @@ _TITLED = re.compile(r"^(?:\s+[A-Z][\w'-]*)*\s+[a-z][\w-]+(?=\s*$|\s*,)")
 """The rest of a name written in capitals and the noun after it (" Sale sign" after "the For")."""
 _BESIDE_IT = re.compile(r"^\s+(?:right\s+)?(?:next to|beside|near|behind|under(?:neath)?|above|below|on top of|in front of)\s+"
                         r"(?:it|them|him|her)$", re.I)
+_CLOSEST_TO = re.compile(r"^\s+(?:that|which|who)(?:'s|\s+is|\s+are)\s+(?:closest|nearest|farthest|furthest|closer|nearer)\s+"
+                         r"to\s+(?:the|a|an|my|our)\s+[\w' -]+$", re.I)
 _VERB_AFTER = re.compile(r"\s+(?:is|are|was|were|be|has|have|had|does|do|did|goes|go|sits|lies|looks|seems)\b", re.I)
 """A verb after the object ("where the remote is"): no part of its name."""
 
@@ -127,6 +129,8 @@ def complete_target(target: str, clause: str) -> str:
     titled = _TITLED.match(rest) if re.search(r"\s[A-Z][\w'-]*$", target) else None
     if titled:  # "the For| Sale sign", "the Stop| Here banner": a name in capitals goes on to its noun
         return (target + titled.group()).strip()
+    if _CLOSEST_TO.match(rest):  # "the pottery wheel that's closest to the window": which one
+        return (target + rest).strip()
     if _BESIDE_IT.match(rest):  # "the pole next to it": placed by the thing named before, which is no part of the plan
         return (target + rest).strip()
     held = held_in_it(target + re.split(r"[,;.!?]", rest, maxsplit=1)[0])
