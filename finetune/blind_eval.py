@@ -62,7 +62,7 @@ DEV_SETS = tuple((HERE / f"{name}.jsonl", HERE / f"{name}_dialogues.jsonl")
                               "lite_unseen_probe34", "lite_unseen_probe35", "lite_unseen_probe36",
                               "lite_unseen_probe37", "lite_unseen_probe38", "lite_unseen_probe39",
                               "lite_unseen_probe40", "lite_unseen_probe41", "lite_unseen_probe42",
-                              "lite_unseen_probe43"))
+                              "lite_unseen_probe43", "lite_unseen_probe44", "lite_unseen_probe45"))
 """The development sets: (requests, dialogues) files."""
 WIDTH, HEIGHT, FRAMES = 640, 480, 48
 FIELDS = ("count", "task", "target", "args", "region", "input")

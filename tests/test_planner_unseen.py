@@ -2196,3 +2196,32 @@ def test_a_background_swap_on_the_other_picture_or_after_an_edit_is_no_earlier_m
     ((task, op, command, region, inputs, _),) = _plan(lite, "Then change the background to a tropical garden.", ("image",),
                                                       done, media=[boxes, edited])
     assert (task, op, command, region, inputs) == ("edit_image", "replace", "the background", None, [])  # the latest picture
+
+
+@pytest.mark.parametrize("text, kinds, expected", [
+    ("the old locomotive in this shot — make it blue", ("image",), [("edit_image", "the old locomotive")]),
+    ("track the ferry starting from the box [300, 150, 520, 330] on frame 0", ("video",), [("track", "the ferry")]),
+    ("make the vases cobalt blue", ("image",), [("edit_image", "the vases")]),
+    ("make the hoverboard glow purple", ("image",), [("edit_image", "the hoverboard")]),
+    ("A hyperrealistic photo of a convention hall packed with cosplayers, wide angle. Can you generate that?", (),
+     [("generate_image", "A hyperrealistic photo of a convention hall packed with cosplayers, wide angle")]),
+])
+def test_a_thing_before_a_dash_a_track_starting_from_a_box_and_shades(lite, text, kinds, expected):
+    assert [(p[0], p[2]) for p in _plan(lite, text, kinds)] == expected
+
+
+def test_an_earlier_result_named_in_its_own_clause_or_taken_before_the_action(lite):
+    made = [MediaInfo(f"o{i}", "image", *SIZE, source="expert", parents=("u0",)) for i in (1, 2, 3)]
+    steps = [CallInfo(i, "c1", "edit_image", "", "done", f"o{i}", "expert", "restyle") for i in (1, 2, 3)]
+    ((task, op, _, _, inputs, args),) = _plan(lite, "and in the first result, add a conductor waving from the window",
+                                              ("image",), steps, media=made)
+    assert (task, op, inputs, args) == ("edit_image", "add", ["o1"], {"new": "a conductor waving from the window"})
+    ((task, op, _, _, inputs, _),) = _plan(lite, "Actually, take the version from your first edit and add a neon sign that "
+                                                 "says OPEN.", ("image",), steps, media=made)
+    assert (task, op, inputs) == ("edit_image", "add", ["o1"])
+    removed = [CallInfo(1, "c1", "track", "穿黄色救生衣的人", "done", "o1", "expert"),
+               CallInfo(2, "c1", "edit_video", "穿黄色救生衣的人", "done", "o2", "expert", "remove")]
+    clips = [MediaInfo("o1", "mask_video", *SIZE, frames=48, source="expert", parents=("u0",)),
+             MediaInfo("o2", "video", *SIZE, frames=48, source="expert", parents=("u0",))]
+    ((task, op, _, _, _, args),) = _plan(lite, "然后把去掉之后的视频改成黑白老电影风格", ("video",), removed, media=clips)
+    assert (task, op, args) == ("edit_video", "restyle", {"style": "黑白老电影"})

@@ -53,7 +53,7 @@ _ALWAYS_STORY = re.compile(
     r"|(?:just|only)\s+(?:the|that|this|my)\s+[\w'-]+(?:\s+[\w'-]+)?\s*$"
     r"|(?:my|our)\s+(?:[\w']+\s+){1,2}?(?:will|would|might|gonna|are going to|is going to)\s+(?:love|like|find|enjoy|laugh|get|be)\b"
     r"|(?:(?:can|could|would|will)\s+you\s+)?(?:please\s+)?(?:make|draw|create|generate|render|do)\s+(?:me\s+)?(?:one|that one|"
-    r"something like that)(?:\s+(?:for me|please|pls))*\s*$)", re.I)
+    r"something like that|that|this|it)(?:\s+(?:for me|please|pls))*\s*$)", re.I)
 """Sentences that are story whatever words they hold ("the outline really matters", "just the mask for now": the
 action already says what to hand back; "Can you make one?" after the picture wished for asks for it again)."""
 _STORY_SENTENCE = re.compile(rf"^(?:(?:and|also|oh|btw|ok(?:ay)?|so)[,\s]+)*(?:{_STORY})", re.I)
@@ -330,6 +330,9 @@ _NAMED_THEN_IT = re.compile(
     r"(?:photo|picture|image|pic|shot|video|clip|footage))?\s+(?:looks?|is|seems?|feels?|was|are|ruins?|ruined|spoils?|"
     r"spoiled|wrecks?|distracts?|bothers?|annoys?|blocks?|clutters?)\s+[^.!?]*[.!]+\s+(?=\S)",
     re.I)
+_NAMED_DASH_IT = re.compile(r"^(?P<t>(?:the|my|our)\s+[\w'-]+(?:\s+[\w'-]+){0,4}?)(?:\s+(?:in|on)\s+(?:this|the)\s+(?:shot|photo|"
+                            r"picture|image|pic|video|clip))?\s*[—–-]+\s+(?=\S)", re.I)
+"""A thing named, a dash, then a request on "it" ("the old locomotive in this shot — make it blue")."""
 _THERE_THEN_IT = re.compile(r"^there(?:'s|\s+is)\s+(?P<t>(?:a|an)\s+[\w'-]+(?:\s+[\w'-]+){0,5}?)\s*[.!]+\s+(?=\S)", re.I)
 _BACK_TO = r"\b(?:it|him|them)\b|\bher\b(?=\s*(?:[.!?,]|$))"
 """The pronoun that names the thing of the sentence before ("her" only where it cannot be "her hair")."""
@@ -339,7 +342,8 @@ _MEDIUM_HEAD = re.compile(r"\b(?:photo|picture|image|pic|shot|video|clip|footage
 def _named_then_it(text: str) -> str:
     """ "The rug in my office photo looks awful. Make it navy.": a first sentence that names a thing and judges it, then
     a request on "it"; the request, with "it" the thing named (not when the thing is the picture itself)."""
-    named = _NAMED_THEN_IT.match(text) or _THERE_THEN_IT.match(text)  # "There's a crack in the wall. Can you remove it?"
+    named = (_NAMED_THEN_IT.match(text) or _THERE_THEN_IT.match(text)  # "There's a crack in the wall. Can you remove it?"
+             or _NAMED_DASH_IT.match(text))
     rest = text[named.end():] if named else ""
     if named is None or _MEDIUM_HEAD.search(named.group("t")) or not _ASKING.match(rest):
         return text

@@ -194,8 +194,9 @@ _SEQUENCE_LEAD = re.compile(r"^(?:first(?:ly)?|first of all|to (?:start|begin)(?
                             r"(?!\s+(?:image|photo|picture|pic|video|clip|one|frame|shot|of|time)\b)[\s,:]*", re.I)
 """Where a step comes in the list ("First take out the bag, then ..."): the step is the same without it."""
 _COUNT_LEAD = re.compile(r"^(?:count|tally|number)\s+(?:all\s+)?(?=(?:the|my|all|every|each|these|those)\b)", re.I)
-_ITS_COLOR = re.compile(r"(?<=\w)'s\s+(?:colou?rs?|paint(?:\s+job)?|shade|hue)$", re.I)
-"""A recoloured thing named by its colour ("the food truck's color"): the thing is what changes colour."""
+_ITS_COLOR = re.compile(r"(?<=\w)(?:'s\s+(?:colou?rs?|paint(?:\s+job)?|shade|hue)|\s+(?:glow|shine))$", re.I)
+"""A recoloured thing named by its colour ("the food truck's color") or by how it shows it ("make the hoverboard glow
+purple"): the thing is what changes colour."""
 _CJK = re.compile(r"[\u3400-\u9fff]")
 _MARK = re.compile(r"\bWRITTENBOX(\d+)\b")
 _MARK_WORDS = re.compile(r"(?:,?\s+(?:(?:he|she|it|they)(?:'s|'re|\s+is|\s+are)|hes|shes|theyre))?"
@@ -307,6 +308,11 @@ _QUESTION_ACTS = re.compile(r"\b(?:where|spot|find|locate|point|mark|box|boxes|s
 _OWN_RESULT = re.compile(r"\b(?P<m>the\s+(?:first|1st|second|2nd|third|3rd|other|last)\s+(?:one|image|photo|picture|pic|video|clip))"
                          r"(?:'s|s')\s+(?:result|edit|output|version|new version|edited version)\b", re.I)
 """The output made from a medium named by its place ("the first one's result")."""
+_ZH_AFTER_EDIT = re.compile(r"(?:去掉|删掉|删除|换完|改完|换好|改好|处理完?|编辑完?|修改完?)(?:了)?(?:之后|以后|后)的(?:那(?:段|张|个))?(?:视频|图片?|照片|版本)")
+"""A Chinese result named by the edit that made it ("去掉之后的视频"): the result, not a second removal."""
+_PLACE_ONLY = re.compile(r"^(?:(?:and|now|then|ok(?:ay)?|also)[,\s]+)*(?:in|on|for)\s+(?:that|the|this|my)\s+(?:[\w-]+\s+)?"
+                         r"(?:result|version|output|one|image|picture|photo|pic|edit)\s*[,:]?\s*$", re.I)
+"""A clause that only says which output the next one acts on ("and in the first result, add ...")."""
 _ALSO_THING = re.compile(r"^(?:and|also|plus|now)\s+(?P<t>(?:the|a|an|my|that|those|these)\s+[\w' -]+?)\s+(?:too|as well|also)\s*[.!?]*$",
                          re.I)
 """A later turn that names only another thing ("and the dress form in the second one too"): the last action again,
@@ -368,7 +374,7 @@ _NTH_RESULT = re.compile(r"\bthe\s+(?P<n>first|second|third|last|previous|earlie
                          r"\b(?P<k>two|three|four|2|3|4)\s+(?:steps?|edits?|turns?|versions?|results?|changes?)\s+(?:back|ago|earlier|before)\b|"
                          r"\bthe\s+(?:one|version|result|image|picture|photo|edit)\s+(?P<k2>before)\s+(?:that|the last one|this one|last)\b|"
                          r"\bthe\s+(?:one|version|result|image|picture|photo|pic|output)\s+(?:from|of|made in|you made in)\s+"
-                         r"(?:the\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request)\b|"
+                         r"(?:the\s+|my\s+|your\s+)?(?P<s>first|second|third|last|previous|earlier)\s+(?:step|turn|round|request|edit|change)\b|"
                          rf"{GO_BACK.pattern}", re.I)
 _IN_ORIGINAL = re.compile(r"^(?:(?:and|now|then|also|ok(?:ay)?|so|next)[,\s]+)*(?:(?:back\s+)?(?:in|on|to|for)\s+|(?:what|how)\s+about\s+)"
                           r"(?:the|my|our)\s+"
@@ -880,15 +886,20 @@ class LitePlanner:
         if added:  # "and in the version with the cat, make the cat orange": that addition's output
             inp = replace(inp, text=inp.text[having.end():], new_media=[added])
         text, written = _mark_written_boxes(inp)
-        text = without_chatter(wanted_made(text))  # "..., need to mark it for the safety report by tonight"
+        text = without_chatter(wanted_made(_ZH_AFTER_EDIT.sub("结果", text)))  # "..., need to mark it for the safety report by tonight"
         inp, text = _on_original(inp, text)
         inp, text = _on_still(inp, text)
         invocations: list[Invocation] = []
         reasons: list[str] = []
         users = [m.id for m in inp.media if m.source == "user" and m.kind in ("image", "video")]
+        held = ""
         for clause in split_clauses(text):
             if is_filler(clause):
                 continue  # "cute. animate it, ...": the first clause asks for nothing
+            if _PLACE_ONLY.match(clause):
+                held = clause  # "and in the first result, add ...": the place is the next clause's
+                continue
+            clause, held = f"{held}, {clause}" if held else clause, ""
             clause_inp, clause = _with_written_box(inp, clause, written)
             asks = _ASKS.match(clause) or (_CJK.search(clause) and asks_in_chinese(clause))  # "这两张图哪张更亮？": one answer
             both = _BOTH.search(clause) if len(users) > 1 and not asks else None
@@ -1093,9 +1104,16 @@ class LitePlanner:
                 inp = replace(inp, new_media=[picked])
             if picked and steps:  # "take the result from two steps back and turn it into ...": the action after it
                 clause = re.split(r"\s+and\s+", clause[nth.end():], maxsplit=1)[-1].strip()
+            if picked and re.fullmatch(r"(?:(?:and|now|then|also)[,\s]+)*(?:in|on|for)\s+", clause[:nth.start()], re.I):
+                clause = clause[nth.end():].lstrip(" ,:")  # "and in the first result, add a conductor ...": the action
             if picked and (nth.group("b") or nth.group("zb")):  # "go back to the first picture and add a hat": only the action is left
                 clause = ("把" if nth.group("ba") else "") + clause[nth.end():]  # "把第一轮生成的那张图里小猪的裙子改成蓝色"
-            if picked and nth.group("s"):  # "turn the picture from the first step into a sketch": "it", picked above
+            taken = re.fullmatch(r"(?:(?:actually|ok(?:ay)?|now|so)[,\s]+)*(?:take|use|grab|pick|start from)\s+", clause[:nth.start()],
+                                 re.I) if picked else None
+            then = re.match(r"\s*,?\s*and\s+(?:then\s+)?", clause[nth.end():]) if taken else None
+            if then:  # "take the version from your first edit and add a neon sign": the action, on that version
+                clause = clause[nth.end() + then.end():]
+            elif picked and nth.group("s"):  # "turn the picture from the first step into a sketch": "it", picked above
                 clause = f"{clause[:nth.start()]}it{clause[nth.end():]}"
         made = [c.command for c in inp.history if c.task in ("generate_image", "generate_video") and c.command]
         again = ((chinese_another if _CJK.search(clause) else another_with)(clause, made[-1])

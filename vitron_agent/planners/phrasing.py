@@ -1178,7 +1178,7 @@ _SHADES = (r"(?:golden|gilded|silvery|bronze|copper|coppery|rose gold|ivory|crea
            r"turquoise|lavender|lilac|mint|olive|khaki|tan|amber|magenta|cyan|emerald|indigo|violet|ochre|charcoal)")
 _TONE = (r"(?:(?:light|dark|bright|pale|deep|matte?|glossy|gloss|shiny|metallic|satin|pearl|pearly|pearlescent|neon|pastel|"
          r"muted|vivid|dusty|soft|hot|navy|sky|royal|baby|forest|lime|candy|electric|jet|mustard|lemon|cherry|blood|wine|sea|ocean|"
-         r"mint|sage|moss|pine|rust|sand|slate|steel|ice|salmon|coral|brick|fire|apple|bottle|midnight|powder|rose)\s+)?")
+         r"mint|sage|moss|pine|rust|sand|slate|steel|ice|salmon|coral|brick|fire|apple|bottle|midnight|powder|rose|cobalt)\s+)?")
 """A finish, tone or likeness in front of a colour, which belongs to the colour ("paint it matte black", "make the mug
 glossy red", "mustard yellow", "sage green")."""
 _HUE = rf"(?:{_TONE}(?:(?:{_SHADES})\s+(?={_NAMED}))?(?:{_SHADES}|{_NAMED}))"

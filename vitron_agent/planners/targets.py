@@ -44,7 +44,7 @@ _TRAILING = re.compile(
     r"|so\s+(?:that\s+)?(?:i|we|you|they|he|she)\s+(?:can|could|may|might)\s+[\w' -]+"  # when it happens, what it is for
     r"|(?:pixel[- ]perfect(?:ly)?|asap|a\.s\.a\.p\.?|real quick|right away|thanks|thx|somewhere|anywhere|only|just|"
     r"here|there|exactly|precisely|please|pls|for me|quickly|now|right now|"
-    r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|"
+    r"sitting|standing|located|positioned|placed|lying|situated|hiding|visible|starting|too|as well|"
     r"painted|colou?red|dyed|tinted|recolou?red|a\s+(?:little\s+)?bit|a\s+little|a\s+tad|a\s+touch|slightly|somewhat"
     r"|isolated|masked|segmented|separated|extracted|selected|outlined|cut\s+out"  # "the car isolated": the thing, masked
     r"|(?:right\s+)?(?:to|along|around|down\s+to)\s+(?:its|his|her|their|the)\s+(?:very\s+)?(?:edges?|outlines?|borders?|"
