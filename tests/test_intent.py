@@ -70,7 +70,10 @@ def test_a_box_said_then_a_request_to_follow_is_one_track(model):
     text = "On frame 0, the puppy is at (90, 200) to (180, 420). Track the puppy through the rest of the video."
     planned = _plan(text, kind="video")
     assert [(i.task, i.command, i.region.box) for i in planned] == [("track", "the puppy", (90, 200, 180, 420))]
-    assert [i.task for i in _plan(text, threshold=9, kind="video")] != ["track"]  # the rules alone: a question too
+    assert [i.task for i in _plan(text, threshold=9, kind="video")] == ["track"]  # the rules read this form now too
+    asked = "the puppy in this clip, where does it go?"
+    assert [(i.task, i.command) for i in _plan(asked, kind="video")] == [("track", "the puppy")]
+    assert [i.task for i in _plan(asked, threshold=9, kind="video")] != ["track"]  # the rules alone: a question
     found = _plan("Point at the exit sign. The inspector needs to know where it is.")
     assert [(i.task, i.command, i.inputs) for i in found] == [("ground", "the exit sign", ["u0"])]
     lost = _plan("I lost my earbuds somewhere on this couch. Can you find them?")
