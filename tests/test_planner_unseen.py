@@ -79,6 +79,13 @@ def _plan(lite, text, kinds=("image",), history=(), said=(), media=()):
             for i in lite.plan(inp).invocations]
 
 
+def _as_expected(planned, expected, with_inputs=False):
+    """Each call's (task, object[, inputs]), the object left out where the expectation names none; a call more or
+    fewer than expected shows as a row that cannot match."""
+    rows = [(p[0], p[2] if want[1] is not None else None, *((p[4],) if with_inputs else ())) for p, want in zip(planned, expected)]
+    return rows + [("extra or missing call",)] * abs(len(planned) - len(expected))
+
+
 @pytest.mark.parametrize("text, kinds, task, command", [
     ("where exactly is the dog?", ("image",), "ground", "the dog"),
     ("give me the pixel coordinates of the bus", ("image",), "ground", "the bus"),
@@ -2028,7 +2035,7 @@ def test_the_original_named_as_what_to_make_over_is_the_upload(lite):
 ])
 def test_counts_shown_as_boxes_lists_purposes_and_places_in_the_photo(lite, text, kinds, expected):
     planned = _plan(lite, text, kinds)
-    assert [(p[0], p[2]) if expected[i][1] is not None else (p[0], None) for i, p in enumerate(planned)] == expected
+    assert _as_expected(planned, expected) == expected
 
 
 def test_the_steps_of_a_list_stack_and_a_pronoun_after_a_cut_from_the_box_is_that_mask(lite):
@@ -2077,8 +2084,7 @@ def test_a_thing_placed_in_a_written_box_then_named_again_is_one_edit_in_that_bo
 ])
 def test_captions_lost_things_surfaces_asides_and_questions_that_ask_for_motion(lite, text, kinds, expected):
     planned = _plan(lite, text, kinds)
-    assert [(p[0], p[2] if want[1] is not None else None, p[4]) for p, want in zip(planned, expected)] == expected
-    assert len(planned) == len(expected)
+    assert _as_expected(planned, expected, with_inputs=True) == expected
 
 
 def test_a_generation_keeps_an_illustration_as_its_style_and_a_box_written_as_is_a_thing_is_its_region(lite):
@@ -2140,8 +2146,7 @@ def test_a_box_drawn_on_the_edited_version_the_photo_named_and_the_first_round_i
 ])
 def test_boxes_around_it_stories_after_a_request_rough_boxes_and_whole_styles(lite, text, kinds, expected):
     planned = _plan(lite, text, kinds)
-    assert [(p[0], p[2] if want[1] is not None else None) for p, want in zip(planned, expected)] == expected
-    assert len(planned) == len(expected)
+    assert _as_expected(planned, expected) == expected
 
 
 def test_a_question_on_the_box_after_a_story_an_original_named_mid_sentence_and_another_thing_too(lite):
@@ -2179,8 +2184,7 @@ def test_a_question_on_the_box_after_a_story_an_original_named_mid_sentence_and_
 ])
 def test_which_one_stories_and_boxes_named_as_regions(lite, text, kinds, expected):
     planned = _plan(lite, text, kinds)
-    assert [(p[0], p[2] if want[1] is not None else None) for p, want in zip(planned, expected)] == expected
-    assert len(planned) == len(expected)
+    assert _as_expected(planned, expected) == expected
 
 
 def test_a_background_swap_on_the_other_picture_or_after_an_edit_is_no_earlier_mask(lite):
