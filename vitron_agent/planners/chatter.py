@@ -93,15 +93,17 @@ _GOAL = re.compile(
 background ...", "to make the car pop, blur the background"): the action alone is planned."""
 
 
+_PAST = r"(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed"
+"""A past-tense verb ("filmed"); "need" and its kind end in -ed but are not one."""
 _SCENE = re.compile(
     r"^(?:(?:ok(?:ay)?|so|well|hey|hi|hmm|um|alright)[,\s]+)*(?P<s>(?:my|our)\s+[\w'-]+\b[^.!?]*?|(?:i|we)\s+(?:have|had)\s+"
-    r"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|took|shot|made|found|bought|went|got|saw|"
+    rf"no\s+idea\b[^.!?]*?|(?:i|we)\s+(?:just\s+|finally\s+|recently\s+)?(?:{_PAST}|took|shot|made|found|bought|went|got|saw|"
     r"caught|drew|spent|lost|left|met|sent|ran|wrote|built|dug|grew|won)\s+[^.!?]*?|(?:this|here|it)(?:'s|\s+is|\s+are|\s+was)\s+"
     r"(?:my|our|a|an|the|from|taken|shot|filmed|two|three|some|a few|both)\s+[^.!?]*?|(?:i'm|im|i am|we're|"
     r"we are)\s+[^.!?]*?|(?:got|found|bought|took|shot|snapped|picked up)\s+(?:this|these|it|them)\s+[^.!?]*?|"
     r"(?:the\s+)?(?:first|second|1st|2nd|top|bottom|left|right)\s+(?:one|image|photo|picture|pic)\s+(?:is|was|shows)\s+[^.!?]*?|"
     r"(?:two|three|four|a couple of|a few|some|\d)\s+(?:shots|photos|pictures|pics|images|clips|videos)\s+"
-    r"(?:from|of|at)\s+[^.!?]*?|somewhere\s+in\s+[^.!?]*?|just\s+(?:(?!(?:need|feed|bleed|breed|proceed|exceed|succeed)\b)[a-z]+ed|got|took|came|shot|made|found|bought)\s+[^.!?]*?)"
+    rf"(?:from|of|at)\s+[^.!?]*?|somewhere\s+in\s+[^.!?]*?|just\s+(?:{_PAST}|got|took|came|shot|made|found|bought)\s+[^.!?]*?)"
     r"[.!]+\s+(?=\S)", re.I)
 """A first sentence that only sets the scene ("My grandma sent me this photo of her garden and I have no idea what
 those flowers are.", "My niece runs all over the place in this video.", "We filmed our first dance in a boring hall.",
@@ -115,11 +117,10 @@ science fair board: replace ..."); not a
 medium ("For the second image, ...")."""
 _LIST_LEAD = re.compile(r"^(?:(?:i have|i've got|got|here are)\s+)?(?:a\s+)?(?:few|couple(?:\s+of)?|two|three|four|five|\d)\s+"
                         r"(?:quick\s+|small\s+|little\s+)?(?:things|requests|edits|changes|steps|tasks|jobs)\b[^.:;!?]{0,60}:\s*(?=\S)", re.I)
-_IT = re.compile(r"\b(?:it|them|him|her)\b", re.I)
 _TOLD_FIRST = re.compile(r"^(?P<s>[^,.!?;]+),\s+(?=\S)")
 """A first comma phrase, which may only tell a story ("found this at the junkyard, ...")."""
-_THERE_IS = re.compile(r"^(?P<s>there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+[^.!?]+?)"
-                       r"[.!]+\s+(?=\S)", re.I)
+_THERE_IS = re.compile(r"^(?P<s>there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+"
+                       r"(?P<w>[\w-]+)(?:\s+(?P<w2>[\w-]+))?[^.!?]*?)[.!]+\s+(?=\S)", re.I)
 _ASKS_ABOUT_IT = re.compile(r"^(?:(?:can|could|would)\s+(?:you|u)\s+(?:please\s+)?(?:read|tell|translate|explain|describe)|"
                             r"(?:what|which|who|why|how|when)\b|(?:is|are|does|do)\s+(?:it|they|that|this)\b)", re.I)
 """A question after a sentence that only says a thing is there: the thing is what the question is about, not a
@@ -200,12 +201,10 @@ def _wished_first(text: str) -> int:
     return wish.end() if re.search(rf"\b{re.escape(head)}s?\b", text[wish.end():], re.I) else 0
 
 
-def _named_again(there: str, rest: str) -> bool:
-    """True when the request after "There's a smudge from my lens near the top." names the thing again ("erase the
-    smudge ..."): the sentence only introduced it."""
-    named = re.match(r"there(?:'s|\s+is|\s+are|\s+was|\s+were)\s+(?:a|an|some|two|three|a few|this|that)\s+(?P<w>[\w-]+)(?:\s+(?P<w2>[\w-]+))?",
-                     there, re.I)
-    words = [w for w in (named.group("w"), named.group("w2")) if w] if named else []
+def _named_again(there: re.Match, rest: str) -> bool:
+    """True when the request after "There's a smudge from my lens near the top." (``_THERE_IS``) names the thing again
+    ("erase the smudge ..."): the sentence only introduced it."""
+    words = [w for w in (there.group("w"), there.group("w2")) if w]
     return any(re.search(rf"\b(?:the|that|this|those|these)\s+(?:[\w-]+\s+)?{re.escape(w)}s?\b", rest, re.I) for w in words)
 
 
@@ -248,7 +247,7 @@ def _scene_end(text: str) -> int:
     there = _THERE_IS.match(rest)
     after_there = rest[there.end():] if there else ""
     if there and not _VERB.search(there.group("s")) and (_ASKS_ABOUT_IT.match(after_there) or _named_again(
-            there.group("s"), after_there) or (_ASKING.match(after_there) and not _IT.search(after_there))):
+            there, after_there) or (_ASKING.match(after_there) and not re.search(_BACK_TO, after_there, re.I))):
         return start + there.end()  # "There's a sign zip-tied to the railing. Can you read me what it says?"
     told = _TOLD_FIRST.match(rest)
     after = rest[told.end():] if told else ""

@@ -69,6 +69,7 @@ from .phrasing import (
     generation_prompt,
     medium_ordinal,
     named_in_box,
+    names_the_box,
     pronoun_location,
     refers_to_attached,
     restyle_of_attached,
@@ -187,8 +188,6 @@ def _article_before_color(clause: str, spans: dict[str, str]) -> tuple[str, dict
 _BOXES_ON_EACH = re.compile(r"^(?:(?:an?\s+|one\s+)?(?:bounding\s+)?(?:box(?:es)?|rectangles?)\s+(?:on|around|over)\s+(?:them(?:\s+all)?\b|it\b|him\b|her\b)?)?"
                             r"(?:each(?:\s+one)?|every\s+one|(?:each|all)\s+of\s+them)?$", re.I)
 """A find that only says how to show what the clause before named ("... and put a box around each one")."""
-_BOX_NAMED = re.compile(r"(?:that|this|the|my|your)\s+(?:region|area|box|rectangle|spot|selection|section|marked area|boxed area)",
-                        re.I)
 _OBJECT_PRONOUN = re.compile(r"\b(?:it|them|him|her)\b|[它他她]们?", re.I)
 _SEQUENCE_LEAD = re.compile(r"^(?:first(?:ly)?|first of all|to (?:start|begin)(?: with)?|finally|lastly|after that|afterwards)\b"
                             r"(?!\s+(?:image|photo|picture|pic|video|clip|one|frame|shot|of|time)\b)[\s,:]*", re.I)
@@ -205,46 +204,45 @@ _MARK_WORDS = re.compile(r"(?:,?\s+(?:(?:he|she|it|they)(?:'s|'re|\s+is|\s+are)|
                          r"inside|within|from|between|around|of|on|covering|over|by|defined by|spanning)\b)?(?:\s+(?:the|this|my|a))?"
                          r"(?:\s+(?:box|region|area|rectangle|bbox|bounding box|coordinates|coords|pixels|pixel box|"
                          r"location|position|rect|zone|window|patch|crop)(?:\s+(?:from|at|of|between|spanning))?)?\s*WRITTENBOX(\d+)\b", re.I)
-_THERE_IS = re.compile(r"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?"
-                       r"(?P<b>WRITTENBOX\d+)"
-                       r"\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b"
-                       r"(?P<rest>.*)$", re.I)
+_ROUGHLY = r"(?:(?:roughly|about|approximately|around|somewhere|right|exactly|just)\s+)?"
+_BOX_WORD = r"(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?"
+_ASK_LEAD = r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
+_ACT_VERB = r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+"
+_ON_IT = r"(?:it|them|him|her|that|this)\b(?P<rest>.*)$"
+"""Pieces of the box sentences below: how near, the box's own noun, the words before the action, its verb, and the
+pronoun it acts on with the rest of the request."""
+_THERE_IS = re.compile(rf"^(?P<lead>.*?)\bthere(?:'s|\s+is|\s+are)\s+(?P<t>.+?)\s+(?:at|in|inside|within)\s+{_BOX_WORD}"
+                       rf"(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now)\s+)*{_ACT_VERB}{_ON_IT}", re.I)
 """A box that introduces an object, then an action on it ("there's a ball at (300,200,340,240), follow it")."""
-_BOX_HAS = re.compile(r"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|area|rectangle|bbox|patch|zone)\s+)?(?P<b>WRITTENBOX\d+)"
-                      r"\s+(?:has|contains|holds|shows|is)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then|can you|"
-                      r"could you)\s+)*"
-                      r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+_BOX_HAS = re.compile(rf"^(?P<lead>.*?)(?:\b(?:the|this|that)\s+(?:region|box|area|rectangle|bbox|patch|zone)\s+)?(?P<b>WRITTENBOX\d+)"
+                      rf"\s+(?:has|contains|holds|shows|is)\s+(?P<t>.+?)(?:\s+in\s+it)?\s*[,;.]\s*(?:(?:and|so|please|now|then|can you|"
+                      rf"could you)\s+)*{_ACT_VERB}{_ON_IT}", re.I)
 """The same with the box first ("the region [300, 100, 420, 300] has a person in it; track them")."""
-_BOX_ONLY = re.compile(r"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(?:box|bbox|bounding box|region|area|rectangle|"
-                       r"coordinates|coords)(?:\s+(?:coordinates|coords))?\s*[:=]?\s*(?P<b>WRITTENBOX\d+)\s*[.;,]\s*"
-                       r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+"
-                       r"(?:it|them|that|this)\b(?P<rest>.*)$", re.I)
+_BOX_ONLY = re.compile(rf"^(?:here(?:'s|\s+is|\s+are)\s+)?(?:the\s+|a\s+|my\s+)?(?:box|bbox|bounding box|region|area|rectangle|"
+                       rf"coordinates|coords)(?:\s+(?:coordinates|coords))?\s*[:=]?\s*(?P<b>WRITTENBOX\d+)\s*[.;,]\s*"
+                       rf"{_ASK_LEAD}{_ACT_VERB}(?:it|them|that|this)\b(?P<rest>.*)$", re.I)
 """A sentence that only gives a box, then an action on "that" ("box coordinates: left 30, top 40, right 220, bottom 300.
 Please cut that out."): the action on what the box holds."""
-_IS_AT = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?|something|someone|somebody)\s+(?:(?:is|are|sits|"
-                    r"stands|appears|shows up)\s+(?:(?:roughly|about|approximately|around|somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
-                    r"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+"
-                    r"(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
-                    r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+_IS_AT = re.compile(rf"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?|something|someone|somebody)\s+(?:(?:is|are|sits|"
+                    rf"stands|appears|shows up)\s+{_ROUGHLY}(?:at|in|inside|within)|(?:flies|fly|runs|walks|moves|passes|drives|goes|"
+                    rf"floats|jumps|crawls|swims|darts|zooms|rolls|crosses)\s+(?:through|across|past|into|over|by|in|inside|within|at))\s+"
+                    rf"{_BOX_WORD}(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*{_ASK_LEAD}{_ACT_VERB}{_ON_IT}", re.I)
 """The same with the thing first ("on frame 30 the puppy is at [100,200,260,400]. Track it till the end"), or moving
 through the box ("On frame 30 something flies through (220,80,300,140). Remove it from the video.")."""
-_PRONOUN_AT = re.compile(r"^(?P<lead>.*?)\b(?:(?:he|she|they|it)(?:'s|'re|\s+is|\s+are)|(?:that's|thats|that is|this is|here's|here is)"
-                         r"\s+[\w' -]+?)\s+(?:(?:roughly|about|approximately|around|"
-                         r"somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:region|box|area|rectangle)\s+)?"
-                         r"(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*"
-                         r"(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|"
-                         r"(?:that|this)(?:\s+(?:area|region|spot|part|bit|section|one))?)\b(?P<rest>.*)$", re.I)
+_PRONOUN_AT = re.compile(rf"^(?P<lead>.*?)\b(?:(?:he|she|they|it)(?:'s|'re|\s+is|\s+are)|(?:that's|thats|that is|this is|here's|here is)"
+                         rf"\s+[\w' -]+?)\s+{_ROUGHLY}(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:region|box|area|rectangle)\s+)?"
+                         rf"(?P<b>WRITTENBOX\d+)\s*[,;.]?\s*{_ASK_LEAD}{_ACT_VERB}(?:it|them|him|her|"
+                         rf"(?:that|this)(?:\s+(?:area|region|spot|part|bit|section|one))?)\b(?P<rest>.*)$", re.I)
 """Someone named before, said to be in a written box, then an action on "that area" ("My brother photobombed the pic.
 He's roughly in [480, 90, 630, 470]. Can you remove that area?", "That's my daughter in the region x=.. to x=... Could
 you cut out that region for me?"): the action on what the box holds."""
-_THING_IN_BOX_FIRST = re.compile(r"^(?P<lead>[\s,]*)(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:at|in|inside|within)\s+"
-                                 r"(?P<b>WRITTENBOX\d+)\s*[,;.:\-–—]+\s*(?:(?:and|so|please|now|then|pls|can you|could you)\s+)*"
-                                 r"(?P<v>[a-z]+(?:\s+(?:out|up))?)\s+(?:it|them|him|her|that|this)\b(?P<rest>.*)$", re.I)
+_THING_IN_BOX_FIRST = re.compile(rf"^(?P<lead>[\s,]*)(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:at|in|inside|within)\s+"
+                                 rf"(?P<b>WRITTENBOX\d+)\s*[,;.:\-–—]+\s*{_ASK_LEAD}{_ACT_VERB}{_ON_IT}", re.I)
 """A thing in a written box named first, then the action on it ("On frame 20, the bike in [88, 140, 300, 410] - follow
 it for the rest of the video")."""
-_IS_AT_NAMED = re.compile(r"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears)\s+"
-                          r"(?:(?:roughly|about|approximately|around|somewhere|right|exactly|just)\s+)?(?:at|in|inside|within)\s+(?:(?:the\s+)?(?:box|bbox|region|area|rectangle)\s+)?(?P<b>WRITTENBOX\d+)"
-                          r"(?:\s*\([^)]*\))?\s*[,;.]\s*(?P<act>.+)$", re.I)
+_IS_AT_NAMED = re.compile(rf"^(?P<lead>.*?)\b(?P<t>(?:the|a|an|my|our|this|that)\s+[\w' -]+?)\s+(?:is|are|sits|stands|appears)\s+"
+                          rf"{_ROUGHLY}(?:at|in|inside|within)\s+{_BOX_WORD}(?P<b>WRITTENBOX\d+)"
+                          rf"(?:\s*\([^)]*\))?\s*[,;.]\s*(?P<act>.+)$", re.I)
 """The same, then an action that names the thing again ("on frame 0 the kite is at [...] (normalized). Recolor the kite
 yellow")."""
 _ZH_THERE_IS = re.compile(r"^(?P<t>[^，,。；;]*WRITTENBOX\d+[^，,。；;]*)[，,]\s*(?P<act>(?:请|再|然后|帮我|在(?:整个|这个|这段|整段|全)?(?:视频|画面|片子)(?:里|中)?)*"
@@ -1467,7 +1465,7 @@ class LitePlanner:
             target = "" if referent is not None else _edited_last(earlier)
             if referent is not None and source == "none" and inp.region is None and op not in ("add", "restyle"):
                 source = "output"  # "把他换成一只大熊猫" after tracking him: his masks, whatever the heads read
-        if inp.region is not None and _BOX_NAMED.fullmatch(target):
+        if inp.region is not None and names_the_box(target):
             target, source = "", "box"  # "Could you cut out that region for me?" after a box written or drawn
         if source == "none" and inp.region is not None and op != "add" and _IN_THE_BOX.search(clause):
             source = "box"  # "帮我在[0, 0, 320, 240]里找出所有的网球": things looked for inside the box written

@@ -37,6 +37,7 @@ __all__ = [
     "restyle_request",
     "colour_request",
     "named_in_box",
+    "names_the_box",
     "without_source",
     "without_it",
     "added_to",
@@ -1115,15 +1116,20 @@ def without_it(target: str) -> str:
 _NAMED_IN_BOX = re.compile(r"^(?:[a-z']+\s+){1,3}?(?P<t>(?:the|a|an|this|that|my)\s+.+?|(?!(?:what|whatever|everything|anything|"
                            r"something|stuff|things?|objects?|it|them|this|that)\b)(?:[a-z]{2,}s|people|men|women|children|sheep|fish|deer|geese|"
                            r"mice|cattle))\s+in the box\b", re.I)
-_BOX_THING = re.compile(r"^(?:the|a|an|this|that|my)\s+(?:object|thing|region|area|stuff|item|selection|part|box|"
-                        r"rectangle|contents?)$", re.I)
+_BOX_THING = re.compile(r"^(?:the|a|an|this|that|my|your)\s+(?:object|thing|region|area|stuff|item|selection|part|box|"
+                        r"rectangle|contents?|spot|section|marked area|boxed area)$", re.I)
+
+
+def names_the_box(phrase: str) -> bool:
+    """True for the box's own words ("the object", "that region"): they name whatever the box holds, nothing more."""
+    return bool(_BOX_THING.match(phrase.strip()))
 
 
 def named_in_box(clause: str) -> str | None:
     """The object named before "in the box" ("track the person in the box" -> "the person"); None for the
     box's own words ("the object in the box")."""
     found = _NAMED_IN_BOX.match(clause.strip())
-    if found is None or _BOX_THING.match(found.group("t")):
+    if found is None or names_the_box(found.group("t")):
         return None
     return found.group("t")
 
